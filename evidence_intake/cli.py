@@ -1,0 +1,79 @@
+"""The ``evidence-intake`` command: assembles the command groups and turns errors into exit statuses."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import click
+import typer
+from typer.core import TyperGroup
+
+from evidence_intake import __version__
+from evidence_intake.console import err
+from evidence_intake.errors import IntakeError
+
+
+def report_error(exc: IntakeError) -> None:
+    err.print(f"[bold red]error:[/] {exc.message}", markup=True, highlight=False)
+    if exc.hint:
+        err.print(f"  [dim]what to do:[/] {exc.hint}", markup=True, highlight=False)
+
+
+class IntakeGroup(TyperGroup):
+    """Root group: an IntakeError anywhere below becomes its message on stderr and its exit status."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except IntakeError as exc:
+            report_error(exc)
+            raise click.exceptions.Exit(exc.exit_code) from exc
+        except KeyboardInterrupt:
+            err.print("[bold red]interrupted[/]")
+            raise click.exceptions.Exit(130) from None
+
+
+app = typer.Typer(
+    cls=IntakeGroup,
+    name="evidence-intake",
+    help=(
+        "Evidence intake for seized phones and computers: register exhibits, image and hash them, "
+        "extract chats, wallets and contacts, and keep a tamper-evident chain of custody.\n\n"
+        "Example: evidence-intake case init ./CASE-001 --case-number 'TCSD 123/2568' "
+        "--title 'Operation Dawn' --examiner 'Pol.Lt. Somchai'"
+    ),
+    no_args_is_help=True,
+    rich_markup_mode=None,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        sys.stdout.write(f"evidence-intake {__version__}\n")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
+    ),
+) -> None:
+    """Evidence intake with a tamper-evident chain of custody."""
+
+
+def _register_all() -> None:
+    from evidence_intake.commands import case, custody, exhibit
+
+    for module in (case, exhibit, custody):
+        module.register(app)
+
+
+_register_all()
+
+
+def main() -> None:
+    app()

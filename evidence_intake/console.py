@@ -1,0 +1,101 @@
+"""Where output goes: data on stdout, everything else (logs, progress, errors) on one stderr console."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskProgressColumn,
+    TextColumn,
+    TimeRemainingColumn,
+    TransferSpeedColumn,
+)
+from rich.table import Table
+
+err = Console(stderr=True, highlight=False)
+
+
+def out() -> Console:
+    """A console on the current stdout (looked up each time so that test runners can capture it)."""
+    return Console(file=sys.stdout, highlight=False, soft_wrap=False)
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, Path):
+        return str(value)
+    if isinstance(value, bytes):
+        return value.hex()
+    if isinstance(value, set | frozenset):
+        return sorted(value)
+    to_dict = getattr(value, "to_dict", None)
+    if callable(to_dict):
+        return to_dict()
+    raise TypeError(f"cannot encode {type(value).__name__} as JSON")
+
+
+def dumps(data: Any) -> str:
+    return json.dumps(data, ensure_ascii=False, indent=2, default=_json_default)
+
+
+def print_json(data: Any) -> None:
+    """Machine-readable output: plain JSON on stdout, never colour or wrapping."""
+    sys.stdout.write(dumps(data) + "\n")
+    sys.stdout.flush()
+
+
+def print_jsonl(rows: Iterable[Mapping[str, Any]]) -> None:
+    for row in rows:
+        sys.stdout.write(json.dumps(row, ensure_ascii=False, default=_json_default) + "\n")
+    sys.stdout.flush()
+
+
+def table(title: str | None, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+    """A readable table on stdout; None shows as an empty cell."""
+    t = Table(title=title, show_lines=False, header_style="bold")
+    for c in columns:
+        t.add_column(c, overflow="fold")
+    for row in rows:
+        t.add_row(*("" if v is None else str(v) for v in row))
+    out().print(t)
+
+
+def key_values(title: str | None, pairs: Iterable[tuple[str, Any]]) -> None:
+    t = Table(title=title, show_header=False, box=None, pad_edge=False)
+    t.add_column(style="bold")
+    t.add_column(overflow="fold")
+    for k, v in pairs:
+        t.add_row(k, "" if v is None else str(v))
+    out().print(t)
+
+
+def info(message: str) -> None:
+    err.print(message)
+
+
+def warn(message: str) -> None:
+    err.print(f"[yellow]warning:[/] {message}")
+
+
+@contextmanager
+def progress(*, transfer: bool = False) -> Iterator[Progress]:
+    """A progress display on stderr: bytes, rate and time left for transfers, n of m for counts."""
+    columns: list[Any] = [TextColumn("[progress.description]{task.description}"), BarColumn()]
+    if transfer:
+        columns += [DownloadColumn(binary_units=True), TransferSpeedColumn(), TimeRemainingColumn()]
+    else:
+        columns += [MofNCompleteColumn(), TaskProgressColumn(), TimeRemainingColumn()]
+    with Progress(*columns, console=err, transient=False, disable=not err.is_terminal) as p:
+        yield p

@@ -1,0 +1,87 @@
+"""The one root exception of the tool and its kinds.
+
+Library code raises these; only the CLI turns them into a message on stderr and an exit status.
+Every message says what happened and to which file; ``hint`` says what the user can do about it.
+The exit statuses are part of the interface that scripts rely on (docs/cli.md lists them).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class IntakeError(Exception):
+    """Root of every error the tool reports to its user."""
+
+    exit_code = 1
+
+    def __init__(self, message: str, *, hint: str | None = None, path: Path | str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+        self.path = None if path is None else str(path)
+
+    def __str__(self) -> str:
+        return self.message if self.hint is None else f"{self.message} ({self.hint})"
+
+
+class UsageError(IntakeError):
+    """The command line or a value given on it is wrong (bad date, bad IMEI, bad size…)."""
+
+    exit_code = 2
+
+
+class NotFoundError(IntakeError):
+    """A case, exhibit, file, entry or parser that was named does not exist."""
+
+    exit_code = 3
+
+
+class EvidenceError(IntakeError):
+    """Evidence could not be read: corrupt image, missing segment, unreadable source."""
+
+    exit_code = 4
+
+
+class IntegrityError(IntakeError):
+    """A hash, signature or chain check failed: something is not as it was recorded."""
+
+    exit_code = 5
+
+
+class ConflictError(IntakeError):
+    """The action would overwrite or duplicate something that must never be overwritten."""
+
+    exit_code = 6
+
+
+class InsufficientSpaceError(IntakeError):
+    """The destination has not enough free space for the work asked for."""
+
+    exit_code = 7
+
+
+class PartialResultError(IntakeError):
+    """The work finished but part of it failed (some parsers or files); what succeeded is kept."""
+
+    exit_code = 8
+
+
+class InterruptedError_(IntakeError):
+    """The user or the system stopped the work; what was done is recorded as incomplete."""
+
+    exit_code = 130
+
+
+EXIT_CODES: dict[int, str] = {
+    0: "success",
+    1: "unexpected error (a bug: please report it with the log)",
+    2: "usage error: a wrong option or value",
+    3: "not found: case, exhibit, file or parser",
+    4: "evidence could not be read (corrupt, missing segment, unreadable)",
+    5: "integrity failure: a hash, signature or custody-chain check failed",
+    6: "refused: would overwrite or duplicate existing evidence or records",
+    7: "not enough free space at the destination",
+    8: "finished with errors: part of the work failed, the rest is kept",
+    130: "interrupted: partial work is recorded as incomplete",
+}

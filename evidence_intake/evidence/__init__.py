@@ -1,0 +1,1 @@
+"""Opening acquired evidence read-only: images, volumes, file systems, archives, phone extractions."""
