@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from pathlib import Path
 from typing import BinaryIO
 
 
@@ -111,6 +112,30 @@ class EvidenceTree(abc.ABC):
         """Release images and handles."""
 
     def __enter__(self) -> EvidenceTree:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class ImageReader(abc.ABC):
+    """Random read access to the media data of an image (raw, split raw, E01), read-only.
+
+    ``read_at`` returns fewer bytes only at the end of the media. Corrupt data (an E01 chunk whose
+    checksum fails) is reported through ``problems`` by the implementation, never silently.
+    """
+
+    format: str  # "raw", "split-raw", "e01"
+    paths: list[Path]  # every segment file, in order
+    size: int
+
+    @abc.abstractmethod
+    def read_at(self, offset: int, size: int) -> bytes: ...
+
+    def close(self) -> None:  # noqa: B027 - optional hook
+        """Release file handles."""
+
+    def __enter__(self) -> ImageReader:
         return self
 
     def __exit__(self, *exc: object) -> None:

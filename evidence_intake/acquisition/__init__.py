@@ -1,0 +1,1 @@
+"""Reading sources, hashing, and writing images (raw, split raw, E01)."""
