@@ -38,7 +38,6 @@ from evidence_intake.timeutil import iso_utc, utcnow, zone
 
 if TYPE_CHECKING:
     from chain_of_custody import Entry
-
     from evidence_intake.register import Acquisition, Exhibit
 
 CASE_FILE = "case.json"
@@ -107,7 +106,9 @@ class Case:
         if not case_number.strip() or not title.strip() or not examiner.strip():
             raise UsageError("case number, title and examiner must not be empty")
         if len(region) != 2 or not region.isalpha():
-            raise UsageError(f"region {region!r} is not a two-letter country code", hint="for example TH, MM, CN, KH")
+            raise UsageError(
+                f"region {region!r} is not a two-letter country code", hint="for example TH, MM, CN, KH"
+            )
         root = root.expanduser().resolve()
         if root.exists() and (not root.is_dir() or any(root.iterdir())):
             raise ConflictError(
@@ -181,7 +182,7 @@ class Case:
                 return cls.open(folder)
         raise NotFoundError(
             f"no case found: {here} is not inside a case folder",
-            hint=f"give one with --case DIR or set {ENV_CASE}; create one with: evidence-intake case init DIR …",
+            hint=f"give --case DIR or set {ENV_CASE}; create one with: evidence-intake case init DIR …",
         )
 
     # -- paths -------------------------------------------------------------------------------
@@ -242,7 +243,7 @@ class Case:
                 raise IntakeError(
                     str(exc),
                     path=self.ledger_path,
-                    hint="the file is left untouched; restore the ledger from a backup and run custody verify",
+                    hint="the file is left untouched; restore the ledger from a backup, then custody verify",
                 ) from exc
             except LedgerError as exc:
                 raise IntakeError(str(exc), path=self.ledger_path) from exc

@@ -38,7 +38,13 @@ _REQUIRED: dict[str, tuple[str, ...]] = {
     "disposed": ("reason",),
     "note": ("reason",),
 }
-_OPTION = {"to_party": "--to", "from_party": "--from", "location": "--location", "seal": "--seal", "reason": "--reason"}
+_OPTION = {
+    "to_party": "--to",
+    "from_party": "--from",
+    "location": "--location",
+    "seal": "--seal",
+    "reason": "--reason",
+}
 
 
 def log_event(
@@ -60,7 +66,13 @@ def log_event(
             f"{action!r} cannot be logged by hand",
             hint=f"actions that are logged by hand: {listing}; the tool records the others itself",
         )
-    given = {"to_party": to_party, "from_party": from_party, "location": location, "seal": seal, "reason": reason}
+    given = {
+        "to_party": to_party,
+        "from_party": from_party,
+        "location": location,
+        "seal": seal,
+        "reason": reason,
+    }
     missing = [_OPTION[k] for k in _REQUIRED.get(action, ()) if not (given[k] or "").strip()]
     if missing:
         raise UsageError(f"{action} needs {' and '.join(missing)}")

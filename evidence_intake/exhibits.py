@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-import shutil
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -130,7 +129,9 @@ def _validated_record(case: Case, data: ExhibitInput, examiner: str) -> dict[str
     if len(set(imeis)) != len(imeis):
         raise UsageError("the same IMEI is given twice")
     phone = normalise_phone(data.phone_number, region) if data.phone_number else None
-    seized_at = parse_datetime(data.seized_at, default_zone=case.settings.timezone) if data.seized_at else None
+    seized_at = (
+        parse_datetime(data.seized_at, default_zone=case.settings.timezone) if data.seized_at else None
+    )
     for name, value, limit in (("latitude", data.latitude, 90), ("longitude", data.longitude, 180)):
         if value is not None and not -limit <= value <= limit:
             raise UsageError(f"{name} {value} is out of range (±{limit})")
@@ -194,7 +195,7 @@ def register_exhibit(case: Case, data: ExhibitInput, *, examiner: str) -> Exhibi
             )
         row = {**record, "imeis": json_column(record["imeis"]), "condition": json_column(record["condition"])}
         row["record_sha256"] = record_sha256
-        db["exhibits"].insert(row)
+        db.table("exhibits").insert(row)
         entry = case.record(
             "exhibit_registered",
             examiner=examiner,
@@ -251,7 +252,9 @@ def _sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
-def add_photographs(case: Case, exhibit_id: str, photos: Sequence[Path], *, examiner: str) -> list[Mapping[str, Any]]:
+def add_photographs(
+    case: Case, exhibit_id: str, photos: Sequence[Path], *, examiner: str
+) -> list[dict[str, Any]]:
     """Copy photographs into the case, hash them (the copy is re-hashed), one `photographed` entry."""
     get_exhibit(case, exhibit_id)
     folder = case.photos_dir(exhibit_id)
@@ -266,7 +269,9 @@ def add_photographs(case: Case, exhibit_id: str, photos: Sequence[Path], *, exam
             size, sha256 = _copy_hashed(photo, target)
             copied.append(target)
             if _sha256_file(target) != sha256:
-                raise ConflictError(f"the copy of {photo} in the case does not match the original", path=target)
+                raise ConflictError(
+                    f"the copy of {photo} in the case does not match the original", path=target
+                )
             added.append(
                 {
                     "path": relative_to_case(case, target),
@@ -285,9 +290,13 @@ def add_photographs(case: Case, exhibit_id: str, photos: Sequence[Path], *, exam
         "photographed",
         examiner=examiner,
         exhibit=exhibit_id,
-        details={"photographs": [{k: p[k] for k in ("path", "original_name", "size", "sha256")} for p in added]},
+        details={
+            "photographs": [{k: p[k] for k in ("path", "original_name", "size", "sha256")} for p in added]
+        },
     )
-    case.db["photographs"].insert_all([{**p, "exhibit_id": exhibit_id, "ledger_seq": entry.seq} for p in added])
+    case.db.table("photographs").insert_all(
+        [{**p, "exhibit_id": exhibit_id, "ledger_seq": entry.seq} for p in added]
+    )
     return added
 
 

@@ -143,7 +143,7 @@ def migrate(db: sqlite_utils.Database) -> None:
 
 
 def _json(value: str | None, default: Any) -> Any:
-    return default if value in (None, "") else json.loads(value)  # type: ignore[arg-type]
+    return default if not value else json.loads(value)
 
 
 def _dt(value: str | None) -> datetime | None:

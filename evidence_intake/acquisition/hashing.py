@@ -126,7 +126,9 @@ class MultiHasher:
 BLOCK = 8 << 20
 
 
-def hash_file(path: Path, algorithms: Sequence[str] = DEFAULT_ALGORITHMS, *, progress: Any = None) -> dict[str, str]:
+def hash_file(
+    path: Path, algorithms: Sequence[str] = DEFAULT_ALGORITHMS, *, progress: Any = None
+) -> dict[str, str]:
     """Hash a file read-only with double buffering (read the next block while the last is hashed)."""
     with MultiHasher(algorithms) as hasher, open(path, "rb", buffering=0) as fh:
         buffers = [bytearray(BLOCK), bytearray(BLOCK)]

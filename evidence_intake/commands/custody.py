@@ -19,7 +19,11 @@ app = typer.Typer(help="Chain of custody: log, show, verify, checkpoints and pro
 
 def _entry_row(e: Entry, tz: str) -> tuple[object, ...]:
     when = parse_iso_utc(e.timestamp)
-    parties = " → ".join(p for p in (e.from_party or "", e.to_party or "") if p) if (e.from_party or e.to_party) else ""
+    parties = (
+        " → ".join(p for p in (e.from_party or "", e.to_party or "") if p)
+        if (e.from_party or e.to_party)
+        else ""
+    )
     return (
         e.seq,
         f"{e.timestamp}\n{format_local(when, tz)}",
@@ -71,7 +75,9 @@ def log(
         if json_out:
             console.print_json(entry.to_dict())
         else:
-            console.info(f"entry {entry.seq}: {entry.action} {entry.exhibit or ''} recorded ({entry.entry_hash[:16]}…)")
+            console.info(
+                f"entry {entry.seq}: {entry.action} {entry.exhibit or ''} recorded ({entry.entry_hash[:16]}…)"
+            )
 
 
 @app.command("show")
@@ -89,8 +95,19 @@ def show(exhibit: OptionalExhibitOpt = None, case_dir: CaseOpt = None, json_out:
             return
         tz = case.settings.timezone
         console.table(
-            f"Chain of custody, case {case.settings.case_number}" + (f", exhibit {exhibit}" if exhibit else ""),
-            ["#", "time (UTC / local)", "exhibit", "action", "by", "from → to", "location", "reason", "signed"],
+            f"Chain of custody, case {case.settings.case_number}"
+            + (f", exhibit {exhibit}" if exhibit else ""),
+            [
+                "#",
+                "time (UTC / local)",
+                "exhibit",
+                "action",
+                "by",
+                "from → to",
+                "location",
+                "reason",
+                "signed",
+            ],
             (_entry_row(e, tz) for e in entries),
         )
 
@@ -99,7 +116,9 @@ def show(exhibit: OptionalExhibitOpt = None, case_dir: CaseOpt = None, json_out:
 def verify(
     expect_head: Annotated[
         str | None,
-        typer.Option("--expect-head", help="A checkpoint SIZE:ROOT written down earlier; must still be extended."),
+        typer.Option(
+            "--expect-head", help="A checkpoint SIZE:ROOT written down earlier; must still be extended."
+        ),
     ] = None,
     case_dir: CaseOpt = None,
     json_out: JsonOpt = False,
@@ -112,7 +131,9 @@ def verify(
         total = len(case.ledger)
         with console.progress() as bar:
             task = bar.add_task("verifying ledger", total=total)
-            report = verify_ledger(case, expect=expect_head, progress=lambda done, _t: bar.update(task, completed=done))
+            report = verify_ledger(
+                case, expect=expect_head, progress=lambda done, _t: bar.update(task, completed=done)
+            )
         if json_out:
             console.print_json(report.to_dict())
         else:
@@ -180,7 +201,14 @@ def prove(
         checkpoint = case.ledger.checkpoint()
         ok = verify_inclusion(proof, checkpoint)
         if json_out:
-            console.print_json({"entry": e.to_dict(), "proof": proof.to_dict(), "checkpoint": str(checkpoint), "verifies": ok})
+            console.print_json(
+                {
+                    "entry": e.to_dict(),
+                    "proof": proof.to_dict(),
+                    "checkpoint": str(checkpoint),
+                    "verifies": ok,
+                }
+            )
             return
         console.key_values(
             f"Entry {e.seq}",
@@ -215,7 +243,9 @@ def keygen(
     with Case.locate(case_dir) as case:
         signer = case.create_officer_key(examiner)
         if json_out:
-            console.print_json({"examiner": examiner, "key_id": signer.key_id, "public_key": signer.public_key_hex})
+            console.print_json(
+                {"examiner": examiner, "key_id": signer.key_id, "public_key": signer.public_key_hex}
+            )
         else:
             console.info(f"key {signer.key_id} made for {examiner} and registered in the ledger")
 

@@ -35,15 +35,20 @@ def add(
     model: Annotated[str | None, typer.Option("--model")] = None,
     serial: Annotated[str | None, typer.Option("--serial", help="Serial number.")] = None,
     imei: Annotated[
-        list[str] | None, typer.Option("--imei", help="IMEI, checked with its Luhn digit; repeat for dual SIM.")
+        list[str] | None,
+        typer.Option("--imei", help="IMEI, checked with its Luhn digit; repeat for dual SIM."),
     ] = None,
-    phone_number: Annotated[str | None, typer.Option("--phone-number", help="Number of the SIM inside.")] = None,
+    phone_number: Annotated[
+        str | None, typer.Option("--phone-number", help="Number of the SIM inside.")
+    ] = None,
     seal: Annotated[str | None, typer.Option("--seal", help="Seal or evidence bag number.")] = None,
     seized_at: Annotated[
         str | None,
         typer.Option("--seized-at", help="When seized: 2025-03-14T09:30+07:00, or local/BE forms."),
     ] = None,
-    seized_from: Annotated[str | None, typer.Option("--seized-from", help="Person it was seized from.")] = None,
+    seized_from: Annotated[
+        str | None, typer.Option("--seized-from", help="Person it was seized from.")
+    ] = None,
     location: Annotated[str | None, typer.Option("--location", help="Where it was seized.")] = None,
     latitude: Annotated[float | None, typer.Option("--latitude")] = None,
     longitude: Annotated[float | None, typer.Option("--longitude")] = None,
@@ -51,7 +56,9 @@ def add(
     screen_locked: Annotated[str | None, typer.Option("--screen-locked", help="yes, no or unknown.")] = None,
     airplane_mode: Annotated[str | None, typer.Option("--airplane-mode", help="yes, no or unknown.")] = None,
     faraday_bag: Annotated[str | None, typer.Option("--faraday-bag", help="yes, no or unknown.")] = None,
-    condition: Annotated[str | None, typer.Option("--condition", help="Condition notes (damage, battery…).")] = None,
+    condition: Annotated[
+        str | None, typer.Option("--condition", help="Condition notes (damage, battery…).")
+    ] = None,
     notes: Annotated[str | None, typer.Option("--notes")] = None,
     region: Annotated[
         str | None, typer.Option("--region", help="Phone region of this exhibit (default: the case's).")
@@ -146,7 +153,10 @@ def _rows(case: Case, e: Exhibit) -> list[tuple[str, object]]:
         ("IMEI", ", ".join(e.imeis)),
         ("phone number", e.phone_number),
         ("seal / bag", e.seal_number),
-        ("seized at", f"{e.seized_at.isoformat()} = {format_local(e.seized_at, tz)}" if e.seized_at else None),
+        (
+            "seized at",
+            f"{e.seized_at.isoformat()} = {format_local(e.seized_at, tz)}" if e.seized_at else None,
+        ),
         ("seized from", e.seized_from),
         ("location", e.location),
         ("coordinates", f"{e.latitude}, {e.longitude}" if e.latitude is not None else None),
@@ -190,7 +200,12 @@ def show(
                 ("held by", state["holder"]),
                 ("location", state["location"]),
                 ("seal", state["seal"]),
-                ("last entry", f"{last['seq']} {last['action']} by {last['actor']} at {last['timestamp']}" if last else None),
+                (
+                    "last entry",
+                    f"{last['seq']} {last['action']} by {last['actor']} at {last['timestamp']}"
+                    if last
+                    else None,
+                ),
             ],
         )
         if acquisitions:
