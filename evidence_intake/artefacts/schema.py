@@ -1,0 +1,284 @@
+"""The artefact store's schema, changed only through ordered, named migrations.
+
+Layout (docs/artefacts.md explains every column):
+
+* ``extraction_runs``: one row per ``extract`` of one exhibit.
+* ``sources``: one row per parser run on one source file: path, partition, SHA-256 of the file and of
+  its -wal/-shm/-journal companions, status (parsed, unsupported schema, error, not applicable),
+  counts. Rows of an earlier run of the same parser on the same file are kept, marked superseded.
+* ``<kind>_rows`` base tables (message_rows, contact_rows...): the artefacts, each row pointing to its
+  ``sources`` row; views named after the kinds (``messages``, ``contacts``...) show each row with its
+  full provenance (parser, version, source path, partition, SHA-256, run id). Provenance is kept
+  once per source file instead of once per row: a million SMS do not repeat the same 200 bytes.
+* ``identifiers``: every normalised identifier (E.164 number, lower-cased e-mail, app user id,
+  username, wallet address) of every artefact row, indexed, for cross-device correlation.
+* ``extraction_errors``, ``undecodable_text``; FTS5 trigram indexes over message bodies and names.
+
+Migrations are plain functions registered on ``MIGRATIONS``; never edit one that has shipped, add
+the next.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+import sqlite_utils
+from sqlite_utils.migrations import Migrations
+
+from evidence_intake.artefacts.kinds import KINDS, PROVENANCE_COLUMNS, SQL_TYPES, KindSpec
+
+MIGRATIONS = Migrations("evidence_intake.artefacts")
+
+# Indexes dropped during a large bulk load and rebuilt after it (building once is several times
+# faster than keeping them up to date row by row). ``ensure_indexes`` recreates any that are missing.
+SECONDARY_INDEXES: dict[str, str] = {
+    "identifiers_value": "CREATE INDEX IF NOT EXISTS identifiers_value ON identifiers(value, type)",
+    "identifiers_row": "CREATE INDEX IF NOT EXISTS identifiers_row ON identifiers(kind, row_id)",
+    "message_rows_exhibit_time": (
+        "CREATE INDEX IF NOT EXISTS message_rows_exhibit_time ON message_rows(exhibit, sent_at)"
+    ),
+    "message_rows_thread": (
+        "CREATE INDEX IF NOT EXISTS message_rows_thread ON message_rows(exhibit, thread_id)"
+    ),
+    "call_rows_exhibit_time": (
+        "CREATE INDEX IF NOT EXISTS call_rows_exhibit_time ON call_rows(exhibit, started_at)"
+    ),
+}
+
+
+def _base_table_sql(spec: KindSpec, columns: list[tuple[str, str]]) -> str:
+    cols = ",\n  ".join(f"{name} {sqltype}".rstrip() for name, sqltype in columns)
+    return (
+        f"CREATE TABLE {spec.table} (\n"
+        "  id INTEGER PRIMARY KEY,\n"
+        "  source_id INTEGER NOT NULL REFERENCES sources(id),\n"
+        "  exhibit TEXT NOT NULL,\n"
+        "  record_table TEXT,\n"
+        "  record_rowid INTEGER,\n"
+        "  record_offset INTEGER,\n"
+        f"  {cols}\n)"
+    )
+
+
+def _view_sql(spec: KindSpec, columns: list[str]) -> str:
+    kind_cols = ", ".join(f"r.{c}" for c in columns)
+    return (
+        f"CREATE VIEW {spec.name} AS SELECT r.id, r.exhibit, {kind_cols}, "
+        "s.parser, s.parser_version, s.extraction_id, s.source_partition, s.source_filesystem, "
+        "s.source_path, s.source_inode, s.source_sha256, r.record_table, r.record_rowid, r.record_offset, "
+        f"r.source_id FROM {spec.table} AS r JOIN sources AS s ON s.id = r.source_id"
+    )
+
+
+# The column lists of migration 1, written out so that later code changes cannot alter what an
+# applied migration meant. tests/artefacts/test_schema.py checks them against the KindSpecs.
+_M001_COLUMNS: dict[str, list[tuple[str, str]]] = {
+    "messages": [
+        ("app", "TEXT"),
+        ("account", "TEXT"),
+        ("thread_id", "TEXT"),
+        ("thread_name", "TEXT"),
+        ("sender", "TEXT"),
+        ("sender_name", "TEXT"),
+        ("sender_phone", "TEXT"),
+        ("sender_user_id", "TEXT"),
+        ("recipients", "TEXT"),
+        ("recipient_phones", "TEXT"),
+        ("direction", "TEXT"),
+        ("status", "TEXT"),
+        ("sent_at", "TEXT"),
+        ("sent_at_raw", ""),
+        ("received_at", "TEXT"),
+        ("received_at_raw", ""),
+        ("body", "TEXT"),
+        ("attachments", "TEXT"),
+        ("is_deleted", "INTEGER"),
+        ("has_undecodable_text", "INTEGER NOT NULL DEFAULT 0"),
+    ],
+    "contacts": [
+        ("app", "TEXT"),
+        ("account", "TEXT"),
+        ("name", "TEXT"),
+        ("phones", "TEXT"),
+        ("emails", "TEXT"),
+        ("handles", "TEXT"),
+        ("organization", "TEXT"),
+        ("notes", "TEXT"),
+        ("is_deleted", "INTEGER"),
+        ("has_undecodable_text", "INTEGER NOT NULL DEFAULT 0"),
+    ],
+    "calls": [
+        ("app", "TEXT"),
+        ("number", "TEXT"),
+        ("number_e164", "TEXT"),
+        ("name", "TEXT"),
+        ("direction", "TEXT"),
+        ("status", "TEXT"),
+        ("call_type", "TEXT"),
+        ("started_at", "TEXT"),
+        ("started_at_raw", ""),
+        ("duration_s", "INTEGER"),
+        ("location", "TEXT"),
+        ("is_deleted", "INTEGER"),
+        ("has_undecodable_text", "INTEGER NOT NULL DEFAULT 0"),
+    ],
+    "accounts": [
+        ("app", "TEXT"),
+        ("user_id", "TEXT"),
+        ("phone", "TEXT"),
+        ("phone_e164", "TEXT"),
+        ("username", "TEXT"),
+        ("display_name", "TEXT"),
+        ("email", "TEXT"),
+        ("has_undecodable_text", "INTEGER NOT NULL DEFAULT 0"),
+    ],
+    "encrypted_stores": [
+        ("app", "TEXT"),
+        ("store_type", "TEXT"),
+        ("reason", "TEXT"),
+        ("key_hint", "TEXT"),
+    ],
+    "wallet_addresses": [
+        ("app", "TEXT"),
+        ("chain", "TEXT"),
+        ("address", "TEXT"),
+        ("asset", "TEXT"),
+        ("label", "TEXT"),
+        ("is_own", "INTEGER"),
+        ("has_undecodable_text", "INTEGER NOT NULL DEFAULT 0"),
+    ],
+    "secrets": [
+        ("app", "TEXT"),
+        ("secret_type", "TEXT"),
+        ("value", "TEXT"),
+        ("chain", "TEXT"),
+        ("related_address", "TEXT"),
+        ("label", "TEXT"),
+        ("has_undecodable_text", "INTEGER NOT NULL DEFAULT 0"),
+    ],
+}
+
+
+def run_script(conn: sqlite3.Connection, script: str) -> None:
+    """Run statements one by one (``executescript`` would commit the migration's transaction)."""
+    pending = ""
+    for line in script.splitlines(keepends=True):
+        pending += line
+        if sqlite3.complete_statement(pending):
+            conn.execute(pending)
+            pending = ""
+    if pending.strip():
+        raise ValueError(f"incomplete SQL statement in migration: {pending.strip()[:80]}")
+
+
+@MIGRATIONS(name="m001_initial")
+def m001_initial(db: sqlite_utils.Database) -> None:
+    conn = db.conn
+    run_script(
+        conn,
+        """
+        CREATE TABLE extraction_runs (
+          id TEXT PRIMARY KEY,
+          exhibit TEXT NOT NULL,
+          status TEXT NOT NULL,
+          started_at TEXT NOT NULL,
+          completed_at TEXT,
+          examiner TEXT,
+          software TEXT NOT NULL,
+          parsers TEXT NOT NULL,
+          counts TEXT,
+          ledger_seq INTEGER
+        );
+        CREATE TABLE sources (
+          id INTEGER PRIMARY KEY,
+          extraction_id TEXT NOT NULL REFERENCES extraction_runs(id),
+          exhibit TEXT NOT NULL,
+          parser TEXT NOT NULL,
+          parser_version TEXT NOT NULL,
+          source_partition TEXT NOT NULL,
+          source_filesystem TEXT,
+          source_path TEXT NOT NULL,
+          source_inode TEXT,
+          source_size INTEGER,
+          source_sha256 TEXT,
+          companions TEXT NOT NULL DEFAULT '[]',
+          status TEXT NOT NULL,
+          schema TEXT,
+          tables_seen TEXT,
+          detail TEXT,
+          records INTEGER NOT NULL DEFAULT 0,
+          errors INTEGER NOT NULL DEFAULT 0,
+          warnings INTEGER NOT NULL DEFAULT 0,
+          row_ranges TEXT NOT NULL DEFAULT '{}',
+          started_at TEXT NOT NULL,
+          completed_at TEXT,
+          superseded_by INTEGER REFERENCES sources(id)
+        );
+        CREATE INDEX sources_lookup ON sources(exhibit, parser, source_partition, source_path);
+        CREATE INDEX sources_run ON sources(extraction_id);
+        CREATE TABLE extraction_errors (
+          id INTEGER PRIMARY KEY,
+          extraction_id TEXT NOT NULL,
+          exhibit TEXT NOT NULL,
+          parser TEXT,
+          parser_version TEXT,
+          source_id INTEGER REFERENCES sources(id),
+          source_partition TEXT,
+          source_path TEXT,
+          source_sha256 TEXT,
+          severity TEXT NOT NULL,
+          error TEXT NOT NULL,
+          record_table TEXT,
+          record_rowid INTEGER,
+          at TEXT NOT NULL
+        );
+        CREATE INDEX extraction_errors_run ON extraction_errors(extraction_id);
+        CREATE TABLE identifiers (
+          id INTEGER PRIMARY KEY,
+          kind TEXT NOT NULL,
+          row_id INTEGER NOT NULL,
+          exhibit TEXT NOT NULL,
+          app TEXT,
+          role TEXT NOT NULL,
+          type TEXT NOT NULL,
+          value TEXT NOT NULL,
+          raw TEXT
+        );
+        CREATE TABLE undecodable_text (
+          id INTEGER PRIMARY KEY,
+          kind TEXT NOT NULL,
+          row_id INTEGER NOT NULL,
+          source_id INTEGER NOT NULL REFERENCES sources(id),
+          record_table TEXT,
+          record_rowid INTEGER,
+          column_name TEXT NOT NULL,
+          raw BLOB NOT NULL
+        );
+        """,
+    )
+    for spec in KINDS.values():
+        columns = _M001_COLUMNS[spec.name]
+        conn.execute(_base_table_sql(spec, columns))
+        conn.execute(_view_sql(spec, [name for name, _ in columns]))
+    run_script(
+        conn,
+        """
+        CREATE VIRTUAL TABLE messages_fts USING fts5(
+          body, content='message_rows', content_rowid='id', tokenize='trigram', detail=none, columnsize=0);
+        CREATE VIRTUAL TABLE contacts_fts USING fts5(
+          name, content='contact_rows', content_rowid='id', tokenize='trigram', detail=none, columnsize=0);
+        INSERT INTO messages_fts(messages_fts, rank) VALUES ('automerge', 0);
+        INSERT INTO contacts_fts(contacts_fts, rank) VALUES ('automerge', 0);
+        """,
+    )
+    for sql in SECONDARY_INDEXES.values():
+        conn.execute(sql)
+
+
+def expected_columns(spec: KindSpec) -> list[str]:
+    """Base-table columns a ``KindSpec`` implies (provenance first), for the schema test."""
+    return [*PROVENANCE_COLUMNS, *spec.column_names]
+
+
+def sql_type(role: str) -> str:
+    return SQL_TYPES[role]

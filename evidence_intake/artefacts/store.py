@@ -1,0 +1,357 @@
+"""The artefact store, ``artefacts.sqlite`` in the case folder: written by the engine only.
+
+Writing happens in one process (SQLite has one writer): the engine registers a run, a ``sources``
+row per parser and file, then merges each unit's shard into the base tables (ids offset past the
+current maximum, so ids stay dense and the row ranges of a source are known without an index),
+updates the full-text indexes for exactly the merged ids, and closes the source with its counts.
+
+Re-running a parser on the same file replaces its rows: the older ``sources`` row is kept (marked
+``superseded_by``) for the record, its artefact rows are deleted. So ``extract`` can be run again
+and again without duplicates.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+from evidence_intake.artefacts.kinds import KINDS, PROVENANCE_COLUMNS, KindSpec
+from evidence_intake.artefacts.schema import MIGRATIONS, SECONDARY_INDEXES
+from evidence_intake.artefacts.text import text_factory
+from evidence_intake.errors import IntakeError, NotFoundError
+from evidence_intake.timeutil import iso_utc, utcnow
+
+# Bulk loads bigger than this drop the secondary indexes and rebuild them once at the end.
+BULK_INDEX_THRESHOLD = 200_000
+
+
+@dataclass(frozen=True, slots=True)
+class SourceRecord:
+    """Values of a new ``sources`` row."""
+
+    extraction_id: str
+    exhibit: str
+    parser: str
+    parser_version: str
+    source_partition: str
+    source_filesystem: str | None
+    source_path: str
+    source_inode: str | None
+    source_size: int | None
+    source_sha256: str | None
+    companions: Sequence[Mapping[str, Any]] = ()
+    schema: str | None = None
+    tables_seen: Sequence[str] | None = None
+
+
+class ArtefactStore:
+    """An opened ``artefacts.sqlite``; migrations are applied on open."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        if not path.parent.is_dir():
+            raise NotFoundError(
+                f"{path.parent} does not exist: no case folder to hold the artefact store",
+                path=path,
+                hint="give the case folder with --case",
+            )
+        try:
+            conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+            conn.text_factory = text_factory
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute("PRAGMA cache_size=-131072")
+            conn.execute("PRAGMA temp_store=MEMORY")
+            self.db = sqlite_utils.Database(conn)
+            MIGRATIONS.apply(self.db)
+        except sqlite3.DatabaseError as exc:
+            raise IntakeError(
+                f"{path} is not a usable artefact store: {exc}",
+                path=path,
+                hint="move the damaged file aside and extract again; the evidence is not affected",
+            ) from exc
+        self.conn = conn
+        self._indexes_dropped = False
+
+    @classmethod
+    def for_case(cls, case: Any) -> ArtefactStore:
+        return cls(Path(case.artefacts_path))
+
+    def close(self) -> None:
+        if self._indexes_dropped:
+            self.ensure_indexes()
+        self.conn.close()
+
+    def __enter__(self) -> ArtefactStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.conn
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        self.conn.execute("COMMIT")
+
+    # -- runs and sources -------------------------------------------------------------------------
+
+    def begin_run(
+        self, extraction_id: str, *, exhibit: str, examiner: str, software: str, parsers: Mapping[str, str]
+    ) -> None:
+        with self.transaction() as c:
+            c.execute(
+                "INSERT INTO extraction_runs (id, exhibit, status, started_at, examiner, software, parsers) "
+                "VALUES (?, ?, 'running', ?, ?, ?, ?)",
+                (extraction_id, exhibit, iso_utc(utcnow()), examiner, software, _dumps(dict(parsers))),
+            )
+
+    def finish_run(
+        self, extraction_id: str, *, status: str, counts: Mapping[str, Any], ledger_seq: int | None
+    ) -> None:
+        with self.transaction() as c:
+            c.execute(
+                "UPDATE extraction_runs SET status = ?, completed_at = ?, counts = ?, ledger_seq = ? "
+                "WHERE id = ?",
+                (status, iso_utc(utcnow()), _dumps(dict(counts)), ledger_seq, extraction_id),
+            )
+            c.execute(
+                "UPDATE sources SET status = 'incomplete', completed_at = ? WHERE extraction_id = ? "
+                "AND status = 'running'",
+                (iso_utc(utcnow()), extraction_id),
+            )
+
+    def add_source(self, record: SourceRecord, *, status: str = "running", detail: str | None = None) -> int:
+        with self.transaction() as c:
+            cur = c.execute(
+                "INSERT INTO sources (extraction_id, exhibit, parser, parser_version, source_partition, "
+                "source_filesystem, source_path, source_inode, source_size, source_sha256, "
+                "companions, status, "
+                "schema, tables_seen, detail, started_at, completed_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    record.extraction_id,
+                    record.exhibit,
+                    record.parser,
+                    record.parser_version,
+                    record.source_partition,
+                    record.source_filesystem,
+                    record.source_path,
+                    record.source_inode,
+                    record.source_size,
+                    record.source_sha256,
+                    _dumps(list(record.companions)),
+                    status,
+                    record.schema,
+                    None if record.tables_seen is None else _dumps(list(record.tables_seen)),
+                    detail,
+                    iso_utc(utcnow()),
+                    None if status == "running" else iso_utc(utcnow()),
+                ),
+            )
+            source_id = int(cur.lastrowid or 0)
+            if status != "running":
+                self._supersede(c, source_id)
+        return source_id
+
+    def _supersede(self, c: sqlite3.Connection, source_id: int) -> None:
+        """Older runs of this parser on this file: keep their sources rows, delete their artefacts.
+
+        Called when the newer run of the file is finished (whatever its status), so that the store
+        always holds what the latest run got, and never two copies.
+        """
+        older = c.execute(
+            "SELECT o.id, o.row_ranges FROM sources AS n JOIN sources AS o ON o.exhibit = n.exhibit "
+            "AND o.parser = n.parser AND o.source_partition = n.source_partition AND o.source_path = "
+            "n.source_path "
+            "AND o.id < n.id AND o.superseded_by IS NULL WHERE n.id = ?",
+            (source_id,),
+        ).fetchall()
+        for old_id, ranges in older:
+            for kind, spans in json.loads(ranges or "{}").items():
+                spec = KINDS[kind]
+                for lo, hi in spans:
+                    self._delete_rows(c, spec, lo, hi, old_id)
+            c.execute("UPDATE sources SET superseded_by = ? WHERE id = ?", (source_id, old_id))
+
+    def _delete_rows(self, c: sqlite3.Connection, spec: KindSpec, lo: int, hi: int, source_id: int) -> None:
+        where = "id BETWEEN ? AND ? AND source_id = ?"
+        if spec.fts:
+            c.execute(
+                f"INSERT INTO {spec.fts} ({spec.fts}, rowid, {spec.fts_column}) "
+                f"SELECT 'delete', id, {spec.fts_column} FROM {spec.table} WHERE {where}",
+                (lo, hi, source_id),
+            )
+        c.execute(
+            "DELETE FROM identifiers WHERE kind = ? AND row_id BETWEEN ? AND ? AND row_id IN "
+            f"(SELECT id FROM {spec.table} WHERE {where})",
+            (spec.name, lo, hi, lo, hi, source_id),
+        )
+        c.execute("DELETE FROM undecodable_text WHERE source_id = ? AND kind = ?", (source_id, spec.name))
+        c.execute(f"DELETE FROM {spec.table} WHERE {where}", (lo, hi, source_id))
+
+    def finish_source(
+        self,
+        source_id: int,
+        *,
+        status: str,
+        records: int,
+        errors: int,
+        warnings: int,
+        detail: str | None = None,
+    ) -> None:
+        with self.transaction() as c:
+            c.execute(
+                "UPDATE sources SET status = ?, records = ?, errors = ?, warnings = ?, detail = ?, "
+                "completed_at = ? "
+                "WHERE id = ?",
+                (status, records, errors, warnings, detail, iso_utc(utcnow()), source_id),
+            )
+            self._supersede(c, source_id)
+
+    def add_error(
+        self,
+        *,
+        extraction_id: str,
+        exhibit: str,
+        severity: str,
+        error: str,
+        parser: str | None = None,
+        parser_version: str | None = None,
+        source_id: int | None = None,
+        source_partition: str | None = None,
+        source_path: str | None = None,
+        source_sha256: str | None = None,
+        record_table: str | None = None,
+        record_rowid: int | None = None,
+    ) -> None:
+        with self.transaction() as c:
+            c.execute(
+                "INSERT INTO extraction_errors (extraction_id, exhibit, parser, parser_version, source_id, "
+                "source_partition, source_path, source_sha256, severity, error, record_table, "
+                "record_rowid, at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    extraction_id,
+                    exhibit,
+                    parser,
+                    parser_version,
+                    source_id,
+                    source_partition,
+                    source_path,
+                    source_sha256,
+                    severity,
+                    error,
+                    record_table,
+                    record_rowid,
+                    iso_utc(utcnow()),
+                ),
+            )
+
+    # -- merging shards ---------------------------------------------------------------------------
+
+    def prepare_bulk(self, expected_rows: int) -> None:
+        """Drop the secondary indexes before a big load; ``ensure_indexes`` rebuilds them."""
+        if expected_rows < BULK_INDEX_THRESHOLD or self._indexes_dropped:
+            return
+        with self.transaction() as c:
+            for name in SECONDARY_INDEXES:
+                c.execute(f"DROP INDEX IF EXISTS {name}")
+        self._indexes_dropped = True
+
+    def ensure_indexes(self) -> None:
+        """Create every secondary index that is missing (after a bulk load, or one that was cut short)."""
+        with self.transaction() as c:
+            for sql in SECONDARY_INDEXES.values():
+                c.execute(sql)
+        self._indexes_dropped = False
+
+    def merge_shard(self, shard: Path, source_id: int) -> dict[str, int]:
+        """Copy a unit's rows into the store in one transaction; returns rows added per kind."""
+        added: dict[str, int] = {}
+        self.conn.execute("ATTACH DATABASE ? AS shard", (str(shard),))
+        try:
+            shard_tables = {
+                r[0] for r in self.conn.execute("SELECT name FROM shard.sqlite_master WHERE type = 'table'")
+            }
+            with self.transaction() as c:
+                ranges = json.loads(
+                    c.execute("SELECT row_ranges FROM sources WHERE id = ?", (source_id,)).fetchone()[0]
+                    or "{}"
+                )
+                for spec in KINDS.values():
+                    if spec.table not in shard_tables:
+                        continue
+                    n, top = c.execute(f"SELECT count(*), max(id) FROM shard.{spec.table}").fetchone()
+                    if not n:
+                        continue
+                    offset = c.execute(f"SELECT coalesce(max(id), 0) FROM main.{spec.table}").fetchone()[0]
+                    cols = [c for c in (*PROVENANCE_COLUMNS, *spec.column_names) if c != "id"]
+                    col_list = ", ".join(cols)
+                    c.execute(
+                        f"INSERT INTO main.{spec.table} (id, {col_list}) "
+                        f"SELECT id + ?, {col_list} FROM shard.{spec.table} ORDER BY id",
+                        (offset,),
+                    )
+                    c.execute(
+                        "INSERT INTO main.identifiers (kind, row_id, exhibit, app, role, type, value, raw) "
+                        "SELECT kind, row_id + ?, exhibit, app, role, type, value, raw FROM "
+                        "shard.identifiers "
+                        "WHERE kind = ? ORDER BY id",
+                        (offset, spec.name),
+                    )
+                    c.execute(
+                        "INSERT INTO main.undecodable_text (kind, row_id, source_id, record_table, "
+                        "record_rowid, "
+                        "column_name, raw) SELECT kind, row_id + ?, source_id, record_table, record_rowid, "
+                        "column_name, raw FROM shard.undecodable_text WHERE kind = ? ORDER BY id",
+                        (offset, spec.name),
+                    )
+                    if spec.fts:
+                        c.execute(
+                            f"INSERT INTO {spec.fts} (rowid, {spec.fts_column}) SELECT id, {spec.fts_column} "
+                            f"FROM main.{spec.table} WHERE id > ? AND {spec.fts_column} IS NOT NULL",
+                            (offset,),
+                        )
+                    ranges.setdefault(spec.name, []).append([offset + 1, offset + top])
+                    added[spec.name] = n
+                c.execute("UPDATE sources SET row_ranges = ? WHERE id = ?", (_dumps(ranges), source_id))
+        finally:
+            self.conn.execute("DETACH DATABASE shard")
+        return added
+
+    def optimize_search(self) -> None:
+        """Merge the full-text index segments written during a run (keeps searches fast)."""
+        for spec in KINDS.values():
+            if spec.fts:
+                with self.transaction() as c:
+                    c.execute(f"INSERT INTO {spec.fts} ({spec.fts}, rank) VALUES ('merge', 500)")
+
+    # -- reading ----------------------------------------------------------------------------------
+
+    def counts(self, exhibit: str | None = None) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for spec in KINDS.values():
+            if exhibit is None:
+                n = self.conn.execute(f"SELECT count(*) FROM {spec.table}").fetchone()[0]
+            else:
+                n = self.conn.execute(
+                    f"SELECT count(*) FROM {spec.table} WHERE exhibit = ?", (exhibit,)
+                ).fetchone()[0]
+            out[spec.name] = int(n)
+        return out
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
