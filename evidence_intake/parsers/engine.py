@@ -1,0 +1,779 @@
+"""Extraction: run the parsers over an exhibit's evidence and fill the artefact store.
+
+For each exhibit::
+
+    open the evidence tree (read-only) ── walk it once, match every file against the parsers' globs
+      └─ per matched file: copy it (+ -wal/-shm/-journal) to scratch, hash while copying, re-hash the copy
+           └─ per parser: schema fingerprint ─ applies? ─ sources row ─ units of work
+                (one typed unit, plus the parser's bulk queries split into rowid ranges)
+    units run in a pool of processes (``--jobs``), each writing its own shard;
+    the main process merges shards in submission order (deterministic ids), updates full-text
+    indexes, records errors; the ledger gets extraction_started, parser_error (per failing parser
+    and file) and extraction_completed with the parser versions and counts.
+
+Nothing a parser or a damaged file does stops the run: it becomes a ``sources`` status (error,
+unsupported schema, not applicable) with its reason, an ``extraction_errors`` row, and for errors a
+ledger entry. The caller decides the exit status from ``ExtractionReport.failed``.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import shutil
+import sqlite3
+import time
+import uuid
+from collections import deque
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from multiprocessing import get_context
+from pathlib import Path
+from typing import Any, Protocol
+
+from evidence_intake import SOFTWARE
+from evidence_intake.artefacts.store import ArtefactStore, SourceRecord
+from evidence_intake.errors import EvidenceError, IntakeError
+from evidence_intake.evidence.model import Entry, EntryType, EvidenceTree
+from evidence_intake.parsers.base import BulkQuery, Parser
+from evidence_intake.parsers.globs import GlobIndex
+from evidence_intake.parsers.registry import ParserInfo, ParserRegistry
+from evidence_intake.parsers.schema import SchemaInfo, closest, match
+from evidence_intake.parsers.source import (
+    COMPANION_SUFFIXES,
+    CopiedFile,
+    Source,
+    SourceFile,
+    copy_with_companions,
+    looks_like_sqlite,
+    open_readonly,
+)
+from evidence_intake.parsers.unit import UnitResult, WorkUnit, run_unit
+
+BULK_CHUNK_ROWS = 100_000
+ProgressFn = Callable[[str, int, int], None]  # (exhibit, files done, files matched)
+TreeOpener = Callable[[Any, str], EvidenceTree]
+
+
+class CaseLike(Protocol):
+    """The part of ``evidence_intake.case.Case`` extraction uses (tests pass a small fake)."""
+
+    @property
+    def scratch_dir(self) -> Path: ...
+
+    @property
+    def artefacts_path(self) -> Path: ...
+
+    settings: Any
+
+    def exhibit(self, exhibit_id: str) -> Any: ...
+
+    def record(
+        self, action: str, *, examiner: str, exhibit: str | None = None, details: Any = None
+    ) -> Any: ...
+
+
+@dataclass(slots=True)
+class ParserSummary:
+    parser: str
+    version: str
+    files: int = 0
+    parsed: int = 0
+    records: int = 0
+    errors: int = 0
+    warnings: int = 0
+    unsupported: int = 0
+    not_applicable: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "parser": self.parser,
+            "version": self.version,
+            "files": self.files,
+            "parsed": self.parsed,
+            "records": self.records,
+            "errors": self.errors,
+            "warnings": self.warnings,
+            "unsupported_schema": self.unsupported,
+            "not_applicable": self.not_applicable,
+        }
+
+
+@dataclass(slots=True)
+class ExhibitSummary:
+    exhibit: str
+    extraction_id: str
+    status: str = "running"  # completed, partial, failed
+    parsers: dict[str, ParserSummary] = field(default_factory=dict)
+    records: dict[str, int] = field(default_factory=dict)  # per kind
+    problems: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "exhibit": self.exhibit,
+            "extraction_id": self.extraction_id,
+            "status": self.status,
+            "seconds": round(self.seconds, 3),
+            "records": dict(self.records),
+            "parsers": [p.to_dict() for p in self.parsers.values()],
+            "problems": list(self.problems),
+        }
+
+
+@dataclass(slots=True)
+class ExtractionReport:
+    exhibits: list[ExhibitSummary] = field(default_factory=list)
+
+    @property
+    def failed(self) -> bool:
+        return any(e.status != "completed" for e in self.exhibits)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"exhibits": [e.to_dict() for e in self.exhibits], "failed": self.failed}
+
+
+class InlineExecutor(Executor):
+    """Runs each unit at once in this process (``--jobs 1``, and tests)."""
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        future: Future[Any] = Future()
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except BaseException as exc:
+            future.set_exception(exc)
+        return future
+
+
+def default_jobs() -> int:
+    return max(1, os.cpu_count() or 1)
+
+
+def make_executor(jobs: int) -> Executor:
+    """A process pool of ``jobs`` workers (spawned, so units must really be picklable)."""
+    if jobs <= 1:
+        return InlineExecutor()
+    return ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn"))
+
+
+def default_opener(case: Any, exhibit_id: str) -> EvidenceTree:
+    try:
+        from evidence_intake.evidence import opener  # type: ignore[attr-defined,unused-ignore]
+    except ImportError as exc:
+        raise EvidenceError(
+            "opening acquired evidence is not available in this build "
+            "(evidence_intake.evidence.opener is missing)",
+            hint="install a release that includes the evidence openers",
+        ) from exc
+    tree: EvidenceTree = opener.open_exhibit(case, exhibit_id)
+    return tree
+
+
+@dataclass(slots=True)
+class _SourceState:
+    """Book-keeping of one parser on one file while its units run."""
+
+    info: ParserInfo
+    file: SourceFile
+    source_id: int
+    pending: int = 0
+    records: int = 0
+    errors: list[str] = field(default_factory=list)
+    warnings: int = 0
+
+
+@dataclass(slots=True)
+class _FileState:
+    folder: Path
+    pending: int = 0
+    done: bool = False
+
+
+class Extraction:
+    """One ``extract`` of one exhibit. Use ``extract()``; this class keeps its state together."""
+
+    def __init__(
+        self,
+        case: CaseLike,
+        store: ArtefactStore,
+        exhibit_id: str,
+        parsers: Sequence[ParserInfo],
+        *,
+        examiner: str,
+        executor: Executor,
+        jobs: int,
+        open_tree: TreeOpener,
+        progress: ProgressFn | None,
+    ) -> None:
+        self.case = case
+        self.store = store
+        self.exhibit_id = exhibit_id
+        self.parsers = list(parsers)
+        self.examiner = examiner
+        self.executor = executor
+        self.jobs = jobs
+        self.open_tree = open_tree
+        self.progress = progress
+        self.extraction_id = str(uuid.uuid4())
+        self.summary = ExhibitSummary(exhibit_id, self.extraction_id)
+        for info in self.parsers:
+            self.summary.parsers[info.name] = ParserSummary(info.name, info.version)
+        self.region = _region(case, exhibit_id)
+        self.scratch = Path(case.scratch_dir) / f"extract-{self.extraction_id[:12]}"
+        self.window = max(2, jobs * 3)
+        self._queue: deque[tuple[WorkUnit, Future[UnitResult], _SourceState, _FileState]] = deque()
+        self._units = 0
+        self._files_done = 0
+        self._files_total = 0
+
+    # -- the run ----------------------------------------------------------------------------------
+
+    def run(self) -> ExhibitSummary:
+        started = time.perf_counter()
+        tree = self.open_tree(self.case, self.exhibit_id)
+        versions = {i.name: i.version for i in self.parsers}
+        self.case.record(
+            "extraction_started",
+            examiner=self.examiner,
+            exhibit=self.exhibit_id,
+            details={"extraction_id": self.extraction_id, "parsers": versions, "jobs": self.jobs},
+        )
+        self.store.begin_run(
+            self.extraction_id,
+            exhibit=self.exhibit_id,
+            examiner=self.examiner,
+            software=SOFTWARE,
+            parsers=versions,
+        )
+        status = "failed"
+        try:
+            self.scratch.mkdir(parents=True, exist_ok=True)
+            matches = self._scan(tree)
+            self._files_total = len(matches)
+            self._report_progress()
+            for n, (entry, infos, companions) in enumerate(matches):
+                self._process_file(tree, entry, infos, companions, n)
+            self._drain()
+            self.store.ensure_indexes()
+            self.store.optimize_search()
+            status = "completed" if not self._any_errors() else "partial"
+        except KeyboardInterrupt:
+            status = "interrupted"
+            raise
+        finally:
+            self.summary.status = status
+            self.summary.seconds = time.perf_counter() - started
+            self.summary.records = self.store.counts(self.exhibit_id)
+            try:
+                tree.close()
+            finally:
+                shutil.rmtree(self.scratch, ignore_errors=True)
+                self._finish(status)
+        return self.summary
+
+    def _any_errors(self) -> bool:
+        return any(p.errors for p in self.summary.parsers.values())
+
+    def _finish(self, status: str) -> None:
+        counts = {name: s.to_dict() for name, s in self.summary.parsers.items()}
+        entry = self.case.record(
+            "extraction_completed",
+            examiner=self.examiner,
+            exhibit=self.exhibit_id,
+            details={
+                "extraction_id": self.extraction_id,
+                "status": status,
+                "parsers": {i.name: i.version for i in self.parsers},
+                "counts": counts,
+                "records": self.summary.records,
+                "seconds": round(self.summary.seconds, 3),
+            },
+        )
+        self.store.finish_run(
+            self.extraction_id, status=status, counts=counts, ledger_seq=getattr(entry, "seq", None)
+        )
+
+    def _report_progress(self) -> None:
+        if self.progress is not None:
+            self.progress(self.exhibit_id, self._files_done, self._files_total)
+
+    # -- finding files ----------------------------------------------------------------------------
+
+    def _scan(self, tree: EvidenceTree) -> list[tuple[Entry, list[ParserInfo], list[Entry]]]:
+        index = GlobIndex.build((i.name, i.cls.globs) for i in self.parsers)
+        by_name = {i.name: i for i in self.parsers}
+        matched: list[tuple[Entry, list[ParserInfo]]] = []
+        companions: dict[tuple[str, str], list[Entry]] = {}
+        for entry in tree.walk():
+            if entry.type != EntryType.FILE or entry.deleted:
+                continue
+            for suffix in COMPANION_SUFFIXES:
+                if entry.name.endswith(suffix):
+                    key = (entry.volume, entry.path[: -len(suffix)])
+                    companions.setdefault(key, []).append(entry)
+            names = index.match(entry.path, entry.name)
+            if names:
+                matched.append((entry, [by_name[n] for n in names]))
+        matched.sort(key=lambda m: m[0].location)
+        return [(e, infos, companions.get((e.volume, e.path), [])) for e, infos in matched]
+
+    # -- one file ---------------------------------------------------------------------------------
+
+    def _process_file(
+        self, tree: EvidenceTree, entry: Entry, infos: list[ParserInfo], companions: list[Entry], n: int
+    ) -> None:
+        folder = self.scratch / f"f{n:06d}"
+        file_state = _FileState(folder)
+        wants_sqlite = any(i.cls.sqlite for i in infos)
+        try:
+            main, copies = copy_with_companions(tree, entry, companions if wants_sqlite else [], folder)
+        except IntakeError as exc:
+            for info in infos:
+                self._fail_early(
+                    info, entry, None, (), f"{exc.message} ({exc.hint})" if exc.hint else exc.message
+                )
+            self._file_done(file_state)
+            return
+        is_sqlite = looks_like_sqlite(main.local_path)
+        schema_info: SchemaInfo | None = None
+        schema_error: str | None = None
+        if is_sqlite:
+            try:
+                conn = open_readonly(main.local_path)
+                try:
+                    schema_info = SchemaInfo.read(conn)
+                finally:
+                    conn.close()
+            except sqlite3.DatabaseError as exc:
+                schema_error = f"SQLite cannot read the database: {exc}"
+        for info in infos:
+            self._start_parser(info, entry, main, copies, is_sqlite, schema_info, schema_error, file_state)
+        self._file_done_if_idle(file_state)
+
+    def _base_file(self, entry: Entry, main: CopiedFile, copies: tuple[CopiedFile, ...]) -> SourceFile:
+        return SourceFile(
+            exhibit=self.exhibit_id,
+            region=self.region,
+            path=entry.path,
+            location=entry.location,
+            volume=entry.volume,
+            filesystem=entry.filesystem,
+            inode=None if entry.inode is None else str(entry.inode),
+            size=main.size,
+            sha256=main.sha256,
+            local_path=main.local_path,
+            companions=copies,
+        )
+
+    def _record(
+        self,
+        info: ParserInfo,
+        file: SourceFile | Entry,
+        sha: str | None,
+        companions: Sequence[CopiedFile],
+        schema: str | None = None,
+        tables: Sequence[str] | None = None,
+    ) -> SourceRecord:
+        size = file.size
+        return SourceRecord(
+            extraction_id=self.extraction_id,
+            exhibit=self.exhibit_id,
+            parser=info.name,
+            parser_version=info.version,
+            source_partition=file.volume,
+            source_filesystem=file.filesystem or None,
+            source_path=file.path,
+            source_inode=None if file.inode is None else str(file.inode),
+            source_size=size,
+            source_sha256=sha,
+            companions=[c.to_dict() for c in companions],
+            schema=schema,
+            tables_seen=tables,
+        )
+
+    def _fail_early(
+        self,
+        info: ParserInfo,
+        entry: Entry | SourceFile,
+        sha: str | None,
+        copies: Sequence[CopiedFile],
+        message: str,
+        *,
+        status: str = "error",
+        tables: Sequence[str] | None = None,
+    ) -> None:
+        """A parser that cannot even start on a file: error, unsupported schema or not applicable."""
+        summary = self.summary.parsers[info.name]
+        summary.files += 1
+        source_id = self.store.add_source(
+            self._record(info, entry, sha, copies, tables=tables), status=status, detail=message
+        )
+        if status == "error":
+            summary.errors += 1
+            self._error(info, source_id, entry, sha, message, ledger=True)
+        elif status == "unsupported schema":
+            summary.unsupported += 1
+            self._error(info, source_id, entry, sha, message, severity="warning")
+        else:
+            summary.not_applicable += 1
+
+    def _error(
+        self,
+        info: ParserInfo,
+        source_id: int | None,
+        file: Entry | SourceFile,
+        sha: str | None,
+        message: str,
+        *,
+        severity: str = "error",
+        ledger: bool = False,
+        record_table: str | None = None,
+        record_rowid: int | None = None,
+        more: Sequence[str] = (),
+    ) -> None:
+        self.store.add_error(
+            extraction_id=self.extraction_id,
+            exhibit=self.exhibit_id,
+            severity=severity,
+            error=message,
+            parser=info.name,
+            parser_version=info.version,
+            source_id=source_id,
+            source_partition=file.volume,
+            source_path=file.path,
+            source_sha256=sha,
+            record_table=record_table,
+            record_rowid=record_rowid,
+        )
+        if len(self.summary.problems) < 50:
+            self.summary.problems.append(f"{info.name} on {file.location}: {message}")
+        if ledger:
+            self.case.record(
+                "parser_error",
+                examiner=self.examiner,
+                exhibit=self.exhibit_id,
+                details={
+                    "extraction_id": self.extraction_id,
+                    "parser": info.name,
+                    "parser_version": info.version,
+                    "source_partition": file.volume,
+                    "source_path": file.path,
+                    "source_sha256": sha,
+                    "source_id": source_id,
+                    "errors": [message, *more][:10],
+                    "error_count": 1 + len(more),
+                },
+            )
+
+    def _start_parser(
+        self,
+        info: ParserInfo,
+        entry: Entry,
+        main: CopiedFile,
+        copies: tuple[CopiedFile, ...],
+        is_sqlite: bool,
+        schema_info: SchemaInfo | None,
+        schema_error: str | None,
+        file_state: _FileState,
+    ) -> None:
+        cls = info.cls
+        base = self._base_file(entry, main, copies)
+        tables = sorted(schema_info.tables) if schema_info else None
+        if cls.sqlite:
+            if not is_sqlite:
+                self._fail_early(
+                    info,
+                    base,
+                    main.sha256,
+                    copies,
+                    f"{entry.location} is not a SQLite database (its first bytes are not 'SQLite format 3'); "
+                    "it may be encrypted, damaged or of another format: examine it by hand",
+                )
+                return
+            if schema_info is None:
+                self._fail_early(info, base, main.sha256, copies, schema_error or "unreadable database")
+                return
+            schema = match(cls.schemas, schema_info) if cls.schemas else None
+            if cls.schemas and schema is None:
+                near = closest(cls.schemas, schema_info)
+                lacks = (
+                    f"; closest known layout {near[0].name!r} lacks {', '.join(near[1][:12])}" if near else ""
+                )
+                self._fail_early(
+                    info,
+                    base,
+                    main.sha256,
+                    copies,
+                    f"unsupported schema: tables seen: {schema_info.summary()}{lacks}",
+                    status="unsupported schema",
+                    tables=tables,
+                )
+                return
+            file = SourceFile(**{**_fields(base), "info": schema_info, "schema": schema, "is_sqlite": True})
+        else:
+            file = base
+        source = Source(file)
+        parser = cls()
+        try:
+            verdict = parser.applies(source)
+            queries: Sequence[BulkQuery] = parser.bulk(source) if verdict.applies else ()
+            ranges = [(q, r) for q in queries for r in self._split(source, q)]
+        except Exception as exc:
+            source.close()
+            self._fail_early(
+                info, file, main.sha256, copies, f"{exc.__class__.__name__}: {exc} (while preparing)"
+            )
+            return
+        finally:
+            source.close()
+        if not verdict.applies:
+            self._fail_early(
+                info,
+                file,
+                main.sha256,
+                copies,
+                verdict.reason or "not applicable",
+                status="not applicable",
+                tables=tables,
+            )
+            return
+        summary = self.summary.parsers[info.name]
+        summary.files += 1
+        schema_name = file.schema.name if file.schema else None
+        source_id = self.store.add_source(self._record(info, file, main.sha256, copies, schema_name, tables))
+        state = _SourceState(info, file, source_id)
+        units: list[WorkUnit] = []
+        if type(parser).parse is not Parser.parse:
+            units.append(self._unit(info, file, source_id, None, None))
+        for query, rowid_range in ranges:
+            units.append(self._unit(info, file, source_id, query, rowid_range))
+        if not units:
+            self._close_source(state)
+            return
+        expected = sum((r[1] - r[0] + 1) for _, r in ranges if r is not None)
+        self.store.prepare_bulk(expected)
+        state.pending = len(units)
+        file_state.pending += len(units)
+        for unit in units:
+            self._submit(unit, state, file_state)
+
+    def _split(self, source: Source, query: BulkQuery) -> list[tuple[int, int] | None]:
+        if not query.splittable:
+            return [None]
+        try:
+            lo, hi, count = source.db.execute(
+                f'SELECT min(rowid), max(rowid), count(*) FROM "{query.table}"'
+            ).fetchone()
+        except sqlite3.DatabaseError:
+            return [None]  # the unit will meet the same problem and report it with what it could salvage
+        if not count:
+            return [None]
+        chunks = max(1, math.ceil(count / BULK_CHUNK_ROWS))
+        span = max(1, math.ceil((hi - lo + 1) / chunks))
+        return [(a, min(hi, a + span - 1)) for a in range(lo, hi + 1, span)]
+
+    def _unit(
+        self,
+        info: ParserInfo,
+        file: SourceFile,
+        source_id: int,
+        query: BulkQuery | None,
+        rowid_range: tuple[int, int] | None,
+    ) -> WorkUnit:
+        self._units += 1
+        unit_id = f"u{self._units:06d}"
+        return WorkUnit(
+            unit_id=unit_id,
+            parser=info.cls,
+            source=file,
+            source_id=source_id,
+            shard=self.scratch / f"{unit_id}.shard.sqlite",
+            bulk=query,
+            rowid_range=rowid_range,
+        )
+
+    # -- running and merging ----------------------------------------------------------------------
+
+    def _submit(self, unit: WorkUnit, state: _SourceState, file_state: _FileState) -> None:
+        future = self.executor.submit(run_unit, unit)
+        self._queue.append((unit, future, state, file_state))
+        while len(self._queue) > self.window:
+            self._merge_head()
+
+    def _drain(self) -> None:
+        while self._queue:
+            self._merge_head()
+
+    def _merge_head(self) -> None:
+        unit, future, state, file_state = self._queue.popleft()
+        try:
+            result = future.result()
+        except Exception as exc:
+            result = UnitResult(unit_id=unit.unit_id, shard=None)
+            from evidence_intake.parsers.unit import UnitProblem
+
+            result.problems.append(
+                UnitProblem("error", f"the worker running it failed: {exc.__class__.__name__}: {exc}")
+            )
+        info = state.info
+        if result.shard is not None and result.shard.exists():
+            if result.counts:
+                try:
+                    added = self.store.merge_shard(result.shard, state.source_id)
+                    state.records += sum(added.values())
+                except sqlite3.DatabaseError as exc:
+                    state.errors.append(f"its rows could not be stored: {exc}")
+            result.shard.unlink(missing_ok=True)
+        for problem in result.problems:
+            if problem.severity == "error":
+                state.errors.append(problem.message)
+            else:
+                state.warnings += 1
+                self._error(
+                    info,
+                    state.source_id,
+                    state.file,
+                    state.file.sha256,
+                    problem.message,
+                    severity="warning",
+                    record_table=problem.record_table,
+                    record_rowid=problem.record_rowid,
+                )
+        state.pending -= 1
+        if state.pending == 0:
+            self._close_source(state)
+        file_state.pending -= 1
+        self._file_done_if_idle(file_state)
+
+    def _close_source(self, state: _SourceState) -> None:
+        info = state.info
+        summary = self.summary.parsers[info.name]
+        summary.records += state.records
+        summary.warnings += state.warnings
+        if state.errors:
+            summary.errors += 1
+            for message in state.errors:
+                self.store.add_error(
+                    extraction_id=self.extraction_id,
+                    exhibit=self.exhibit_id,
+                    severity="error",
+                    error=message,
+                    parser=info.name,
+                    parser_version=info.version,
+                    source_id=state.source_id,
+                    source_partition=state.file.volume,
+                    source_path=state.file.path,
+                    source_sha256=state.file.sha256,
+                )
+            if len(self.summary.problems) < 50:
+                self.summary.problems.append(f"{info.name} on {state.file.location}: {state.errors[0]}")
+            self.case.record(
+                "parser_error",
+                examiner=self.examiner,
+                exhibit=self.exhibit_id,
+                details={
+                    "extraction_id": self.extraction_id,
+                    "parser": info.name,
+                    "parser_version": info.version,
+                    "source_partition": state.file.volume,
+                    "source_path": state.file.path,
+                    "source_sha256": state.file.sha256,
+                    "source_id": state.source_id,
+                    "records_kept": state.records,
+                    "errors": state.errors[:10],
+                    "error_count": len(state.errors),
+                },
+            )
+            status = "error"
+            detail = state.errors[0] + (
+                f" (and {len(state.errors) - 1} more)" if len(state.errors) > 1 else ""
+            )
+        else:
+            summary.parsed += 1
+            status = "parsed"
+            detail = None
+        self.store.finish_source(
+            state.source_id,
+            status=status,
+            records=state.records,
+            errors=len(state.errors),
+            warnings=state.warnings,
+            detail=detail,
+        )
+
+    def _file_done_if_idle(self, file_state: _FileState) -> None:
+        if file_state.pending == 0 and not file_state.done:
+            self._file_done(file_state)
+
+    def _file_done(self, file_state: _FileState) -> None:
+        file_state.done = True
+        shutil.rmtree(file_state.folder, ignore_errors=True)
+        self._files_done += 1
+        self._report_progress()
+
+
+def _fields(file: SourceFile) -> dict[str, Any]:
+    return {name: getattr(file, name) for name in SourceFile.__dataclass_fields__}
+
+
+def _region(case: CaseLike, exhibit_id: str) -> str:
+    try:
+        exhibit = case.exhibit(exhibit_id)
+    except IntakeError:
+        raise
+    region = getattr(exhibit, "region", None) or getattr(case.settings, "region", None) or "ZZ"
+    return str(region).upper()
+
+
+def extract(
+    case: CaseLike,
+    exhibits: Iterable[str],
+    *,
+    examiner: str,
+    parsers: Sequence[str] | None = None,
+    jobs: int | None = None,
+    registry: ParserRegistry | None = None,
+    open_tree: TreeOpener | None = None,
+    executor: Executor | None = None,
+    progress: ProgressFn | None = None,
+) -> ExtractionReport:
+    """Extract artefacts from each exhibit into the case's artefact store; never raises for bad evidence.
+
+    ``parsers`` names a subset (all registered parsers when empty). The report says per exhibit and
+    parser what was found; ``report.failed`` is True when any parser failed on any file or an
+    exhibit could not be opened (the CLI then exits with status 8).
+    """
+    registry = registry if registry is not None else ParserRegistry.discover()
+    selected = registry.select(parsers)
+    jobs = jobs if jobs is not None else default_jobs()
+    opener = open_tree or default_opener
+    report = ExtractionReport()
+    own_executor = executor is None
+    pool = executor if executor is not None else make_executor(jobs)
+    store = ArtefactStore(Path(case.artefacts_path))
+    try:
+        for exhibit_id in exhibits:
+            _region(case, exhibit_id)  # NotFoundError for an unknown exhibit, before anything is written
+            run = Extraction(
+                case,
+                store,
+                exhibit_id,
+                selected,
+                examiner=examiner,
+                executor=pool,
+                jobs=jobs,
+                open_tree=opener,
+                progress=progress,
+            )
+            try:
+                report.exhibits.append(run.run())
+            except IntakeError as exc:
+                failed = ExhibitSummary(exhibit_id, run.extraction_id, status="failed")
+                failed.problems.append(str(exc))
+                report.exhibits.append(failed)
+    finally:
+        store.close()
+        if own_executor:
+            pool.shutdown(wait=True, cancel_futures=True)
+    return report

@@ -1,0 +1,219 @@
+"""A source file from the evidence, as a parser sees it, and the scratch copy it is read from.
+
+Evidence is never opened by SQLite: SQLite may write to a database it opens (a checkpoint folds the
+-wal into the main file, a hot -journal is rolled back), which would alter the evidence. So every
+matched file is first copied, with its -wal, -shm and -journal companions, into the case's scratch
+folder; each file is hashed while it is read from the evidence and the copy is hashed again after it
+is written; the two must agree or the extraction of that file stops with an IntegrityError.
+
+The copy is then opened read-only (``mode=ro``), which still applies the write-ahead log: rows that
+exist only in the -wal are read. (``immutable=1`` would silently ignore the log; it is never used.)
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from evidence_intake.artefacts.text import text_factory
+from evidence_intake.errors import EvidenceError, IntegrityError
+from evidence_intake.evidence.model import Entry, EvidenceTree
+from evidence_intake.parsers.schema import Schema, SchemaInfo
+
+CHUNK = 1 << 20
+SQLITE_MAGIC = b"SQLite format 3\x00"
+COMPANION_SUFFIXES = ("-wal", "-shm", "-journal")
+
+
+@dataclass(frozen=True, slots=True)
+class CopiedFile:
+    """One file copied from the evidence: where it was, its hash, and where the copy is."""
+
+    role: str  # "main", "-wal", "-shm", "-journal"
+    location: str  # place in the evidence ("p2:/data/…/mmssms.db-wal")
+    size: int
+    sha256: str
+    local_path: Path
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"role": self.role, "location": self.location, "size": self.size, "sha256": self.sha256}
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while block := fh.read(CHUNK):
+            h.update(block)
+    return h.hexdigest()
+
+
+def copy_entry(tree: EvidenceTree, entry: Entry, dest: Path, *, role: str = "main") -> CopiedFile:
+    """Copy one entry to ``dest`` (which must not exist), hashing the evidence bytes on the way.
+
+    The copy is re-hashed from disk afterwards; a difference means the copy is not what was read
+    and raises IntegrityError. A short read (fewer bytes than the file system says the file holds)
+    raises EvidenceError naming the file.
+    """
+    h = hashlib.sha256()
+    copied = 0
+    try:
+        with tree.open(entry) as src, open(dest, "xb") as out:
+            while block := src.read(CHUNK):
+                h.update(block)
+                out.write(block)
+                copied += len(block)
+    except OSError as exc:
+        raise EvidenceError(
+            f"{entry.location} could not be read from the evidence: {exc}",
+            path=entry.location,
+            hint="check the image with its verify command; the other files are extracted",
+        ) from exc
+    if copied != entry.size:
+        raise EvidenceError(
+            f"{entry.location}: read {copied} bytes but the file system gives {entry.size}",
+            path=entry.location,
+            hint="the file is damaged or its metadata is wrong; examine it by hand",
+        )
+    digest = h.hexdigest()
+    again = sha256_file(dest)
+    if again != digest:
+        raise IntegrityError(
+            f"the scratch copy of {entry.location} does not match what was read "
+            f"(read {digest}, copy {again})",
+            path=dest,
+            hint="the scratch disk may be failing; free or change the scratch space and extract again",
+        )
+    return CopiedFile(role=role, location=entry.location, size=copied, sha256=digest, local_path=dest)
+
+
+def copy_with_companions(
+    tree: EvidenceTree, entry: Entry, companions: Sequence[Entry], folder: Path
+) -> tuple[CopiedFile, tuple[CopiedFile, ...]]:
+    """Copy a database and its -wal/-shm/-journal beside each other in ``folder`` (same names)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    main = copy_entry(tree, entry, folder / _safe_file_name(entry.name))
+    copies: list[CopiedFile] = []
+    for companion in companions:
+        suffix = next((s for s in COMPANION_SUFFIXES if companion.path == entry.path + s), None)
+        if suffix is None:
+            continue
+        copies.append(copy_entry(tree, companion, Path(str(main.local_path) + suffix), role=suffix))
+    return main, tuple(copies)
+
+
+def _safe_file_name(name: str) -> str:
+    cleaned = "".join(ch if ch not in "/\\\x00" else "_" for ch in name).lstrip(".")
+    return cleaned[:200] or "file"
+
+
+@dataclass(frozen=True, slots=True)
+class SourceFile:
+    """What a worker needs to read one source file: picklable, no open handles.
+
+    ``path`` is the file's path inside its file system, ``location`` adds the partition
+    ("p2:/data/…"); ``local_path`` is the verified scratch copy.
+    """
+
+    exhibit: str
+    region: str
+    path: str
+    location: str
+    volume: str
+    filesystem: str
+    inode: str | None
+    size: int
+    sha256: str
+    local_path: Path
+    companions: tuple[CopiedFile, ...] = ()
+    info: SchemaInfo | None = None
+    schema: Schema | None = None
+    is_sqlite: bool = False
+
+
+@dataclass
+class Source:
+    """A source file as a parser sees it (built by the engine inside the worker).
+
+    ``db`` is a read-only SQLite connection on the scratch copy whose text never raises on invalid
+    UTF-8 (see artefacts/text.py); ``schema`` is the layout the engine matched, ``info`` every table.
+    """
+
+    file: SourceFile
+    _db: sqlite3.Connection | None = field(default=None, init=False, repr=False)
+
+    @property
+    def exhibit(self) -> str:
+        return self.file.exhibit
+
+    @property
+    def region(self) -> str:
+        return self.file.region
+
+    @property
+    def path(self) -> str:
+        return self.file.path
+
+    @property
+    def location(self) -> str:
+        return self.file.location
+
+    @property
+    def sha256(self) -> str:
+        return self.file.sha256
+
+    @property
+    def local_path(self) -> Path:
+        return self.file.local_path
+
+    @property
+    def info(self) -> SchemaInfo:
+        if self.file.info is None:
+            raise TypeError(f"{self.location} is not a SQLite source")
+        return self.file.info
+
+    @property
+    def schema(self) -> Schema | None:
+        return self.file.schema
+
+    def has_column(self, table: str, column: str) -> bool:
+        return self.info.has(table, column)
+
+    def has_table(self, table: str) -> bool:
+        return self.info.has(table)
+
+    @property
+    def db(self) -> sqlite3.Connection:
+        if self._db is None:
+            self._db = open_readonly(self.file.local_path)
+        return self._db
+
+    def rows(self, sql: str, params: Sequence[Any] = ()) -> Iterator[sqlite3.Row]:
+        """Rows of a query on the copy, as ``sqlite3.Row`` (columns by name)."""
+        cursor = self.db.execute(sql, params)
+        cursor.row_factory = sqlite3.Row
+        yield from cursor
+
+    def open(self) -> BinaryIO:
+        """The scratch copy's bytes, for parsers of files that are not SQLite."""
+        return open(self.file.local_path, "rb")
+
+    def close(self) -> None:
+        if self._db is not None:
+            self._db.close()
+            self._db = None
+
+
+def open_readonly(path: Path) -> sqlite3.Connection:
+    """Read-only connection on a scratch copy; applies its -wal (never ``immutable=1``)."""
+    conn = sqlite3.connect(path.resolve().as_uri() + "?mode=ro", uri=True, check_same_thread=False)
+    conn.text_factory = text_factory
+    return conn
+
+
+def looks_like_sqlite(path: Path) -> bool:
+    with open(path, "rb") as fh:
+        return fh.read(len(SQLITE_MAGIC)) == SQLITE_MAGIC

@@ -1,0 +1,500 @@
+"""The unit of work: one parser on one source file (or on one rowid range of one bulk query).
+
+``run_unit(unit)`` is a pure, picklable function: it reads only the verified scratch copy named in
+the unit, writes only the unit's own shard file (a small SQLite database with the store's base
+tables), and returns a ``UnitResult`` with counts, errors and warnings. It never touches the case,
+the ledger or the artefact store, and it never raises for anything a parser or the evidence does:
+that is reported in the result. So the engine can run units in-process, in a process pool (now),
+or on a Dask cluster (later: shards on shared storage), and merge the shards in a fixed order.
+
+Rows travel in the shard rather than as Python objects: a million SMS never cross a pipe.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+import traceback
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from evidence_intake.artefacts import kinds as K
+from evidence_intake.artefacts.kinds import KindSpec, spec_for
+from evidence_intake.artefacts.model import Artefact
+from evidence_intake.artefacts.phones import to_e164
+from evidence_intake.artefacts.schema import _M001_COLUMNS, _base_table_sql, run_script
+from evidence_intake.artefacts.text import LossyText, text_factory
+from evidence_intake.parsers.base import BulkQuery, Parser
+from evidence_intake.parsers.source import Source, SourceFile
+from evidence_intake.parsers.sql import quote
+from evidence_intake.parsers.times import float_time
+from evidence_intake.timeutil import iso_utc
+
+BATCH = 5_000
+MAX_ERRORS_PER_UNIT = 100
+
+
+@dataclass(frozen=True, slots=True)
+class WorkUnit:
+    unit_id: str
+    parser: type[Parser]
+    source: SourceFile
+    source_id: int
+    shard: Path
+    bulk: BulkQuery | None = None
+    rowid_range: tuple[int, int] | None = None
+
+    def describe(self) -> str:
+        what = "typed" if self.bulk is None else f"bulk {self.bulk.label or self.bulk.table}"
+        if self.rowid_range:
+            what += f" rowids {self.rowid_range[0]}-{self.rowid_range[1]}"
+        return f"{self.parser.name} on {self.source.location} ({what})"
+
+
+@dataclass(frozen=True, slots=True)
+class UnitProblem:
+    severity: str  # "error" or "warning"
+    message: str
+    record_table: str | None = None
+    record_rowid: int | None = None
+
+
+@dataclass(slots=True)
+class UnitResult:
+    unit_id: str
+    shard: Path | None
+    counts: dict[str, int] = field(default_factory=dict)
+    problems: list[UnitProblem] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def errors(self) -> list[UnitProblem]:
+        return [p for p in self.problems if p.severity == "error"]
+
+    @property
+    def warnings(self) -> list[UnitProblem]:
+        return [p for p in self.problems if p.severity == "warning"]
+
+    @property
+    def records(self) -> int:
+        return sum(self.counts.values())
+
+
+class _Context:
+    """What the SQL functions of one unit report back (text that was not valid UTF-8)."""
+
+    def __init__(self) -> None:
+        self.lossy: list[tuple[int, int | None, bytes]] = []  # (column index, record rowid, raw)
+
+
+def _register_functions(conn: sqlite3.Connection, ctx: _Context) -> None:
+    def ei_text(data: bytes | None, column: int, rowid: int | None) -> str | None:
+        if data is None:
+            return None
+        text = LossyText.decode(bytes(data))
+        if isinstance(text, LossyText):
+            ctx.lossy.append((column, rowid, text.raw))
+        return str(text)
+
+    def ei_e164(raw: Any, region: str | None) -> str | None:
+        if isinstance(raw, int) and not isinstance(raw, bool):
+            raw = str(raw)
+        return to_e164(raw, region) if isinstance(raw, str) else None
+
+    def ei_e164_list(data: str | None, region: str | None) -> str:
+        items = _json_list(data)
+        found = [e for e in (ei_e164(v, region) for v in items) if e]
+        return json.dumps(found, ensure_ascii=False, separators=(",", ":"))
+
+    def ei_phones(data: str | None, region: str | None) -> str:
+        out = []
+        for item in _json_list(data):
+            if isinstance(item, dict):
+                number = item.get("number")
+                out.append({"number": number, "label": item.get("label"), "e164": ei_e164(number, region)})
+            elif isinstance(item, str | int):
+                out.append({"number": str(item), "label": None, "e164": ei_e164(item, region)})
+        return json.dumps(out, ensure_ascii=False, separators=(",", ":"))
+
+    def ei_iso(value: float | None, per: int, off: int) -> str | None:
+        if value is None:
+            return None
+        result = float_time(float(value), per, off)
+        return None if result is None else iso_utc(result)
+
+    conn.create_function("ei_text", 3, ei_text)
+    conn.create_function("ei_e164", 2, ei_e164, deterministic=True)
+    conn.create_function("ei_e164_list", 2, ei_e164_list, deterministic=True)
+    conn.create_function("ei_phones", 2, ei_phones, deterministic=True)
+    conn.create_function("ei_iso", 3, ei_iso, deterministic=True)
+
+
+def _json_list(data: str | None) -> list[Any]:
+    if not data:
+        return []
+    try:
+        value = json.loads(data)
+    except (TypeError, ValueError):
+        return [data]
+    return value if isinstance(value, list) else [value]
+
+
+class ShardWriter:
+    """The store's base tables in a private SQLite file; ids count from 1 so the merge can offset them."""
+
+    def __init__(self, path: Path, *, source_id: int, exhibit: str, region: str) -> None:
+        self.path = path
+        self.source_id = source_id
+        self.exhibit = exhibit
+        self.region = region
+        self.ctx = _Context()
+        self.conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        self.conn.text_factory = text_factory
+        self.conn.execute("PRAGMA journal_mode=MEMORY")  # OFF would make ROLLBACK TO undefined
+        self.conn.execute("PRAGMA synchronous=OFF")
+        self.conn.execute("PRAGMA cache_size=-65536")
+        _register_functions(self.conn, self.ctx)
+        run_script(
+            self.conn,
+            """
+            CREATE TABLE identifiers (id INTEGER PRIMARY KEY, kind TEXT NOT NULL, row_id INTEGER NOT NULL,
+              exhibit TEXT NOT NULL, app TEXT, role TEXT NOT NULL, type TEXT NOT NULL, value TEXT NOT NULL,
+              raw TEXT);
+            CREATE TABLE undecodable_text (id INTEGER PRIMARY KEY, kind TEXT NOT NULL,
+              row_id INTEGER NOT NULL, source_id INTEGER NOT NULL, record_table TEXT, record_rowid INTEGER,
+              column_name TEXT NOT NULL, raw BLOB NOT NULL);
+            """,
+        )
+        self._tables: set[str] = set()
+        self._next_id: dict[str, int] = {}
+        self._pending: dict[str, list[list[Any]]] = {}
+        self._undecodable: list[tuple[Any, ...]] = []
+
+    def _table(self, spec: KindSpec) -> None:
+        if spec.table not in self._tables:
+            self.conn.execute(_base_table_sql(spec, _M001_COLUMNS[spec.name]))
+            self._tables.add(spec.table)
+            self._next_id[spec.table] = 1
+
+    def add(self, artefact: Artefact) -> None:
+        spec = spec_for(artefact)
+        self._table(spec)
+        undecodable: list[tuple[str, bytes]] = []
+        values = spec.to_row(artefact, self.region, undecodable)
+        row_id = self._next_id[spec.table]
+        self._next_id[spec.table] = row_id + 1
+        loc = artefact.locator
+        self._pending.setdefault(spec.table, []).append(
+            [row_id, self.source_id, self.exhibit, loc.table, loc.rowid, loc.offset, *values]
+        )
+        for column, raw in undecodable:
+            self._undecodable.append((spec.name, row_id, self.source_id, loc.table, loc.rowid, column, raw))
+        if len(self._pending[spec.table]) >= BATCH:
+            self._flush(spec)
+
+    def _flush(self, spec: KindSpec) -> None:
+        rows = self._pending.pop(spec.table, [])
+        if not rows:
+            return
+        columns = [
+            "id",
+            "source_id",
+            "exhibit",
+            "record_table",
+            "record_rowid",
+            "record_offset",
+            *spec.column_names,
+        ]
+        marks = ", ".join("?" * len(columns))
+        with self.conn:
+            self.conn.execute("BEGIN")
+            self.conn.executemany(f"INSERT INTO {spec.table} ({', '.join(columns)}) VALUES ({marks})", rows)
+
+    def flush_all(self) -> None:
+        for spec in K.KINDS.values():
+            if spec.table in self._pending:
+                self._flush(spec)
+        if self._undecodable:
+            self.conn.execute("BEGIN")
+            self.conn.executemany(
+                "INSERT INTO undecodable_text (kind, row_id, source_id, record_table, record_rowid, "
+                "column_name, raw) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                self._undecodable,
+            )
+            self.conn.execute("COMMIT")
+            self._undecodable = []
+
+    def run_bulk(
+        self, query: BulkQuery, source: SourceFile, rowid_range: tuple[int, int] | None
+    ) -> list[UnitProblem]:
+        """Run one bulk query on the attached scratch copy; salvage rows up to a corrupt page."""
+        spec = spec_for(query.kind)
+        self._table(spec)
+        problems: list[UnitProblem] = []
+        self.conn.execute("ATTACH DATABASE ? AS src", (source.local_path.resolve().as_uri() + "?mode=ro",))
+        try:
+            selected = [d[0] for d in self.conn.execute(f"SELECT * FROM ({query.sql}) LIMIT 0").description]
+            allowed = {c.field for c in spec.columns} | {"record_rowid", "record_table", "region"}
+            unknown = sorted(set(selected) - allowed)
+            if unknown or "record_rowid" not in selected:
+                raise ValueError(
+                    f"bulk query {query.label or query.table!r} returns "
+                    + (f"unknown columns {unknown}" if unknown else "no record_rowid column")
+                    + f"; {spec.name} takes {sorted(allowed)}"
+                )
+            table_sql = quote(query.table)
+            record_table = (
+                f"coalesce(q.record_table, {table_sql})" if "record_table" in selected else table_sql
+            )
+            provenance = [":source_id", ":exhibit", record_table, "q.record_rowid", "NULL"]
+            select = spec.wrap_select(selected, query.sql, provenance)
+            params: dict[str, Any] = {
+                "source_id": self.source_id,
+                "exhibit": self.exhibit,
+                "region": self.region,
+            }
+            if rowid_range is not None:
+                select += " WHERE q.record_rowid BETWEEN :lo AND :hi"
+                params["lo"], params["hi"] = rowid_range
+            columns = [
+                "source_id",
+                "exhibit",
+                "record_table",
+                "record_rowid",
+                "record_offset",
+                *spec.column_names,
+            ]
+            insert = f"INSERT INTO {spec.table} ({', '.join(columns)}) "
+            first_new = self._next_id[spec.table]
+            self.conn.execute("BEGIN")
+            try:
+                self.conn.execute(insert + select, params)
+            except sqlite3.DatabaseError as exc:
+                self.conn.execute("ROLLBACK")
+                self.ctx.lossy.clear()
+                self.conn.execute("BEGIN")
+                problems.append(self._salvage(spec, insert, params, select, exc))
+            last = self.conn.execute(f"SELECT max(id) FROM {spec.table}").fetchone()[0] or 0
+            self._next_id[spec.table] = last + 1
+            self._mark_lossy(spec, first_new)
+            self.conn.execute("COMMIT")
+        finally:
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
+            self.conn.execute("DETACH DATABASE src")
+        return problems
+
+    def _salvage(
+        self, spec: KindSpec, insert: str, params: dict[str, Any], select: str, exc: sqlite3.DatabaseError
+    ) -> UnitProblem:
+        """Read the query row by row and keep every row before the one SQLite cannot read."""
+        kept = 0
+        last_rowid: int | None = None
+        statement = insert + "VALUES (" + ", ".join("?" * (5 + len(spec.column_names))) + ")"
+        try:
+            cursor = self.conn.execute(select, params)
+            while rows := cursor.fetchmany(1000):
+                self.conn.executemany(statement, rows)
+                kept += len(rows)
+                last_rowid = rows[-1][3]
+            detail = f"the bulk query failed ({exc}) but reading row by row went through"
+        except sqlite3.DatabaseError as again:
+            after = f"after rowid {last_rowid}" if last_rowid is not None else "before the first row"
+            detail = f"{again} (reading stopped {after}; {kept} rows before it are kept)"
+        return UnitProblem("error", f"{spec.name}: {detail}")
+
+    def _mark_lossy(self, spec: KindSpec, first_new: int) -> None:
+        if not self.ctx.lossy:
+            return
+        self.conn.execute("CREATE TEMP TABLE IF NOT EXISTS lossy (col INTEGER, rowid_ INTEGER, raw BLOB)")
+        self.conn.execute("DELETE FROM temp.lossy")
+        self.conn.executemany("INSERT INTO temp.lossy VALUES (?, ?, ?)", self.ctx.lossy)
+        self.ctx.lossy.clear()
+        names = [c.name for c in spec.columns]
+        case = " ".join(f"WHEN {i} THEN '{n}'" for i, n in enumerate(names))
+        self.conn.execute(
+            f"INSERT INTO undecodable_text (kind, row_id, source_id, record_table, record_rowid, "
+            "column_name, raw) "
+            f"SELECT '{spec.name}', t.id, t.source_id, t.record_table, t.record_rowid, CASE l.col "
+            f"{case} END, l.raw "
+            f"FROM temp.lossy AS l JOIN {spec.table} AS t ON t.record_rowid = l.rowid_ AND t.id >= ?",
+            (first_new,),
+        )
+        if spec.text_flag:
+            self.conn.execute(
+                f"UPDATE {spec.table} SET has_undecodable_text = 1 WHERE id >= ? "
+                "AND record_rowid IN (SELECT rowid_ FROM temp.lossy)",
+                (first_new,),
+            )
+
+    def finish(self) -> tuple[dict[str, int], list[UnitProblem]]:
+        """Flush, derive identifiers, check times; returns rows per kind and warnings."""
+        self.flush_all()
+        self.conn.execute("BEGIN")
+        counts: dict[str, int] = {}
+        warnings: list[UnitProblem] = []
+        for spec in K.KINDS.values():
+            if spec.table not in self._tables:
+                continue
+            n = self.conn.execute(f"SELECT count(*) FROM {spec.table}").fetchone()[0]
+            counts[spec.name] = n
+            if n:
+                for sql in identifier_statements(spec):
+                    self.conn.execute(sql)
+                warnings.extend(time_warnings(self.conn, spec))
+                warnings.extend(text_warnings(self.conn, spec))
+        self.conn.execute("COMMIT")
+        self.conn.close()
+        return counts, warnings
+
+    def abort(self) -> None:
+        self.conn.close()
+
+
+def identifier_statements(spec: KindSpec) -> list[str]:
+    """SQL deriving ``identifiers`` rows from a kind's table (same for typed and bulk rows)."""
+    out: list[str] = []
+    for ident in spec.identifiers:
+        head = (
+            "INSERT INTO identifiers (kind, row_id, exhibit, app, role, type, value, raw) "
+            f"SELECT '{spec.name}', t.id, t.exhibit, t.app, '{ident.role}', '{ident.type}', "
+        )
+        if ident.json_path is None:
+            value = f"t.{ident.column}"
+            if ident.type == "email":
+                value = f"lower(trim(t.{ident.column}))"
+            raw = f"t.{ident.raw_column}" if ident.raw_column else "NULL"
+            cond = f"t.{ident.column} IS NOT NULL AND trim(t.{ident.column}) != ''"
+            if ident.type == "email":
+                cond += f" AND instr(t.{ident.column}, '@') > 0"
+            out.append(f"{head}{value}, {raw} FROM {spec.table} AS t WHERE {cond}")
+        else:
+            item = "j.value" if ident.json_path == "$" else f"json_extract(j.value, '{ident.json_path}')"
+            raw = (
+                "json_extract(j.value, '$.number')"
+                if ident.type == "phone" and ident.json_path != "$"
+                else item
+            )
+            value = f"lower(trim({item}))" if ident.type == "email" else item
+            cond = f"{item} IS NOT NULL AND trim({item}) != ''"
+            if ident.type == "email":
+                cond += f" AND instr({item}, '@') > 0"
+            out.append(
+                f"{head}{value}, {raw} FROM {spec.table} AS t, json_each(t.{ident.column}) AS j "
+                f"WHERE json_valid(t.{ident.column}) AND {cond}"
+            )
+    return out
+
+
+def time_warnings(conn: sqlite3.Connection, spec: KindSpec) -> list[UnitProblem]:
+    """A warning per time column whose stored value is set but could not be converted."""
+    out: list[UnitProblem] = []
+    for column in spec.columns:
+        if column.role != K.TIME:
+            continue
+        raw = f"{column.name}_raw"
+        if raw not in spec.column_names:
+            continue
+        row = conn.execute(
+            f"SELECT count(*), min(record_rowid), min(record_table) FROM {spec.table} "
+            f"WHERE {column.name} IS NULL AND {raw} IS NOT NULL AND {raw} != 0 AND {raw} != ''"
+        ).fetchone()
+        if row[0]:
+            example = conn.execute(
+                f"SELECT record_table, record_rowid, {raw} FROM {spec.table} "
+                f"WHERE {column.name} IS NULL AND {raw} IS NOT NULL AND {raw} != 0 AND {raw} != '' "
+                "ORDER BY id LIMIT 1"
+            ).fetchone()
+            out.append(
+                UnitProblem(
+                    "warning",
+                    f"{row[0]} {spec.name} have a {column.name} that is out of range or not a number "
+                    f"(first: {example[0]}#{example[1]}, stored value {example[2]!r}); "
+                    f"{column.name} is left empty and the stored value kept in {raw}",
+                    record_table=example[0],
+                    record_rowid=example[1],
+                )
+            )
+    return out
+
+
+def text_warnings(conn: sqlite3.Connection, spec: KindSpec) -> list[UnitProblem]:
+    if not spec.text_flag:
+        return []
+    n = conn.execute(f"SELECT count(*) FROM {spec.table} WHERE has_undecodable_text = 1").fetchone()[0]
+    if not n:
+        return []
+    return [
+        UnitProblem(
+            "warning",
+            f"{n} {spec.name} hold text that is not valid UTF-8: decoded with U+FFFD replacement, "
+            "flagged has_undecodable_text = 1, raw bytes kept in undecodable_text",
+        )
+    ]
+
+
+def _describe_exception(exc: BaseException) -> str:
+    frames = traceback.extract_tb(exc.__traceback__)
+    where = f" (at {Path(frames[-1].filename).name}:{frames[-1].lineno})" if frames else ""
+    text = str(exc) or exc.__class__.__name__
+    if isinstance(exc, sqlite3.DatabaseError):
+        return f"SQLite could not read the database: {text}{where}"
+    return f"{exc.__class__.__name__}: {text}{where}"
+
+
+def run_unit(unit: WorkUnit) -> UnitResult:
+    """Run one unit of work; everything that goes wrong is reported in the result, never raised."""
+    started = time.perf_counter()
+    result = UnitResult(unit_id=unit.unit_id, shard=unit.shard)
+    writer: ShardWriter | None = None
+    source = Source(unit.source)
+    try:
+        writer = ShardWriter(
+            unit.shard, source_id=unit.source_id, exhibit=unit.source.exhibit, region=unit.source.region
+        )
+        if unit.bulk is not None:
+            result.problems.extend(writer.run_bulk(unit.bulk, unit.source, unit.rowid_range))
+        else:
+            _run_typed(unit.parser(), source, writer, result)
+        counts, warnings = writer.finish()
+        writer = None
+        result.counts = counts
+        result.problems.extend(warnings)
+    except Exception as exc:
+        result.problems.append(UnitProblem("error", _describe_exception(exc)))
+        if writer is not None:
+            try:
+                counts, warnings = writer.finish()
+                result.counts = counts
+            except Exception:
+                writer.abort()
+                result.counts = {}
+                result.shard = None
+    finally:
+        source.close()
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def _run_typed(parser: Parser, source: Source, writer: ShardWriter, result: UnitResult) -> None:
+    allowed = tuple(parser.kinds)
+    wrong: set[str] = set()
+    for artefact in parser.parse(source):
+        if not isinstance(artefact, allowed):
+            name = type(artefact).__name__
+            if name not in wrong:
+                wrong.add(name)
+                result.problems.append(
+                    UnitProblem("error", f"yielded a {name}, which is not among the parser's kinds; skipped")
+                )
+            continue
+        writer.add(artefact)
+
+
+def run_units(units: Sequence[WorkUnit]) -> list[UnitResult]:
+    """Several units one after the other (a batch for one worker task)."""
+    return [run_unit(u) for u in units]
