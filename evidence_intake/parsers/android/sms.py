@@ -46,11 +46,7 @@ class AndroidSmsParser(Parser):
     version = "1.0"
     title = "Android SMS and MMS (telephony provider mmssms.db)"
     kinds = (Message,)
-    globs = (
-        "**/com.android.providers.telephony/databases/mmssms.db",
-        "**/com.android.providers.telephony/databases/mmssms_*.db",
-        "**/user_de/*/com.android.providers.telephony/databases/mmssms.db",
-    )
+    globs = ("**/com.android.providers.telephony/databases/mmssms.db",)
     schemas = (
         Schema(
             "sms+mms",
