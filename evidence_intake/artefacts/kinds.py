@@ -209,10 +209,13 @@ def _aware(value: datetime) -> datetime:
 
 def _sql_expr(column: Column, index: int, available: set[str], region: str) -> str:
     src = column.field
-    if src not in available:
-        return "0" if column.role == BOOL and column.name in ("is_deleted",) else "NULL"
-    q = f"q.{src}"
     role = column.role
+    lists = (JSON_TEXTS, JSON_E164, JSON_PHONES, JSON_HANDLES, JSON_ATTACHMENTS)
+    if src not in available:  # the dataclass default: empty lists, not deleted, else NULL
+        return "'[]'" if role in lists else ("0" if column.name == "is_deleted" else "NULL")
+    q = f"q.{src}"
+    if role in (JSON_TEXTS, JSON_HANDLES, JSON_ATTACHMENTS):
+        return f"coalesce({q}, '[]')"
     if role == TEXT:
         # ASCII text (byte length = character length) needs no check; the rest goes through Python.
         return (
@@ -220,7 +223,7 @@ def _sql_expr(column: Column, index: int, available: set[str], region: str) -> s
             f"WHEN typeof({q}) IN ('text','blob') THEN ei_text(CAST({q} AS BLOB), {index}, q.record_rowid) "
             f"ELSE {q} END"
         )
-    if role in (RAW, TIME, ENUM, JSON_TEXTS, JSON_ATTACHMENTS, JSON_HANDLES):
+    if role in (RAW, TIME, ENUM):
         return q
     if role == INT:
         return f"CAST({q} AS INTEGER)"

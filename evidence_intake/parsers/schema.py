@@ -88,10 +88,15 @@ def match(schemas: tuple[Schema, ...], info: SchemaInfo) -> Schema | None:
 
 
 def closest(schemas: tuple[Schema, ...], info: SchemaInfo) -> tuple[Schema, list[str]] | None:
-    """The known layout that lacks the fewest items, with what it lacks (for the error message)."""
-    best: tuple[Schema, list[str]] | None = None
+    """The known layout that lacks the least, with what it lacks (for the error message).
+
+    A missing table weighs as much as all its columns plus one, so a layout whose tables are all
+    there but a column is missing is closer than one whose main table is absent.
+    """
+    best: tuple[Schema, list[str], int] | None = None
     for schema in schemas:
         missing = schema.missing(info)
-        if best is None or len(missing) < len(best[1]):
-            best = (schema, missing)
-    return best
+        cost = sum(1 + len(schema.tables[item]) if "." not in item else 1 for item in missing)
+        if best is None or cost < best[2]:
+            best = (schema, missing, cost)
+    return None if best is None else (best[0], best[1])
