@@ -46,6 +46,7 @@ from evidence_intake.parsers.source import (
     Source,
     SourceFile,
     copy_with_companions,
+    header_problem,
     looks_like_sqlite,
     open_readonly,
 )
@@ -338,9 +339,10 @@ class Extraction:
         is_sqlite = looks_like_sqlite(main.local_path)
         schema_info: SchemaInfo | None = None
         schema_error: str | None = None
+        damaged = header_problem(main.local_path) if is_sqlite else None
         if is_sqlite:
             try:
-                conn = open_readonly(main.local_path)
+                conn = open_readonly(main.local_path, lenient=damaged is not None)
                 try:
                     schema_info = SchemaInfo.read(conn)
                 finally:
@@ -348,7 +350,9 @@ class Extraction:
             except sqlite3.DatabaseError as exc:
                 schema_error = f"SQLite cannot read the database: {exc}"
         for info in infos:
-            self._start_parser(info, entry, main, copies, is_sqlite, schema_info, schema_error, file_state)
+            self._start_parser(
+                info, entry, main, copies, is_sqlite, schema_info, schema_error, damaged, file_state
+            )
         self._file_done_if_idle(file_state)
 
     def _base_file(self, entry: Entry, main: CopiedFile, copies: tuple[CopiedFile, ...]) -> SourceFile:
@@ -475,6 +479,7 @@ class Extraction:
         is_sqlite: bool,
         schema_info: SchemaInfo | None,
         schema_error: str | None,
+        damaged: str | None,
         file_state: _FileState,
     ) -> None:
         cls = info.cls
@@ -510,7 +515,15 @@ class Extraction:
                     tables=tables,
                 )
                 return
-            file = SourceFile(**{**_fields(base), "info": schema_info, "schema": schema, "is_sqlite": True})
+            file = SourceFile(
+                **{
+                    **_fields(base),
+                    "info": schema_info,
+                    "schema": schema,
+                    "is_sqlite": True,
+                    "damaged": damaged,
+                }
+            )
         else:
             file = base
         source = Source(file)
@@ -543,6 +556,9 @@ class Extraction:
         schema_name = file.schema.name if file.schema else None
         source_id = self.store.add_source(self._record(info, file, main.sha256, copies, schema_name, tables))
         state = _SourceState(info, file, source_id)
+        if damaged:
+            state.warnings += 1
+            self._error(info, source_id, file, main.sha256, damaged, severity="warning")
         units: list[WorkUnit] = []
         if type(parser).parse is not Parser.parse:
             units.append(self._unit(info, file, source_id, None, None))

@@ -132,6 +132,7 @@ class SourceFile:
     info: SchemaInfo | None = None
     schema: Schema | None = None
     is_sqlite: bool = False
+    damaged: str | None = None  # why the database is read leniently (see ``header_problem``)
 
 
 @dataclass
@@ -188,7 +189,7 @@ class Source:
     @property
     def db(self) -> sqlite3.Connection:
         if self._db is None:
-            self._db = open_readonly(self.file.local_path)
+            self._db = open_readonly(self.file.local_path, lenient=self.file.damaged is not None)
         return self._db
 
     def rows(self, sql: str, params: Sequence[Any] = ()) -> Iterator[sqlite3.Row]:
@@ -207,11 +208,47 @@ class Source:
             self._db = None
 
 
-def open_readonly(path: Path) -> sqlite3.Connection:
-    """Read-only connection on a scratch copy; applies its -wal (never ``immutable=1``)."""
+def open_readonly(path: Path, *, lenient: bool = False) -> sqlite3.Connection:
+    """Read-only connection on a scratch copy; applies its -wal (never ``immutable=1``).
+
+    ``lenient`` sets ``writable_schema``, which makes SQLite read a file shorter than its header
+    says (a truncated database) instead of refusing it whole; pages that are really missing still
+    raise "malformed" when a query reaches them, so nothing is silently skipped. Nothing is written:
+    the connection is read-only.
+    """
     conn = sqlite3.connect(path.resolve().as_uri() + "?mode=ro", uri=True, check_same_thread=False)
     conn.text_factory = text_factory
+    if lenient:
+        conn.execute("PRAGMA writable_schema=ON")
     return conn
+
+
+def header_problem(path: Path) -> str | None:
+    """What is wrong with a SQLite file's header that SQLite would refuse it for, or None.
+
+    Today: a file shorter than the page count its header gives (a truncated copy, or a file
+    cut by the file system). Such a file is read leniently and the source gets a warning.
+    """
+    with open(path, "rb") as fh:
+        header = fh.read(100)
+    if len(header) < 100 or not header.startswith(SQLITE_MAGIC):
+        return None
+    page_size = int.from_bytes(header[16:18], "big")
+    page_size = 65536 if page_size == 1 else page_size
+    change_counter = header[24:28]
+    pages_in_header = int.from_bytes(header[28:32], "big")
+    valid_for = header[92:96]
+    if not page_size or valid_for != change_counter or not pages_in_header:
+        return None
+    size = path.stat().st_size
+    pages_in_file = size // page_size
+    if pages_in_file < pages_in_header:
+        return (
+            f"the database is shorter than its header says ({pages_in_file} of {pages_in_header} pages of "
+            f"{page_size} bytes): it is truncated; what the remaining pages hold is read, the rest is "
+            "reported"
+        )
+    return None
 
 
 def looks_like_sqlite(path: Path) -> bool:

@@ -235,6 +235,8 @@ class ShardWriter:
         spec = spec_for(query.kind)
         self._table(spec)
         problems: list[UnitProblem] = []
+        if source.damaged:
+            self.conn.execute("PRAGMA writable_schema=ON")  # read a truncated file (see source.open_readonly)
         self.conn.execute("ATTACH DATABASE ? AS src", (source.local_path.resolve().as_uri() + "?mode=ro",))
         try:
             selected = [d[0] for d in self.conn.execute(f"SELECT * FROM ({query.sql}) LIMIT 0").description]
@@ -277,7 +279,7 @@ class ShardWriter:
                 self.conn.execute("ROLLBACK")
                 self.ctx.lossy.clear()
                 self.conn.execute("BEGIN")
-                problems.append(self._salvage(spec, insert, params, select, exc))
+                problems.append(self._salvage(spec, insert, params, select, exc, source))
             last = self.conn.execute(f"SELECT max(id) FROM {spec.table}").fetchone()[0] or 0
             self._next_id[spec.table] = last + 1
             self._mark_lossy(spec, first_new)
@@ -289,22 +291,47 @@ class ShardWriter:
         return problems
 
     def _salvage(
-        self, spec: KindSpec, insert: str, params: dict[str, Any], select: str, exc: sqlite3.DatabaseError
+        self,
+        spec: KindSpec,
+        insert: str,
+        params: dict[str, Any],
+        select: str,
+        exc: sqlite3.DatabaseError,
+        source: SourceFile,
     ) -> UnitProblem:
-        """Read the query row by row and keep every row before the one SQLite cannot read."""
+        """Read the query row by row and keep every row before the one SQLite cannot read.
+
+        The reading happens on a connection of its own: after a corruption error SQLite refuses
+        further work on the connection that met it, and the shard must stay writable.
+        """
         kept = 0
         last_rowid: int | None = None
         statement = insert + "VALUES (" + ", ".join("?" * (5 + len(spec.column_names))) + ")"
+        reader = sqlite3.connect(":memory:", check_same_thread=False)
+        reader.text_factory = text_factory
+        _register_functions(reader, self.ctx)
+        if source.damaged:
+            reader.execute("PRAGMA writable_schema=ON")
+        batch: list[tuple[Any, ...]] = []
         try:
-            cursor = self.conn.execute(select, params)
-            while rows := cursor.fetchmany(1000):
-                self.conn.executemany(statement, rows)
-                kept += len(rows)
-                last_rowid = rows[-1][3]
+            reader.execute("ATTACH DATABASE ? AS src", (source.local_path.resolve().as_uri() + "?mode=ro",))
+            for row in reader.execute(select, params):  # one at a time: keep all before the bad page
+                batch.append(row)
+                if len(batch) >= 1000:
+                    self.conn.executemany(statement, batch)
+                    kept += len(batch)
+                    last_rowid = batch[-1][3]
+                    batch = []
             detail = f"the bulk query failed ({exc}) but reading row by row went through"
         except sqlite3.DatabaseError as again:
+            if batch:
+                last_rowid = batch[-1][3]
             after = f"after rowid {last_rowid}" if last_rowid is not None else "before the first row"
-            detail = f"{again} (reading stopped {after}; {kept} rows before it are kept)"
+            detail = f"{again} (reading stopped {after}; {kept + len(batch)} rows before it are kept)"
+        finally:
+            reader.close()
+        if batch:
+            self.conn.executemany(statement, batch)
         return UnitProblem("error", f"{spec.name}: {detail}")
 
     def _mark_lossy(self, spec: KindSpec, first_new: int) -> None:
