@@ -9,8 +9,8 @@ Viber...) become ``handles``: the app's user id for that contact.
 The device's accounts (``accounts`` table: the owner's Google address, WhatsApp, Telegram, LINE
 accounts) are yielded as ``Account`` artefacts: they say who uses the phone.
 
-Contacts go through a bulk query that groups the data rows per raw contact inside SQLite (it is not
-split by rowid, since it aggregates); accounts, a handful of rows, through the typed generator.
+Contacts go through a bulk query (one row per raw contact, its data rows gathered by correlated
+subqueries, so it can be split by rowid); accounts, a handful of rows, through the typed generator.
 """
 
 from __future__ import annotations
@@ -134,32 +134,45 @@ class AndroidContactsParser(Parser):
         label = case_map("d.data2", PHONE_LABELS)
         phone_label = f"CASE WHEN d.data2 = '0' OR d.data2 = 0 THEN d.data3 ELSE {label} END"
         display = "rc.display_name" if source.has_column("raw_contacts", "display_name") else "NULL"
+        app = app_sql(acc_type)
+
+        def items(value: str, where: str) -> str:
+            # json_group_array over a subquery ordered by data._id, so lists come out in the same
+            # order every run (SQLite 3.40 has no ORDER BY inside an aggregate)
+            return (
+                f"(SELECT json_group_array({value}) FROM (SELECT d.*, m.mimetype FROM src.data AS d "
+                "JOIN src.mimetypes AS m ON m._id = d.mimetype_id "
+                f"WHERE d.raw_contact_id = rc._id AND d.data1 IS NOT NULL AND {where} ORDER BY d._id) AS d)"
+            )
+
+        def first(mimetype: str) -> str:
+            return (
+                "(SELECT d.data1 FROM src.data AS d JOIN src.mimetypes AS m ON m._id = d.mimetype_id "
+                f"WHERE d.raw_contact_id = rc._id AND m.mimetype = '{mimetype}' ORDER BY d._id LIMIT 1)"
+            )
+
+        phones = items(f"json_object('number', d.data1, 'label', {phone_label})", f"m.mimetype = '{PHONE}'")
+        emails = items("d.data1", f"m.mimetype = '{EMAIL}'")
+        handle = f"json_object('app', {app}, 'user_id', d.data1, 'username', NULL)"
+        handles = items(handle, f"m.mimetype LIKE '{MIME}vnd.%'")
         sql = f"""
             SELECT
               rc._id AS record_rowid,
               'raw_contacts' AS record_table,
-              {app_sql(acc_type)} AS app,
+              {app} AS app,
               CASE WHEN {acc_type} IS NULL THEN NULL
                    ELSE {acc_type} || coalesce('/' || {acc_name}, '') END AS account,
-              coalesce({display}, max(CASE WHEN m.mimetype = '{NAME}' THEN d.data1 END)) AS name,
-              json_group_array(json_object('number', d.data1, 'label', {phone_label}))
-                FILTER (WHERE m.mimetype = '{PHONE}' AND d.data1 IS NOT NULL) AS phones,
-              json_group_array(d.data1)
-                FILTER (WHERE m.mimetype = '{EMAIL}' AND d.data1 IS NOT NULL) AS emails,
-              json_group_array(json_object('app', {app_sql(acc_type)}, 'user_id', d.data1, 'username', NULL))
-                FILTER (WHERE m.mimetype LIKE '{MIME}vnd.%' AND d.data1 IS NOT NULL) AS handles,
-              max(CASE WHEN m.mimetype = '{ORGANIZATION}' THEN d.data1 END) AS organization,
-              max(CASE WHEN m.mimetype = '{NOTE}' THEN d.data1 END) AS notes,
+              coalesce({display}, {first(NAME)}) AS name,
+              {phones} AS phones,
+              {emails} AS emails,
+              {handles} AS handles,
+              {first(ORGANIZATION)} AS organization,
+              {first(NOTE)} AS notes,
               rc.deleted AS is_deleted
             FROM src.raw_contacts AS rc
             {join}
-            LEFT JOIN src.data AS d ON d.raw_contact_id = rc._id
-            LEFT JOIN src.mimetypes AS m ON m._id = d.mimetype_id
-            GROUP BY rc._id
         """
-        return [
-            BulkQuery(kind=Contact, table="raw_contacts", sql=sql, splittable=False, label="raw_contacts")
-        ]
+        return [BulkQuery(kind=Contact, table="raw_contacts", sql=sql, label="raw_contacts")]
 
     def parse(self, source: Source) -> Iterator[Artefact]:
         if not source.has_table("accounts"):

@@ -51,7 +51,7 @@ KINDS = (
     Kind(
         "**/Databases/msgstore*.db.crypt1[245]",
         "WhatsApp",
-        "WhatsApp backup (crypt12/14/15)",
+        "WhatsApp backup ({ext})",
         "the key file is /data/data/com.whatsapp/files/key (crypt12/14) or, for end-to-end "
         "encrypted backups (crypt15), the 64-digit key the user wrote down or the key file "
         "/data/data/com.whatsapp/files/encrypted_backup.key",
@@ -60,7 +60,7 @@ KINDS = (
     Kind(
         "**/Databases/wa.db.crypt1[245]",
         "WhatsApp",
-        "WhatsApp backup (crypt12/14/15)",
+        "WhatsApp backup ({ext})",
         "as for msgstore backups: /data/data/com.whatsapp/files/key or the 64-digit backup key",
         False,
     ),
@@ -109,6 +109,6 @@ class AndroidEncryptedStoresParser(Parser):
         yield EncryptedStore(
             locator=Locator(offset=0),
             app=kind.app,
-            store_type=kind.store_type,
+            store_type=kind.store_type.format(ext=source.path.rsplit(".", 1)[-1]),
             key_hint=kind.key_hint,
         )
