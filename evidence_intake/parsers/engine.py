@@ -764,13 +764,15 @@ def extract(
     selected = registry.select(parsers)
     jobs = jobs if jobs is not None else default_jobs()
     opener = open_tree or default_opener
+    exhibits = list(exhibits)
+    for exhibit_id in exhibits:
+        _region(case, exhibit_id)  # NotFoundError for an unknown exhibit, before anything is written
     report = ExtractionReport()
     own_executor = executor is None
     pool = executor if executor is not None else make_executor(jobs)
     store = ArtefactStore(Path(case.artefacts_path))
     try:
         for exhibit_id in exhibits:
-            _region(case, exhibit_id)  # NotFoundError for an unknown exhibit, before anything is written
             run = Extraction(
                 case,
                 store,
@@ -785,6 +787,8 @@ def extract(
             try:
                 report.exhibits.append(run.run())
             except IntakeError as exc:
+                if len(exhibits) == 1:
+                    raise  # one exhibit asked for: its own error and exit status say it best
                 failed = ExhibitSummary(exhibit_id, run.extraction_id, status="failed")
                 failed.problems.append(str(exc))
                 report.exhibits.append(failed)
