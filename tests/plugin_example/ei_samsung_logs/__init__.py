@@ -1,0 +1,1 @@
+"""Example evidence-intake plugin: Samsung logs provider parser."""
