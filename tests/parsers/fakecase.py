@@ -88,5 +88,14 @@ class FakeCase:
         self.entries.append(entry)
         return entry
 
+    def close(self) -> None:
+        pass
+
+    def __enter__(self) -> FakeCase:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
     def actions(self, name: str) -> list[FakeEntry]:
         return [e for e in self.entries if e.action == name]
