@@ -217,9 +217,12 @@ def _sql_expr(column: Column, index: int, available: set[str], region: str) -> s
     if role in (JSON_TEXTS, JSON_HANDLES, JSON_ATTACHMENTS):
         return f"coalesce({q}, '[]')"
     if role == TEXT:
-        # ASCII text (byte length = character length) needs no check; the rest goes through Python.
+        # ASCII text (byte length = character length) needs no check; other text is checked by a
+        # function that only answers yes or no, so valid text never makes the round trip through a
+        # Python str; only invalid text (and text stored as a blob) is decoded in Python.
         return (
             f"CASE WHEN typeof({q}) = 'text' AND length({q}) = length(CAST({q} AS BLOB)) THEN {q} "
+            f"WHEN typeof({q}) = 'text' AND ei_utf8(CAST({q} AS BLOB)) THEN {q} "
             f"WHEN typeof({q}) IN ('text','blob') THEN ei_text(CAST({q} AS BLOB), {index}, q.record_rowid) "
             f"ELSE {q} END"
         )
@@ -230,7 +233,7 @@ def _sql_expr(column: Column, index: int, available: set[str], region: str) -> s
     if role == BOOL:
         return f"CASE WHEN {q} IS NULL THEN NULL WHEN {q} THEN 1 ELSE 0 END"
     if role == E164:
-        return f"ei_e164({q}, {region})"
+        return f"ei_e164(CAST({q} AS TEXT), {region})"  # numbers stored as integers become text
     if role == JSON_E164:
         return f"ei_e164_list({q}, {region})"
     if role == JSON_PHONES:
