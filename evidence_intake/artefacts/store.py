@@ -194,10 +194,8 @@ class ArtefactStore:
                 (lo, hi, source_id),
             )
         c.execute(
-            "DELETE FROM identifiers WHERE kind = ? AND row_id BETWEEN ? AND ? AND row_id IN "
-            f"(SELECT id FROM {spec.table} WHERE {where})",
-            (spec.name, lo, hi, lo, hi, source_id),
-        )
+            "DELETE FROM identifiers WHERE kind = ? AND row_id BETWEEN ? AND ?", (spec.name, lo, hi)
+        )  # the range holds only this source's rows: ids of a merge are contiguous
         c.execute("DELETE FROM undecodable_text WHERE source_id = ? AND kind = ?", (source_id, spec.name))
         c.execute(f"DELETE FROM {spec.table} WHERE {where}", (lo, hi, source_id))
 
