@@ -73,7 +73,10 @@ def extract_command(
     jobs: Annotated[
         int | None,
         typer.Option(
-            "--jobs", "-j", help="Worker processes (default: the number of CPUs).", show_default=False
+            "--jobs",
+            "-j",
+            help="Worker processes (default: CPUs minus one; 0 runs everything in this process).",
+            show_default=False,
         ),
     ] = None,
     case_dir: CaseOpt = None,
@@ -92,8 +95,8 @@ def extract_command(
         raise UsageError(
             "give --exhibit ID (one or more) or --all", hint="e.g. evidence-intake extract --all"
         )
-    if jobs is not None and jobs < 1:
-        raise UsageError("--jobs must be 1 or more")
+    if jobs is not None and jobs < 0:
+        raise UsageError("--jobs must be 0 or more")
     from evidence_intake.case import Case  # imported when the command runs, not when the CLI is assembled
 
     with Case.locate(case_dir) as case:
@@ -114,7 +117,7 @@ def extract_command(
                 targets,
                 examiner=actor,
                 parsers=parser or None,
-                jobs=jobs or default_jobs(),
+                jobs=default_jobs() if jobs is None else jobs,
                 progress=_Bars(bar),
             )
     if json_out:

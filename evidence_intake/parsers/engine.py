@@ -148,12 +148,16 @@ class InlineExecutor(Executor):
 
 
 def default_jobs() -> int:
-    return max(1, os.cpu_count() or 1)
+    """One worker per CPU but one: the main process needs a CPU of its own to merge and index."""
+    return max(1, (os.cpu_count() or 1) - 1)
 
 
 def make_executor(jobs: int) -> Executor:
-    """A process pool of ``jobs`` workers (spawned, so units must really be picklable)."""
-    if jobs <= 1:
+    """A pool of ``jobs`` worker processes (spawned, so units must really be picklable).
+
+    ``jobs=0`` runs every unit in the main process, one after the other (for debugging).
+    """
+    if jobs <= 0:
         return InlineExecutor()
     return ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn"))
 
@@ -222,7 +226,7 @@ class Extraction:
             self.summary.parsers[info.name] = ParserSummary(info.name, info.version)
         self.region = _region(case, exhibit_id)
         self.scratch = Path(case.scratch_dir) / f"extract-{self.extraction_id[:12]}"
-        self.window = max(2, jobs * 3)
+        self.window = max(2, jobs * 3)  # units in flight: workers stay busy while the main process merges
         self._queue: deque[tuple[WorkUnit, Future[UnitResult], _SourceState, _FileState]] = deque()
         self._units = 0
         self._files_done = 0
@@ -263,6 +267,8 @@ class Extraction:
             status = "interrupted"
             raise
         finally:
+            for _unit, future, _state, _file in self._queue:
+                future.cancel()  # units not started yet; the pool is shut down by extract()
             self.summary.status = status
             self.summary.seconds = time.perf_counter() - started
             self.summary.records = self.store.counts(self.exhibit_id)
@@ -278,8 +284,10 @@ class Extraction:
 
     def _finish(self, status: str) -> None:
         counts = {name: s.to_dict() for name, s in self.summary.parsers.items()}
+        # completed and partial runs finished; a failed or interrupted one says so in its action
+        action = "extraction_completed" if status in ("completed", "partial") else f"extraction_{status}"
         entry = self.case.record(
-            "extraction_completed",
+            action,
             examiner=self.examiner,
             exhibit=self.exhibit_id,
             details={

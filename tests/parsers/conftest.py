@@ -30,14 +30,15 @@ Runner = Callable[..., ExtractionReport]
 
 @pytest.fixture()
 def run_extract(case: FakeCase) -> Runner:
-    """``run_extract(tree, *parser_classes, exhibit="EX-001")``: extract with an inline executor."""
+    """``run_extract(tree, *parser_classes, exhibits=("EX-001",))``: extract in-process (``jobs=0``)
+    or with a pool of ``jobs`` worker processes."""
 
     def run(
         tree: EvidenceTree | dict[str, EvidenceTree],
         *parsers: type,
         exhibits: Sequence[str] = ("EX-001",),
         registry: ParserRegistry | None = None,
-        jobs: int = 1,
+        jobs: int = 0,
         executor: Any = None,
     ) -> ExtractionReport:
         trees = tree if isinstance(tree, dict) else {e: tree for e in exhibits}
@@ -48,7 +49,7 @@ def run_extract(case: FakeCase) -> Runner:
             examiner=EXAMINER,
             registry=reg,
             jobs=jobs,
-            executor=executor if executor is not None or jobs > 1 else InlineExecutor(),
+            executor=executor if executor is not None or jobs > 0 else InlineExecutor(),
             open_tree=lambda _case, exhibit: trees[exhibit],
         )
 

@@ -94,7 +94,7 @@ def test_extract_one_exhibit_then_read_back(mounted: FakeCase) -> None:
 
 
 def test_extract_all_with_a_bad_exhibit_exits_8_and_keeps_the_rest(mounted: FakeCase) -> None:
-    result = invoke("extract", "--all", "-j", "1", expect=8)
+    result = invoke("extract", "--all", "-j", "0", expect=8)
     assert "EX-002" in result.stderr and "not a SQLite database" in result.stderr
     assert "android.sms" in result.stdout  # the summary table still shows
     assert [e.action for e in mounted.entries].count("parser_error") == 1
@@ -112,7 +112,7 @@ def test_usage_errors(mounted: FakeCase) -> None:
     assert "EX-999" in invoke("extract", "--exhibit", "EX-999", expect=3).stderr
     assert mounted.entries == []  # nothing recorded for refused commands
     assert "nothing has been extracted" in invoke("artefacts", "--kind", "messages", expect=3).stderr
-    invoke("extract", "--exhibit", "EX-001", "-j", "1")
+    invoke("extract", "--exhibit", "EX-001", "-j", "0")
     assert "unknown artefact kind" in invoke("artefacts", "--kind", "emails", expect=2).stderr
     assert (
         "do not apply to contacts"

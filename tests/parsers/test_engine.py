@@ -169,7 +169,7 @@ def test_rerun_replaces_rows_without_duplicates(case: FakeCase, evidence: Path, 
 
 
 def test_process_pool_gives_the_same_rows(case: FakeCase, evidence: Path, run_extract: Runner) -> None:
-    run_extract(FolderTree(evidence), TypedNotes, BulkNotes, jobs=1)
+    run_extract(FolderTree(evidence), TypedNotes, BulkNotes, jobs=0)
     inline = comparable(store_rows(case, "SELECT * FROM messages ORDER BY parser, record_rowid"))
     report = run_extract(FolderTree(evidence), TypedNotes, BulkNotes, jobs=2)
     assert not report.failed
@@ -246,7 +246,7 @@ def test_unknown_exhibit_is_refused_before_anything_is_written(case: FakeCase, e
             ["EX-404"],
             examiner="x",
             registry=ParserRegistry.of(TypedNotes),
-            jobs=1,
+            jobs=0,
             open_tree=lambda c, e: FolderTree(evidence),
         )
     assert case.entries == []
@@ -265,7 +265,7 @@ def test_an_exhibit_that_cannot_be_opened_fails_alone(case: FakeCase, evidence: 
         ["EX-002", "EX-001"],
         examiner="x",
         registry=ParserRegistry.of(TypedNotes),
-        jobs=1,
+        jobs=0,
         open_tree=opener,
     )
     assert [e.status for e in report.exhibits] == ["failed", "completed"] and report.failed

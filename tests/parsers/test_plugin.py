@@ -80,7 +80,7 @@ LOGS_SQL = (
 )
 
 
-@pytest.mark.parametrize("jobs", [1, 2])
+@pytest.mark.parametrize("jobs", [0, 1])
 def test_the_example_plugin_extracts_through_the_engine(
     install_example: Path, tmp_path: Path, case: FakeCase, run_extract: Runner, jobs: int
 ) -> None:

@@ -415,7 +415,7 @@ def test_timestamps_out_of_range_are_warned_and_kept(
     )
 
 
-@pytest.mark.parametrize("jobs", [1, 2])
+@pytest.mark.parametrize("jobs", [0, 2])
 def test_same_result_inline_and_in_a_pool(
     tmp_path: Path, case: FakeCase, run_extract: Runner, jobs: int
 ) -> None:
