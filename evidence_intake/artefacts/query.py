@@ -115,6 +115,7 @@ def query(
     conn = sqlite3.connect(Path(store_path).resolve().as_uri() + "?mode=ro", uri=True)
     conn.text_factory = text_factory
     conn.row_factory = sqlite3.Row
+    conn.execute("PRAGMA busy_timeout=30000")  # an extraction may be committing
     total = conn.execute(f"SELECT count(*) FROM {spec.name}{condition}", params).fetchone()[0]
     if reveal and spec.secret_columns and total:
         if case is None or examiner is None:

@@ -65,8 +65,12 @@ class ArtefactStore:
         try:
             conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
             conn.text_factory = text_factory
-            conn.execute("PRAGMA journal_mode=WAL")
+            # A rollback journal, not WAL: the store stays one file (no -wal/-shm to forget when it
+            # is copied for a prosecutor), and bulk appends are written once instead of twice.
+            # Readers wait for a commit instead of failing.
+            conn.execute("PRAGMA journal_mode=DELETE")
             conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute("PRAGMA busy_timeout=30000")
             conn.execute("PRAGMA cache_size=-131072")
             conn.execute("PRAGMA temp_store=MEMORY")
             self.db = sqlite_utils.Database(conn)
