@@ -79,6 +79,9 @@ class Parser:
     ``globs``        paths inside the evidence it reads ("**/databases/mmssms.db"); ``**`` spans folders
     ``sqlite``       True when the files are SQLite databases (copied with -wal/-shm/-journal)
     ``schemas``      known layouts, most specific first (SQLite parsers; empty = any)
+    ``marker_tables`` tables that make a matched file this parser's business: a file with none of
+                     them is "not applicable" instead of an "unsupported schema" (contacts2.db of
+                     Android 7 and later has no ``calls`` table, and that is normal)
     ``references``   where the format is documented (URLs, source files)
     ``limitations``  what it does NOT decode, in plain words (shown in docs and ``parsers``)
     ``title``        one line for people
@@ -91,6 +94,7 @@ class Parser:
     globs: ClassVar[tuple[str, ...]] = ()
     sqlite: ClassVar[bool] = True
     schemas: ClassVar[tuple[Schema, ...]] = ()
+    marker_tables: ClassVar[tuple[str, ...]] = ()
     references: ClassVar[tuple[str, ...]] = ()
     limitations: ClassVar[str] = ""
 

@@ -148,8 +148,9 @@ class InlineExecutor(Executor):
 
 
 def default_jobs() -> int:
-    """One worker per CPU but one: the main process needs a CPU of its own to merge and index."""
-    return max(1, (os.cpu_count() or 1) - 1)
+    """One worker per CPU: per record the workers' conversions cost about twice the main process's
+    merging and indexing (bench/extract.py), so they get the CPUs and the main process shares."""
+    return max(1, os.cpu_count() or 1)
 
 
 def make_executor(jobs: int) -> Executor:
@@ -494,6 +495,18 @@ class Extraction:
         base = self._base_file(entry, main, copies)
         tables = sorted(schema_info.tables) if schema_info else None
         if cls.sqlite:
+            if is_sqlite and schema_info is not None and cls.marker_tables:
+                if not any(schema_info.has(t) for t in cls.marker_tables):
+                    self._fail_early(
+                        info,
+                        base,
+                        main.sha256,
+                        copies,
+                        f"none of the tables {', '.join(cls.marker_tables)} is in this file",
+                        status="not applicable",
+                        tables=tables,
+                    )
+                    return
             if not is_sqlite:
                 self._fail_early(
                     info,

@@ -48,6 +48,7 @@ class AndroidCallLogParser(Parser):
         "**/com.samsung.android.providers.contacts/databases/calllog.db",
     )
     schemas = (Schema("calls", {"calls": {"_id", "number", "date", "duration", "type"}}),)
+    marker_tables = ("calls",)  # contacts2.db of Android 7+ has no calls table: not applicable
     references = (
         "AOSP packages/providers/ContactsProvider: CallLogDatabaseHelper.java, ContactsDatabaseHelper.java",
         "android.provider.CallLog.Calls (TYPE codes 1-7, FEATURES_VIDEO)",

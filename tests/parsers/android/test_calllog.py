@@ -112,3 +112,22 @@ def test_current_layout(tmp_path: Path, case: FakeCase, run_extract: Runner) -> 
     assert [c["call_type"] for c in calls] == ["voice", "voice", "video", "voice", "voice"]
     assert [c["app"] for c in calls] == ["Phone", "Phone", "Phone", "Phone", "com.whatsapp"]
     assert calls[3]["is_deleted"] == 1 and calls[0]["name"] == "พี่นก"
+
+
+def test_contacts2_without_calls_is_not_applicable(
+    tmp_path: Path, case: FakeCase, run_extract: Runner
+) -> None:
+    make_db(
+        tmp_path / "ev/data/data/com.android.providers.contacts/databases/contacts2.db",
+        "CREATE TABLE raw_contacts (_id INTEGER PRIMARY KEY, deleted INTEGER);",
+    )
+    make_db(
+        tmp_path / "ev/data/data/com.android.providers.contacts/databases/calllog.db",
+        "CREATE TABLE calls (_id);",
+    )
+    report = run_extract(FolderTree(tmp_path / "ev"), AndroidCallLogParser)
+    summary = report.exhibits[0].parsers["android.calllog"]
+    assert (summary.not_applicable, summary.unsupported) == (1, 1)  # calllog.db's calls lacks columns
+    sources = store_rows(case, "SELECT source_path, status, detail FROM sources ORDER BY source_path")
+    assert sources[1]["status"] == "not applicable" and "calls" in str(sources[1]["detail"])
+    assert sources[0]["status"] == "unsupported schema"
