@@ -66,9 +66,9 @@ def _root(
 
 
 def _register_all() -> None:
-    from evidence_intake.commands import case, custody, exhibit
+    from evidence_intake.commands import case, custody, exhibit, image
 
-    for module in (case, exhibit, custody):
+    for module in (case, exhibit, custody, image):
         module.register(app)
 
 
