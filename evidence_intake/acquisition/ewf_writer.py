@@ -351,10 +351,12 @@ class EwfWriter(ImageWriter):
         folder = self._base.parent
         if not folder.is_dir():
             raise UsageError(f"destination folder {folder} does not exist", hint="create it first")
+        # Segments of an earlier image under this name (.E01-.EZZ) would be taken for part of
+        # the new one. Later names (.FAA…, which include words like .RAW) are caught on creation.
         taken = []
         for p in folder.glob(glob_escape(self._base.name) + ".*"):
             ext = p.name[len(self._base.name) + 1 :]
-            if len(ext) == 3 and ext[0] in "EFGHIJKLMNOPQRSTUVWXYZefghijklmnopqrstuvwxyz":
+            if len(ext) == 3 and ext[0] in "Ee":
                 try:
                     ewf_segment_number(ext)
                 except ValueError:
