@@ -12,10 +12,10 @@ written, and recomputed from disk only for segments patched at the end.
 
 Deflate is the cost, so: "fast" uses ISA-L's deflate (the ``isal`` package, several times faster
 than zlib at a slightly better ratio, releasing the GIL), "best" uses zlib level 9. An all-zero
-chunk reuses one precomputed compressed chunk, and a chunk whose three 1 KiB samples do not shrink
-is stored raw (with its Adler-32) without paying for deflate on 32 KiB of random-looking data
-(encrypted phone storage is mostly that). Both write standard zlib streams (RFC 1950) that every
-EWF reader inflates. See docs/e01.md.
+chunk reuses one precomputed compressed chunk, and within a run of random-looking chunks
+(encrypted phone storage is mostly that) a chunk whose three 1 KiB samples do not shrink is stored
+raw (with its Adler-32) without paying for deflate on all of it. Both write standard zlib streams
+(RFC 1950) that every EWF reader inflates. See docs/e01.md.
 """
 
 from __future__ import annotations
@@ -43,7 +43,8 @@ DEFAULT_SEGMENT_SIZE = 1500 * 1024 * 1024  # libewf's default, shown by ewfacqui
 MIN_SEGMENT_SIZE = 1024 * 1024  # libewf's minimum
 MAX_SEGMENTS = 14971  # .E01 ... .ZZZ
 CHUNK_SECTOR_CHOICES = (16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384, 32768)
-GROUP_BYTES = 16 * 1024 * 1024  # stored chunk bytes buffered before a sectors section is written
+GROUP_BYTES = 8 * 1024 * 1024  # stored chunk bytes buffered before a sectors section is written
+WRITE_BUFFER = 1024 * 1024
 BATCH_BYTES = 1024 * 1024  # media bytes handed to a worker at once
 ERROR2_RESERVE_RANGES = 4096  # error2 room kept free at the end of every segment
 SAMPLE_SIZE = 1024
@@ -63,7 +64,7 @@ def _raw_chunk(data: bytes) -> _Packed:
     return data + struct.pack("<I", zlib.adler32(data) & 0xFFFFFFFF), False
 
 
-def _looks_incompressible(data: bytes, level: int) -> bool:
+def _looks_incompressible(data: bytes) -> bool:
     """True when the start, middle and end of the chunk do not shrink: deflate would be wasted."""
     if len(data) < 4 * SAMPLE_SIZE:
         return False
@@ -73,18 +74,26 @@ def _looks_incompressible(data: bytes, level: int) -> bool:
 
 
 def _pack_batch(chunks: list[bytes], level: int, zero: bytes, zero_packed: bytes) -> list[_Packed]:
-    """Compress a batch of chunks (runs in a worker thread; zlib releases the GIL)."""
+    """Compress a batch of chunks (runs in a worker thread; deflate releases the GIL).
+
+    Random-looking data comes in runs (an encrypted partition, a folder of JPEGs), so after a
+    chunk that did not shrink the next one is first sampled, and stored raw when the samples do
+    not shrink either. Elsewhere the sampling would cost more than it saves.
+    """
     out: list[_Packed] = []
+    after_raw = False
     for data in chunks:
         if level == 0:
             out.append(_raw_chunk(data))
         elif len(data) == len(zero) and data == zero:
             out.append((zero_packed, True))
-        elif _looks_incompressible(data, level):
+            after_raw = False
+        elif after_raw and _looks_incompressible(data):
             out.append(_raw_chunk(data))
         else:
             packed = _compress(data, level)
-            out.append((packed, True) if len(packed) < len(data) else _raw_chunk(data))
+            after_raw = len(packed) >= len(data)
+            out.append(_raw_chunk(data) if after_raw else (packed, True))
     return out
 
 
@@ -423,7 +432,7 @@ class EwfWriter(ImageWriter):
         number = len(self._paths) + 1
         path = self._segment_path(number)
         try:
-            self._file = open(path, "xb")
+            self._file = open(path, "xb", buffering=WRITE_BUFFER)
         except FileExistsError as exc:
             raise ConflictError(
                 f"{path} already exists: an E01 is never written over existing files",
@@ -544,7 +553,8 @@ class EwfWriter(ImageWriter):
             return
         base = self._seg_pos
         self._out(fmt.pack_descriptor("sectors", base, fmt.DESCRIPTOR_SIZE + self._group_bytes))
-        self._out(b"".join(self._group))
+        for stored in self._group:
+            self._out(stored)
         table = fmt.pack_table(self._group_entries, base)
         self._section("table", table)
         self._section("table2", table)

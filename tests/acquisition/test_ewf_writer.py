@@ -7,6 +7,7 @@ import os
 import random
 import re
 import subprocess
+import zlib
 from collections.abc import Callable
 from pathlib import Path
 
@@ -213,8 +214,6 @@ def test_header_values_as_stored(tmp_path: Path) -> None:
     assert info.set_identifier is not None
     raw = (tmp_path / "h.E01").read_bytes()
     header = next(s for s in sections(tmp_path / "h.E01") if s.type == "header")
-    import zlib
-
     text = zlib.decompress(raw[header.data_offset : header.end]).decode("ascii")
     assert "2025 3 14 2 30 0" in text  # the ASCII header's date, in UTC
     assert "?" in text  # Thai cannot be written in the ASCII header; header2 keeps it
@@ -320,3 +319,28 @@ def test_default_segment_size_is_libewfs() -> None:
     assert DEFAULT_SEGMENT_SIZE == 1500 * 1024 * 1024
     assert EwfWriter.resumable is False
     assert EwfWriter.required_hashes == frozenset({"md5", "sha1"})
+
+
+def test_runs_of_random_chunks_are_sampled_not_deflated(monkeypatch: pytest.MonkeyPatch) -> None:
+    from evidence_intake.acquisition import ewf_writer
+
+    rng = random.Random(9)
+    chunks = [rng.randbytes(CHUNK), rng.randbytes(CHUNK), rng.randbytes(CHUNK // 2) + bytes(CHUNK // 2)]
+    chunks += [rng.randbytes(CHUNK), b"chat log " * (CHUNK // 9) + b"12345", bytes(CHUNK)]
+    deflated: list[int] = []
+    real = ewf_writer._compress
+
+    def counting(data: bytes, level: int) -> bytes:
+        deflated.append(len(data))
+        return real(data, level)
+
+    monkeypatch.setattr(ewf_writer, "_compress", counting)
+    zero = bytes(CHUNK)
+    packed = ewf_writer._pack_batch(chunks, 2, zero, real(zero, 2))
+    assert [compressed for _, compressed in packed] == [False, False, True, False, True, True]
+    # Deflated: the first random chunk (nothing known yet), the half-zero one (its samples shrink),
+    # the random one after it, and the text; the second random chunk was only sampled.
+    assert len(deflated) == 4
+    for original, (stored, compressed) in zip(chunks, packed, strict=True):
+        restored = zlib.decompress(stored) if compressed else stored[:-4]
+        assert restored == original
