@@ -15,10 +15,11 @@ from __future__ import annotations
 
 import struct
 import uuid
-import zlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+
+from isal import isal_zlib
 
 EVF_SIGNATURE = b"EVF\x09\x0d\x0a\xff\x00"
 LVF_SIGNATURE = b"LVF\x09\x0d\x0a\xff\x00"
@@ -41,10 +42,10 @@ MEDIA_FLAG_IMAGE = 0x01
 MEDIA_FLAG_PHYSICAL = 0x02
 
 # Compression level byte of the volume section, and the deflate level the writer uses for each:
-# "fast" is ISA-L level 2 (faster than zlib level 1, and smaller), "best" is zlib level 9.
+# "fast" is ISA-L level 1 (about four times faster than zlib level 1, and smaller), "best" is zlib 9.
 COMPRESSION_LEVELS: dict[str, int] = {"none": 0, "fast": 1, "best": 2}
 COMPRESSION_NAMES: dict[int, str] = {v: k for k, v in COMPRESSION_LEVELS.items()}
-ZLIB_LEVELS: dict[str, int] = {"none": 0, "fast": 2, "best": 9}
+ZLIB_LEVELS: dict[str, int] = {"none": 0, "fast": 1, "best": 9}
 
 # Keys of the header2 "main" category as EnCase 6 (and ewfacquire -f encase6) write them.
 HEADER2_KEYS = ("a", "c", "n", "e", "t", "md", "sn", "av", "ov", "m", "u", "p", "dc")
@@ -64,7 +65,8 @@ class EwfFormatError(ValueError):
 
 
 def adler32(data: bytes | bytearray | memoryview) -> int:
-    return zlib.adler32(data) & 0xFFFFFFFF
+    """Adler-32 through ISA-L (several times faster than zlib's on chunk-sized data)."""
+    return isal_zlib.adler32(data) & 0xFFFFFFFF
 
 
 def _with_checksum(body: bytes) -> bytes:

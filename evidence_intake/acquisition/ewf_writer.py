@@ -10,7 +10,7 @@ final size: nothing in a segment is rewritten later except the volume/data secti
 media size was not known in advance. So the SHA-256 of each segment file is computed as it is
 written, and recomputed from disk only for segments patched at the end.
 
-Deflate is the cost, so: "fast" uses ISA-L's deflate (the ``isal`` package, several times faster
+Deflate is the cost, so: "fast" uses ISA-L's deflate at level 1 (the ``isal`` package, several times faster
 than zlib at a slightly better ratio, releasing the GIL), "best" uses zlib level 9. An all-zero
 chunk reuses one precomputed compressed chunk, and within a run of random-looking chunks
 (encrypted phone storage is mostly that) a chunk whose three 1 KiB samples do not shrink is stored
@@ -61,7 +61,7 @@ def _compress(data: bytes, level: int) -> bytes:
 
 
 def _raw_chunk(data: bytes) -> _Packed:
-    return data + struct.pack("<I", zlib.adler32(data) & 0xFFFFFFFF), False
+    return data + struct.pack("<I", fmt.adler32(data)), False
 
 
 def _looks_incompressible(data: bytes) -> bool:

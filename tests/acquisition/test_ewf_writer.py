@@ -344,3 +344,23 @@ def test_runs_of_random_chunks_are_sampled_not_deflated(monkeypatch: pytest.Monk
     for original, (stored, compressed) in zip(chunks, packed, strict=True):
         restored = zlib.decompress(stored) if compressed else stored[:-4]
         assert restored == original
+
+
+@pytest.mark.parametrize("written", [7 * CHUNK, 12 * CHUNK + 1024], ids=["fewer", "more"])
+def test_announced_size_that_turns_out_wrong(tmp_path: Path, require_tool: Tool, written: int) -> None:
+    verify_tool = require_tool("ewfverify", "ewf-tools")
+    data = media(written)
+    writer = EwfWriter(tmp_path / "w", metadata=metadata(), media_size=10 * CHUNK, segment_size=1024 * 1024)
+    writer.write(data)
+    writer.finish(hashes=digests(data), error_map=[])
+    info = read_ewf_info(tmp_path / "w.E01")
+    assert info.media_size == written  # the volume section was patched with what was really written
+    assert writer.segment_hashes() == [(p, hashlib.sha256(p.read_bytes()).hexdigest()) for p in writer.paths]
+    ewfverify(verify_tool, tmp_path / "w.E01")
+
+
+def test_announced_size_with_partial_sector_that_turns_out_wrong(tmp_path: Path) -> None:
+    writer = EwfWriter(tmp_path / "p", metadata=metadata(), media_size=4 * CHUNK)
+    writer.write(media(3 * CHUNK + 5))
+    with pytest.raises(UsageError, match="last sector is partial"):
+        writer.finish(hashes=digests(media(3 * CHUNK + 5)), error_map=[])
