@@ -78,7 +78,6 @@ class EwfInfo:
     sha1: str | None = None
     errors: list[ErrorRange] = field(default_factory=list)  # unreadable ranges at acquisition (error2)
     set_identifier: str | None = None
-    complete: bool = True
 
     @property
     def stored_hashes(self) -> dict[str, str]:

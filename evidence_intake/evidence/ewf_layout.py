@@ -25,11 +25,12 @@ READ_WINDOW = 4 * 1024 * 1024
 
 @dataclass(frozen=True, slots=True)
 class ChunkGroup:
-    """One table's worth of chunks: where each starts in the segment file, and where the last ends."""
+    """One table's worth of chunks. Only where the table is: entries are read again when needed,
+    so that memory does not grow with the media (a 1 TiB image has 33 million chunks)."""
 
     segment: int  # index into the segment list
-    offsets: tuple[int, ...]  # absolute file offsets
-    compressed: tuple[bool, ...]
+    table: fmt.Section  # the table section whose checksums held (or its table2 copy)
+    count: int
     end: int  # end of the last chunk (end of the sectors section)
 
 
@@ -211,7 +212,7 @@ def parse_layout(first: Path) -> Layout:
             None,
             f"the digest section's MD5 {md5_digest.hex()} differs from the hash section's {md5_hash.hex()}",
         )
-    counted = sum(len(g.offsets) for g in groups)
+    counted = sum(g.count for g in groups)
     if counted != volume.chunk_count:
         raise fail(
             paths[0],
@@ -269,6 +270,12 @@ def _check_same_set(
         )
 
 
+def _parse_entries(f: BinaryIO, table: fmt.Section) -> tuple[list[int], list[bool]]:
+    """Absolute file offsets and compressed flags of a table's chunks; EwfFormatError if damaged."""
+    base, entries = fmt.parse_table(read_at(f, table.data_offset, table.data_size), table.data_offset)
+    return [base + (e & fmt.OFFSET_MASK) for e in entries], [bool(e & fmt.COMPRESSED_FLAG) for e in entries]
+
+
 def _read_group(
     path: Path,
     f: BinaryIO,
@@ -278,27 +285,26 @@ def _read_group(
     sectors: fmt.Section | None,
 ) -> ChunkGroup:
     try:
-        base, entries = fmt.parse_table(read_at(f, table.data_offset, table.data_size), table.data_offset)
+        offsets, _ = _parse_entries(f, table)
     except fmt.EwfFormatError as first_error:
         mirror = next((s for s in sections if s.type == "table2" and s.offset > table.offset), None)
         if mirror is None:
             raise fail(path, first_error.offset, str(first_error)) from first_error
         try:
-            base, entries = fmt.parse_table(
-                read_at(f, mirror.data_offset, mirror.data_size), mirror.data_offset
-            )
+            offsets, _ = _parse_entries(f, mirror)
         except fmt.EwfFormatError as exc:
             raise fail(path, first_error.offset, f"{first_error}, and its table2 copy too: {exc}") from exc
-    offsets = tuple(base + (e & fmt.OFFSET_MASK) for e in entries)
-    compressed = tuple(bool(e & fmt.COMPRESSED_FLAG) for e in entries)
-    end = sectors.end if sectors is not None and sectors.offset < table.offset else table.offset
+        table = mirror
+    # Since EnCase 2 the chunks precede their table in a sectors section; EnCase 1 kept them in the
+    # table section itself, after the entries.
+    end = sectors.end if sectors is not None and sectors.offset < table.offset else table.end
     for i, off in enumerate(offsets):
         limit = offsets[i + 1] if i + 1 < len(offsets) else end
         if off >= limit or off < fmt.FILE_HEADER_SIZE:
             raise fail(
                 path, table.offset, f"table entry {i} points to offset {off:,}, outside its sectors section"
             )
-    return ChunkGroup(index, offsets, compressed, end)
+    return ChunkGroup(index, table, len(offsets), end)
 
 
 def format_name(layout: Layout) -> str:
@@ -338,17 +344,21 @@ def stored_chunks(layout: Layout) -> Iterator[StoredChunk]:
             f = handles.get(group.segment)
             if f is None:
                 f = handles[group.segment] = open(layout.paths[group.segment], "rb")
+            try:
+                offsets, compressed = _parse_entries(f, group.table)
+            except fmt.EwfFormatError as exc:  # the file changed since it was first read
+                raise fail(layout.paths[group.segment], exc.offset, str(exc)) from exc
             window_start, window = -1, b""
-            n = len(group.offsets)
+            n = len(offsets)
             for i in range(n):
-                start = group.offsets[i]
-                end = group.offsets[i + 1] if i + 1 < n else group.end
+                start = offsets[i]
+                end = offsets[i + 1] if i + 1 < n else group.end
                 if not (window_start <= start and end <= window_start + len(window)):
                     window_start = start
                     window = read_at(f, start, max(READ_WINDOW, end - start))
                 stored = window[start - window_start : end - window_start]
                 expected = max(0, min(chunk_size, total - index * chunk_size))
-                yield StoredChunk(index, group.segment, start, stored, group.compressed[i], expected)
+                yield StoredChunk(index, group.segment, start, stored, compressed[i], expected)
                 index += 1
     finally:
         for f in handles.values():
