@@ -6,7 +6,8 @@ segment at compression "fast" and store MD5 and SHA-1. Our side hashes the strea
 engine does (MD5 and SHA-1 in their own threads) and fsyncs its segment; ewfacquire's output is
 fsynced too, inside its timing, so that both pay for getting the bytes to disk.
 
-Goal (issue 4): at least 3x faster than ewfacquire, output no more than 5% larger.
+Goal (issue 4): at least 3x faster than ewfacquire, output no more than 5% larger. The image we
+wrote is also verified each round by verify_ewf and by ewfverify (MD5, SHA-1 and SHA-256 both).
 The tools run alternately, five rounds (three with --quick). The machine is shared, so both the
 median and the best wall time are printed, with CPU seconds (ours: every thread of this process;
 ewfacquire: the child), which contention disturbs less.
@@ -30,6 +31,7 @@ from pathlib import Path
 
 from evidence_intake.acquisition.base import ImageMetadata
 from evidence_intake.acquisition.ewf_writer import EwfWriter
+from evidence_intake.evidence.ewf_info import verify_ewf
 
 STRIPE = 4 * 1024 * 1024
 READ_BLOCK = 4 * 1024 * 1024
@@ -164,6 +166,22 @@ def run_ewfacquire(tool: str, source: Path, target: Path) -> tuple[float, float,
     return elapsed, _cpu(resource.RUSAGE_CHILDREN) - cpu, sum(p.stat().st_size for p in paths)
 
 
+def verify_ours(first: Path) -> tuple[float, float]:
+    cpu = _cpu(resource.RUSAGE_SELF)
+    start = time.perf_counter()
+    result = verify_ewf(first)
+    if not result.ok:
+        raise SystemExit(f"verification of our own image failed: {result.status}")
+    return time.perf_counter() - start, _cpu(resource.RUSAGE_SELF) - cpu
+
+
+def verify_ewfverify(tool: str, first: Path) -> tuple[float, float]:
+    cpu = _cpu(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    subprocess.run([tool, "-q", "-d", "sha1,sha256", str(first)], check=True, stdout=subprocess.DEVNULL)
+    return time.perf_counter() - start, _cpu(resource.RUSAGE_CHILDREN) - cpu
+
+
 def _clean(target: Path) -> None:
     for p in target.parent.glob(target.name + ".E*"):
         p.unlink()
@@ -193,8 +211,14 @@ def run(quick: bool) -> None:
         )
         ours: list[tuple[float, float, int]] = []
         theirs: list[tuple[float, float, int]] = []
+        verify_tool = shutil.which("ewfverify")
+        checks: list[tuple[float, float]] = []
+        their_checks: list[tuple[float, float]] = []
         for _ in range(rounds):
             ours.append(run_ours(source, folder / "ours"))
+            checks.append(verify_ours(folder / "ours.E01"))
+            if verify_tool:
+                their_checks.append(verify_ewfverify(verify_tool, folder / "ours.E01"))
             _clean(folder / "ours")
             if tool:
                 theirs.append(run_ewfacquire(tool, source, folder / "theirs"))
@@ -211,3 +235,12 @@ def run(quick: bool) -> None:
         cpu = statistics.median(r[1] for r in theirs) / statistics.median(r[1] for r in ours)
         print(f"speed-up: {median:.2f}x median wall, {best:.2f}x best wall, {cpu:.2f}x CPU (goal >= 3x)")
         print(f"size ratio: {ours[-1][2] / theirs[-1][2]:.4f} (goal <= 1.05)")
+        if their_checks:
+            ours_v = statistics.median(c[0] for c in checks)
+            theirs_v = statistics.median(c[0] for c in their_checks)
+            our_cpu = statistics.median(c[1] for c in checks)
+            their_cpu = statistics.median(c[1] for c in their_checks)
+            print(
+                f"verify our image, MD5+SHA-1+SHA-256: verify_ewf {ours_v:.2f} s (CPU {our_cpu:.2f} s), "
+                f"ewfverify -d sha1,sha256 {theirs_v:.2f} s (CPU {their_cpu:.2f} s): {theirs_v / ours_v:.2f}x"
+            )
