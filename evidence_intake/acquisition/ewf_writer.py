@@ -1,7 +1,7 @@
 """Streaming EWF-E01 writer (EnCase 6 layout), with parallel chunk compression.
 
 The engine hands media bytes in order; this writer cuts them into chunks (64 sectors of 512
-bytes by default), compresses the chunks in worker threads (zlib releases the GIL) and writes them
+bytes by default), compresses the chunks in worker threads (deflate releases the GIL) and writes them
 in order. Memory stays bounded: a few compression batches in flight and one group of at most
 ``GROUP_BYTES`` of stored chunks, written as one ``sectors`` + ``table`` + ``table2`` run.
 
@@ -10,19 +10,14 @@ final size: nothing in a segment is rewritten later except the volume/data secti
 media size was not known in advance. So the SHA-256 of each segment file is computed as it is
 written, and recomputed from disk only for segments patched at the end.
 
-Deflate is the cost, so: "fast" uses ISA-L's deflate at level 1 (the ``isal`` package, several times faster
-than zlib at a slightly better ratio, releasing the GIL), "best" uses zlib level 9. An all-zero
-chunk reuses one precomputed compressed chunk, and within a run of random-looking chunks
-(encrypted phone storage is mostly that) a chunk whose three 1 KiB samples do not shrink is stored
-raw (with its Adler-32) without paying for deflate on all of it. Both write standard zlib streams
-(RFC 1950) that every EWF reader inflates. See docs/e01.md.
+How chunks are compressed (ISA-L, zero and random-looking fast paths) is in ewf_chunks.
+See docs/e01.md for the layout and the choices behind it.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
-import struct
 import uuid
 import zlib
 from collections import deque
@@ -31,10 +26,9 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import BinaryIO, ClassVar
 
-from isal import isal_zlib
-
 from evidence_intake.acquisition import ewf_format as fmt
 from evidence_intake.acquisition.base import ErrorRange, ImageMetadata, ImageWriter
+from evidence_intake.acquisition.ewf_chunks import Packed, compress, pack_batch
 from evidence_intake.console import warn
 from evidence_intake.errors import ConflictError, EvidenceError, IntegrityError, UsageError
 from evidence_intake.evidence.segments import ewf_extension, ewf_segment_number, glob_escape
@@ -47,54 +41,6 @@ GROUP_BYTES = 8 * 1024 * 1024  # stored chunk bytes buffered before a sectors se
 WRITE_BUFFER = 1024 * 1024
 BATCH_BYTES = 1024 * 1024  # media bytes handed to a worker at once
 ERROR2_RESERVE_RANGES = 4096  # error2 room kept free at the end of every segment
-SAMPLE_SIZE = 1024
-INCOMPRESSIBLE_RATIO = 0.97  # a sample that deflates to more than this is "random-looking"
-
-_Packed = tuple[bytes, bool]  # stored bytes, compressed?
-
-
-def _compress(data: bytes, level: int) -> bytes:
-    """Level 9 ("best") through zlib, the fast levels (1-3) through ISA-L."""
-    if level <= isal_zlib.ISAL_BEST_COMPRESSION:
-        return isal_zlib.compress(data, level)
-    return zlib.compress(data, level)
-
-
-def _raw_chunk(data: bytes) -> _Packed:
-    return data + struct.pack("<I", fmt.adler32(data)), False
-
-
-def _looks_incompressible(data: bytes) -> bool:
-    """True when the start, middle and end of the chunk do not shrink: deflate would be wasted."""
-    if len(data) < 4 * SAMPLE_SIZE:
-        return False
-    mid = len(data) // 2
-    sample = data[:SAMPLE_SIZE] + data[mid : mid + SAMPLE_SIZE] + data[-SAMPLE_SIZE:]
-    return len(isal_zlib.compress(sample, 1)) > INCOMPRESSIBLE_RATIO * len(sample)
-
-
-def _pack_batch(chunks: list[bytes], level: int, zero: bytes, zero_packed: bytes) -> list[_Packed]:
-    """Compress a batch of chunks (runs in a worker thread; deflate releases the GIL).
-
-    Random-looking data comes in runs (an encrypted partition, a folder of JPEGs), so after a
-    chunk that did not shrink the next one is first sampled, and stored raw when the samples do
-    not shrink either. Elsewhere the sampling would cost more than it saves.
-    """
-    out: list[_Packed] = []
-    after_raw = False
-    for data in chunks:
-        if level == 0:
-            out.append(_raw_chunk(data))
-        elif len(data) == len(zero) and data == zero:
-            out.append((zero_packed, True))
-            after_raw = False
-        elif after_raw and _looks_incompressible(data):
-            out.append(_raw_chunk(data))
-        else:
-            packed = _compress(data, level)
-            after_raw = len(packed) >= len(data)
-            out.append(_raw_chunk(data) if after_raw else (packed, True))
-    return out
 
 
 def _hex_digest(hashes: Mapping[str, str], name: str, length: int) -> bytes:
@@ -186,7 +132,7 @@ class EwfWriter(ImageWriter):
         self._set_id = uuid.uuid4().bytes_le
         self._header_values = self._header_values_from(metadata)
         self._zero = bytes(self._chunk_size)
-        self._zero_packed = _compress(self._zero, self._level) if self._level else b""
+        self._zero_packed = compress(self._zero, self._level) if self._level else b""
         self._workers = max(1, workers if workers is not None else (os.cpu_count() or 1))
         self._pool = ThreadPoolExecutor(self._workers, "ewf-deflate") if self._workers > 1 else None
         self._batch_chunks = max(1, BATCH_BYTES // self._chunk_size)
@@ -200,7 +146,7 @@ class EwfWriter(ImageWriter):
         self._accepted = 0
         self._partial = bytearray()
         self._batch: list[bytes] = []
-        self._pending: deque[Future[list[_Packed]]] = deque()
+        self._pending: deque[Future[list[Packed]]] = deque()
         self._chunks_written = 0
         self._state = "open"
         self._stored_hashes: dict[str, str] = {}
@@ -293,9 +239,10 @@ class EwfWriter(ImageWriter):
             while self._pending:
                 self._emit(self._pending.popleft().result())
             self._flush_group()
-            final = self._volume((self.image_media_size // self._bps, self._chunks_written))
-            if self._chunks_written != final.chunk_count:  # pragma: no cover - internal consistency
-                raise RuntimeError("chunk count does not match the media size")
+            sectors = self.image_media_size // self._bps
+            if self._chunks_written != -(-sectors // self._spc):  # pragma: no cover - a bug, not bad input
+                raise RuntimeError(f"{self._chunks_written} chunks written for {sectors} sectors")
+            final = self._volume((sectors, self._chunks_written))
             if len(self._paths) == 1:
                 self._section("data", final.pack())
             ranges = self._error_sectors(error_map)
@@ -316,7 +263,7 @@ class EwfWriter(ImageWriter):
 
     def abort(self) -> None:
         """Stop: pending chunks are dropped and the files are left as they are (without ``done``)."""
-        if self._state == "aborted":
+        if self._state in ("aborted", "finished"):
             return
         self._state = "aborted"
         for future in self._pending:
@@ -505,15 +452,13 @@ class EwfWriter(ImageWriter):
             return
         batch, self._batch = self._batch, []
         if self._pool is None:
-            self._emit(_pack_batch(batch, self._level, self._zero, self._zero_packed))
+            self._emit(pack_batch(batch, self._level, self._zero, self._zero_packed))
             return
-        self._pending.append(
-            self._pool.submit(_pack_batch, batch, self._level, self._zero, self._zero_packed)
-        )
+        self._pending.append(self._pool.submit(pack_batch, batch, self._level, self._zero, self._zero_packed))
         while len(self._pending) > self._max_pending:
             self._emit(self._pending.popleft().result())
 
-    def _emit(self, packed: list[_Packed]) -> None:
+    def _emit(self, packed: list[Packed]) -> None:
         for stored, compressed in packed:
             self._make_room(len(stored))
             offset = fmt.DESCRIPTOR_SIZE + self._group_bytes  # relative to the sectors section (the base)

@@ -322,21 +322,21 @@ def test_default_segment_size_is_libewfs() -> None:
 
 
 def test_runs_of_random_chunks_are_sampled_not_deflated(monkeypatch: pytest.MonkeyPatch) -> None:
-    from evidence_intake.acquisition import ewf_writer
+    from evidence_intake.acquisition import ewf_chunks
 
     rng = random.Random(9)
     chunks = [rng.randbytes(CHUNK), rng.randbytes(CHUNK), rng.randbytes(CHUNK // 2) + bytes(CHUNK // 2)]
     chunks += [rng.randbytes(CHUNK), b"chat log " * (CHUNK // 9) + b"12345", bytes(CHUNK)]
     deflated: list[int] = []
-    real = ewf_writer._compress
+    real = ewf_chunks.compress
 
     def counting(data: bytes, level: int) -> bytes:
         deflated.append(len(data))
         return real(data, level)
 
-    monkeypatch.setattr(ewf_writer, "_compress", counting)
+    monkeypatch.setattr(ewf_chunks, "compress", counting)
     zero = bytes(CHUNK)
-    packed = ewf_writer._pack_batch(chunks, 2, zero, real(zero, 2))
+    packed = ewf_chunks.pack_batch(chunks, 1, zero, real(zero, 1))
     assert [compressed for _, compressed in packed] == [False, False, True, False, True, True]
     # Deflated: the first random chunk (nothing known yet), the half-zero one (its samples shrink),
     # the random one after it, and the text; the second random chunk was only sampled.
