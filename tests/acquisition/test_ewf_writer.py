@@ -364,3 +364,18 @@ def test_announced_size_with_partial_sector_that_turns_out_wrong(tmp_path: Path)
     writer.write(media(3 * CHUNK + 5))
     with pytest.raises(UsageError, match="last sector is partial"):
         writer.finish(hashes=digests(media(3 * CHUNK + 5)), error_map=[])
+
+
+def test_several_sector_runs_in_one_segment(tmp_path: Path, require_tool: Tool) -> None:
+    verify_tool = require_tool("ewfverify", "ewf-tools")
+    img_stat = require_tool("img_stat", "sleuthkit")
+    data = random.Random(21).randbytes(20 * 1024 * 1024) + media(2 * 1024 * 1024)
+    writer = write_e01(tmp_path / "runs", data, block=1 << 20)
+    kinds = [s.type for s in sections(writer.paths[0])]
+    assert len(writer.paths) == 1 and kinds.count("sectors") == 3 and kinds.count("table2") == 3
+    read, _, md5 = pyewf_read(writer.paths[0])
+    assert read == data and md5 == hashlib.md5(data).hexdigest()
+    ewfverify(verify_tool, writer.paths[0])
+    stat = subprocess.run([img_stat, "-i", "ewf", str(writer.paths[0])], capture_output=True, text=True)
+    assert f"Size of data in bytes:\t{len(data)}" in stat.stdout
+    assert hashlib.md5(data).hexdigest() in stat.stdout
