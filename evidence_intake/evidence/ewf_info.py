@@ -310,6 +310,10 @@ def _check_chunk(job: StoredChunk) -> tuple[bytes, str | None]:
     return data, None
 
 
+def _check_batch(batch: list[StoredChunk]) -> list[tuple[bytes, str | None]]:
+    return [_check_chunk(job) for job in batch]
+
+
 def verify_ewf(
     first_segment: Path,
     *,
@@ -378,12 +382,12 @@ def verify_ewf(
                 batch.append(job)
                 if len(batch) >= BATCH_CHUNKS:
                     batches.append(batch)
-                    pending.append(pool.submit(lambda b: [_check_chunk(j) for j in b], batch))
+                    pending.append(pool.submit(_check_batch, batch))
                     batch = []
                     drain(2 * pool_size + 1)
             if batch:
                 batches.append(batch)
-                pending.append(pool.submit(lambda b: [_check_chunk(j) for j in b], batch))
+                pending.append(pool.submit(_check_batch, batch))
             drain(0)
     finally:
         computed = hashers.finish()
