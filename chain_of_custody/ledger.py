@@ -9,6 +9,7 @@ a process killed mid-append or a full disk leaves the ledger as it was before th
 from __future__ import annotations
 
 import json
+import os
 import socket
 import sqlite3
 import uuid as uuid_module
@@ -47,7 +48,16 @@ from .proofs import (
     verify_consistency,
     verify_inclusion,
 )
-from .schema import APPLICATION_ID, FORMAT_NAME, FORMAT_VERSION, LedgerInfo, apply_migrations, probe, uri_for
+from .schema import (
+    APPLICATION_ID,
+    FORMAT_NAME,
+    FORMAT_VERSION,
+    LedgerInfo,
+    apply_migrations,
+    probe,
+    uri_for,
+    wal_path,
+)
 from .storage import (
     TableNodes,
     check_text,
@@ -145,9 +155,19 @@ class Ledger:
         """Open an existing ledger. NotALedgerError (file untouched) when it is not one or is damaged."""
         path = Path(path)
         info = probe(path)
+        # On read-only media (a disc handed to the court) SQLite could not create its -shm file; with no
+        # -wal file nothing is pending, so the file is read as immutable there.
+        immutable = (
+            readonly
+            and not wal_path(path).exists()
+            and not (os.access(path, os.W_OK) and os.access(path.parent, os.W_OK))
+        )
         try:
             conn = sqlite3.connect(
-                uri_for(path, readonly=readonly), uri=True, isolation_level=None, timeout=busy_timeout
+                uri_for(path, readonly=readonly, immutable=immutable),
+                uri=True,
+                isolation_level=None,
+                timeout=busy_timeout,
             )
         except sqlite3.Error as exc:
             raise translate(exc, path, "the ledger could not be opened") from exc

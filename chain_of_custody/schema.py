@@ -106,8 +106,26 @@ class LedgerInfo:
     created_at: str
 
 
-def uri_for(path: Path, *, readonly: bool) -> str:
+def uri_for(path: Path, *, readonly: bool, immutable: bool = False) -> str:
+    """``immutable`` tells SQLite the file cannot change, so it takes no locks and creates no -shm/-wal
+    files: right only when no -wal file exists (nothing is pending) and nobody writes meanwhile."""
+    if immutable:
+        return path.absolute().as_uri() + "?mode=ro&immutable=1"
     return path.absolute().as_uri() + ("?mode=ro" if readonly else "?mode=rw")
+
+
+def wal_path(path: Path) -> Path:
+    return path.with_name(path.name + "-wal")
+
+
+def _read_meta(path: Path, *, immutable: bool) -> tuple[dict[str, str], set[str]]:
+    conn = sqlite3.connect(uri_for(path, readonly=True, immutable=immutable), uri=True, isolation_level=None)
+    try:
+        rows = dict(conn.execute("SELECT key, value FROM meta").fetchall())
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    finally:
+        conn.close()
+    return rows, tables
 
 
 def probe(path: Path) -> LedgerInfo:
@@ -140,7 +158,7 @@ def probe(path: Path) -> LedgerInfo:
     page_size = 65536 if page_size == 1 else page_size
     page_count = int.from_bytes(header[28:32], "big")
     header_size_valid = header[24:28] == header[92:96]
-    wal = path.with_name(path.name + "-wal")
+    wal = wal_path(path)
     wal_has_data = wal.exists() and wal.stat().st_size > 0
     if header_size_valid and not wal_has_data and page_count * page_size > size:
         raise NotALedgerError(
@@ -149,21 +167,23 @@ def probe(path: Path) -> LedgerInfo:
             path=path,
             hint="restore the ledger from a copy (backup, evidence disc); the file was left untouched",
         )
+    # Read the meta table without leaving -shm/-wal files beside a file that may not be a ledger: with no
+    # -wal present nothing is pending, so the file can be read as immutable. Should a writer have
+    # appeared meanwhile (a -wal now exists), read again through SQLite's locks.
+    immutable = not wal.exists()
     try:
-        conn = sqlite3.connect(uri_for(path, readonly=True), uri=True, isolation_level=None)
-    except sqlite3.Error as exc:
-        raise NotALedgerError(f"{path}: cannot be opened as a ledger ({exc})", path=path) from exc
-    try:
-        rows = dict(conn.execute("SELECT key, value FROM meta").fetchall())
-        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        try:
+            rows, tables = _read_meta(path, immutable=immutable)
+        except sqlite3.Error:
+            if not immutable or not wal.exists():
+                raise
+            rows, tables = _read_meta(path, immutable=False)
     except sqlite3.Error as exc:
         raise NotALedgerError(
             f"{path}: the ledger is damaged: SQLite cannot read it ({exc})",
             path=path,
             hint="restore the ledger from a copy (backup, evidence disc); the file was left untouched",
         ) from exc
-    finally:
-        conn.close()
     if rows.get("format") != FORMAT_NAME or not {"entries", "tree_nodes", "checkpoints"} <= tables:
         raise NotALedgerError(
             f"{path}: not a ledger: it carries the ledger's application id but not its tables",

@@ -375,37 +375,46 @@ class _Verifier:
     # ------------------------------------------------------------------ tree and checkpoints
 
     def check_tree(self) -> None:
+        """Compare the stored nodes with those recomputed from the entry hashes.
+
+        The problem names the first entry under the lowest differing level: a changed or missing leaf
+        points at its entry; a changed inner node over intact leaves points at the start of its range.
+        """
         tree = self.tree = MemoryTree([hashlib.sha256(b"\x00" + h).digest() for h in self.entry_hashes])
         levels = tree.levels
-        first_bad: int | None = None
+        first_bad: dict[int, int] = {}  # level → first leaf under a differing node at that level
         bad = 0
         stored_total = 0
         next_index = [0] * len(levels)
+
+        def mark(level: int, start: int, count: int = 1) -> None:
+            nonlocal bad
+            bad += count
+            first_bad[level] = min(first_bad.get(level, start), start)
+
         cursor = self.conn.execute("SELECT level, idx, hash FROM tree_nodes ORDER BY level, idx")
         while rows := cursor.fetchmany(BATCH * 4):
             for level, index, value in rows:
                 stored_total += 1
-                if not (isinstance(level, int) and isinstance(index, int)) or not 0 <= level < len(levels):
-                    bad += 1
-                    first_bad = 0 if first_bad is None else first_bad
+                if not (isinstance(level, int) and isinstance(index, int)) or level < 0 or index < 0:
+                    mark(0, 0)
+                    continue
+                if level >= len(levels):  # a node over more entries than there are: entries were removed
+                    mark(level, index << level)
                     continue
                 expected_here = levels[level]
                 if index > next_index[level]:  # nodes missing before this one
-                    bad += min(index, len(expected_here)) - next_index[level]
-                    start = next_index[level] << level
-                    first_bad = start if first_bad is None else min(first_bad, start)
-                if index >= len(expected_here) or index < 0 or value != expected_here[index]:
-                    bad += 1
-                    start = max(index, 0) << level
-                    first_bad = start if first_bad is None else min(first_bad, start)
+                    mark(
+                        level, next_index[level] << level, min(index, len(expected_here)) - next_index[level]
+                    )
+                if index >= len(expected_here) or value != expected_here[index]:
+                    mark(level, index << level)
                 next_index[level] = max(next_index[level], index + 1)
         for level, expected_here in enumerate(levels):
             if next_index[level] < len(expected_here):
-                bad += len(expected_here) - next_index[level]
-                start = next_index[level] << level
-                first_bad = start if first_bad is None else min(first_bad, start)
-        if first_bad is not None:
-            entry = first_bad + 1
+                mark(level, next_index[level] << level, len(expected_here) - next_index[level])
+        if first_bad:
+            entry = first_bad[min(first_bad)] + 1
             self.problems.add(entry, msg.tree_mismatch(entry, bad, stored_total))
 
     def root_at(self, size: int) -> str:
