@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, BinaryIO, Literal
 
 from evidence_intake import SOFTWARE
 from evidence_intake.errors import (
@@ -38,7 +38,7 @@ from evidence_intake.errors import (
     NotFoundError,
     UsageError,
 )
-from evidence_intake.evidence.model import EntryType, EvidenceTree
+from evidence_intake.evidence.model import Entry, EntryType, EvidenceTree
 from evidence_intake.timeutil import iso_utc, parse_iso_utc, utcnow
 
 FORMAT = "evidence-intake-manifest"
@@ -170,6 +170,16 @@ def _check_algorithms(algorithms: Iterable[str]) -> tuple[str, ...]:
     return names
 
 
+def _contents(tree: EvidenceTree) -> Iterator[tuple[Entry, BinaryIO | None]]:
+    """Entries with their content stream where the tree can give both in one pass (a tar)."""
+    walk_contents = getattr(tree, "walk_contents", None)
+    if callable(walk_contents):
+        yield from walk_contents()
+    else:
+        for entry in tree.walk():
+            yield entry, None
+
+
 def build_manifest(
     tree: EvidenceTree,
     *,
@@ -185,7 +195,7 @@ def build_manifest(
     names = _check_algorithms(algorithms)
     seen: dict[str, int] = {}
     done = hashed = 0
-    for entry in tree.walk():
+    for entry, content in _contents(tree):
         occurrence = seen.get(entry.path, 0)
         seen[entry.path] = occurrence + 1
         hashes: dict[str, str] = {}
@@ -195,7 +205,7 @@ def build_manifest(
             digests = [hashlib.new(name) for name in names]
             read = 0
             try:
-                with tree.open(entry) as stream:
+                with content if content is not None else tree.open(entry) as stream:
                     left = entry.size
                     while left > 0:
                         block = stream.read(min(CHUNK, left))

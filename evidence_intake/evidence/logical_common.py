@@ -128,7 +128,7 @@ class _ReadOnlyRaw(io.RawIOBase):
         return True
 
     def seekable(self) -> bool:
-        return True
+        return self._inner.seekable()
 
     def writable(self) -> bool:
         return False
@@ -168,7 +168,7 @@ class _ReadOnlyRaw(io.RawIOBase):
 
 
 def read_only(inner: IO[bytes], *owned: Callable[[], None], label: str | None = None) -> BinaryIO:
-    """A buffered, read-only, seekable stream over ``inner``; ``owned`` callables run on close."""
+    """A buffered, read-only stream over ``inner`` (seekable when it is); ``owned`` callables run on close."""
     return io.BufferedReader(_ReadOnlyRaw(inner, list(owned), label), buffer_size=CHUNK)
 
 

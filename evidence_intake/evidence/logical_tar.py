@@ -175,6 +175,19 @@ class TarTree(EvidenceTree):
         return [Volume(name="", offset=0, size=self.size, description=kind, filesystem="tar")]
 
     def walk(self) -> Iterator[Entry]:
+        for entry, _content in self._scan(content=False):
+            yield entry
+
+    def walk_contents(self) -> Iterator[tuple[Entry, BinaryIO | None]]:
+        """Each entry with a stream of its content (files only; None otherwise), in ONE pass.
+
+        Hashing every member of a compressed tar through ``open`` would decompress the archive
+        again for each member; this reads it once. A stream is forward-only and can be read only
+        until the next entry is taken. The manifest uses this when a tree offers it.
+        """
+        yield from self._scan(content=True)
+
+    def _scan(self, *, content: bool) -> Iterator[tuple[Entry, BinaryIO | None]]:
         errors: list[Exception] = []
         with self.path.open("rb") as raw, decompressed(raw, self.compression) as stream:
             try:
@@ -209,7 +222,14 @@ class TarTree(EvidenceTree):
                     self._ended(errors, tar.offset)
                     return
                 tar.members.clear()  # type: ignore[attr-defined]  # else tarfile keeps every header
-                yield self._entry(info, index)
+                entry = self._entry(info, index)
+                member = tar.extractfile(info) if content and entry.type is EntryType.FILE else None
+                if member is None:
+                    yield entry, None
+                else:
+                    label = f"{entry.path} (member #{index}) in {self.path}"
+                    with read_only(member, label=label) as readable:
+                        yield entry, readable
                 previous = info
                 index += 1
 

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import gzip
 import hashlib
 import io
 import json
@@ -190,3 +191,25 @@ def test_members_that_lie_or_cannot_be_read_are_recorded_as_such(tmp_path: Path)
 def test_unknown_algorithms_are_refused(tmp_path: Path) -> None:
     with TarTree(_tar(tmp_path / "a.tar", {"a": b"a"})) as tree, pytest.raises(UsageError, match="sha257"):
         list(build_manifest(tree, algorithms=("sha257",)))
+
+
+@pytest.mark.parametrize("compression", ["", "gzip"])
+def test_a_cut_tar_is_hashed_in_one_pass_and_the_cut_member_claims_no_hash(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, compression: str
+) -> None:
+    payloads = {name: (name.encode() * 2000)[:10_000] for name in ("a.bin", "b.bin", "c.bin")}
+    plain = _tar(tmp_path / "full.tar", payloads).read_bytes()[: 21_504 + 512 + 4_000]  # c.bin is cut
+    archive = tmp_path / "cut.bin"
+    archive.write_bytes(gzip.compress(plain, compresslevel=1) if compression else plain)
+
+    def refuse(self: TarTree, entry: object) -> None:
+        raise AssertionError("members of a tar are hashed in the walk's single pass, not reopened")
+
+    monkeypatch.setattr(TarTree, "open", refuse)
+    with TarTree(archive) as tree:
+        members = {m.path: m for m in build_manifest(tree)}
+        assert tree.problems and tree.problems[0].kind == "corrupt"
+    for name in ("a.bin", "b.bin"):
+        assert members["/" + name].hashes == {"sha256": hashlib.sha256(payloads[name]).hexdigest()}
+    cut = members["/c.bin"]
+    assert cut.hashes == {} and cut.error is not None and "c.bin" in cut.error

@@ -190,3 +190,14 @@ def test_an_unreadable_first_header_lists_nothing_and_says_so(tmp_path: Path) ->
     with TarTree(fake) as tree:
         assert list(tree.walk()) == []
         assert tree.problems[0].kind == "corrupt"
+
+
+@pytest.mark.parametrize("compression", ["", "xz"])
+def test_walk_contents_gives_every_file_in_one_pass(tmp_path: Path, compression: str) -> None:
+    items = phone_items()
+    archive = build_tar(tmp_path / "phone.tar", items, compression)
+    with TarTree(archive) as tree:
+        pairs = [(entry, None if stream is None else stream.read()) for entry, stream in tree.walk_contents()]
+        assert [entry for entry, _ in pairs] == list(tree.walk())
+    expected = [item.data if item.kind is EntryType.FILE else None for item in items]
+    assert [data for _, data in pairs] == expected
