@@ -1,7 +1,8 @@
 """A tar archive (plain, gzip, bzip2 or xz; told by content, never by extension) as an evidence tree.
 
 Phone extractions often arrive as one huge tar (or tar.gz) of the data partition. The walk reads
-the archive once, front to back, as a stream: one header at a time, member data skipped, nothing
+the archive once, front to back: one header at a time, member data skipped (by seeking in a plain
+tar, so only the headers are read; a compressed tar must be decompressed through), nothing
 unpacked, and no list of all members kept (tarfile would keep every ``TarInfo``; the walk clears
 that list as it goes), so memory stays flat on an archive with a million members.
 
@@ -193,7 +194,9 @@ class TarTree(EvidenceTree):
             try:
                 tar = tarfile.open(
                     fileobj=stream,
-                    mode="r|",
+                    # a plain tar is seekable: member data is skipped by seeking, only headers are read;
+                    # a compressed one is a stream that must be decompressed through anyway
+                    mode="r|" if self.compression else "r:",
                     tarinfo=_recording_tarinfo(errors),
                     encoding="utf-8",
                     errors="surrogateescape",
