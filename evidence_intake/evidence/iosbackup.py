@@ -286,13 +286,20 @@ class IosBackupTree(EvidenceTree):
     def _connection(self) -> sqlite3.Connection:
         if self._db is not None:
             return self._db
-        if self._scratch is not None:
-            self._scratch.mkdir(parents=True, exist_ok=True)
-        self._copy_dir = Path(tempfile.mkdtemp(prefix="ios-manifest-", dir=self._scratch))
-        for suffix in ("", "-wal", "-journal"):
-            original = self.folder / f"Manifest.db{suffix}"
-            if original.is_file():
-                _checked_copy(original, self._copy_dir / original.name)
+        try:
+            if self._scratch is not None:
+                self._scratch.mkdir(parents=True, exist_ok=True)
+            self._copy_dir = Path(tempfile.mkdtemp(prefix="ios-manifest-", dir=self._scratch))
+            for suffix in ("", "-wal", "-journal"):
+                original = self.folder / f"Manifest.db{suffix}"
+                if original.is_file():
+                    _checked_copy(original, self._copy_dir / original.name)
+        except OSError as exc:
+            raise EvidenceError(
+                f"Manifest.db of {self.folder} cannot be copied to the scratch folder: {exc}",
+                path=self.folder / "Manifest.db",
+                hint="check that the scratch folder exists, is writable and has room",
+            ) from exc
         self._db = sqlite3.connect(self._copy_dir / "Manifest.db")
         return self._db
 

@@ -172,29 +172,19 @@ def read_only(inner: IO[bytes], *owned: Callable[[], None], label: str | None = 
     return io.BufferedReader(_ReadOnlyRaw(inner, list(owned), label), buffer_size=CHUNK)
 
 
-def spill(source: IO[bytes], scratch: Path | None, limit: int | None = None) -> BinaryIO:
+def spill(source: IO[bytes], scratch: Path | None) -> BinaryIO:
     """Copy a forward-only stream into a temporary file and return it read-only and seekable.
 
     Used where a container cannot seek cheaply (a member of a compressed tar). Small members stay
     in memory; larger ones go to ``scratch`` (the case scratch folder when given, else the
-    system's temporary folder) and are deleted when the stream is closed. ``limit`` stops the
-    copy after that many bytes.
+    system's temporary folder) and are deleted when the stream is closed.
     """
     directory = None if scratch is None else str(scratch)
     if scratch is not None:
         scratch.mkdir(parents=True, exist_ok=True)
     spool = tempfile.SpooledTemporaryFile(max_size=SPILL_IN_MEMORY, dir=directory)
     try:
-        if limit is None:
-            shutil.copyfileobj(source, spool, CHUNK)
-        else:
-            left = limit
-            while left > 0:
-                block = source.read(min(CHUNK, left))
-                if not block:
-                    break
-                spool.write(block)
-                left -= len(block)
+        shutil.copyfileobj(source, spool, CHUNK)
         spool.seek(0)
     except BaseException:
         spool.close()

@@ -308,8 +308,15 @@ class ZipTree(EvidenceTree):
         try:
             self._zip: zipfile.ZipFile = zipfile.ZipFile(self._file)
         except _ZIP_ERRORS as exc:
-            self._file.seek(0)
-            self._zip = _LocalHeaderZip(self._file)
+            try:
+                self._zip = _LocalHeaderZip(self._file)
+            except _ZIP_ERRORS as again:
+                self._file.close()
+                raise EvidenceError(
+                    f"{self.path} cannot be read as a zip archive ({again})",
+                    path=self.path,
+                    hint="check that the file is readable and is a zip; detect_logical tells the kind",
+                ) from again
             self.recovered = True
             self._log.add(
                 Problem(
