@@ -144,6 +144,11 @@ class ManifestDifference:
     expected: ManifestMember | None = None
     found: ManifestMember | None = None
 
+    def __str__(self) -> str:
+        """One line for messages: "/sms/mmssms.db: changed (sha256 differs)"."""
+        which = f" (occurrence {self.occurrence})" if self.occurrence else ""
+        return f"{self.path}{which}: {self.kind} ({self.detail})"
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "kind": self.kind,

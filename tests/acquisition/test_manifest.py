@@ -120,6 +120,7 @@ def test_check_manifest_finds_changed_missing_and_extra_members(tmp_path: Path) 
         ("missing", "/line/naver_line"),
     ]
     assert differences[0].detail == "sha256 differs"
+    assert str(differences[0]) == "/sms/mmssms.db: changed (sha256 differs)"
     assert differences[0].expected is not None and differences[0].found is not None
 
 
