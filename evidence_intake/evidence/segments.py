@@ -88,7 +88,8 @@ def _ewf_segments(first: Path, stem: str, letter: str) -> list[Path]:
     beyond = sorted(e for e in present if _is_ewf_ext(e) and ewf_segment_number(e) > number)
     if not found:
         raise EvidenceError(
-            f"{folder / (stem + '.' + letter.upper() + '01')} is missing: an EWF image starts with its .E01 segment",
+            f"{folder / (stem + '.' + letter.upper() + '01')} is missing: "
+            "an EWF image starts with its .E01 segment",
             path=first,
             hint="give the path of the .E01 file and keep all segments in one folder",
         )
