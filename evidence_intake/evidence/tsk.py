@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import io
 import os
+import posixpath
+import re
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
@@ -362,8 +364,12 @@ def _replace_locator(entry: Entry, locator: tuple[object, ...]) -> Entry:
     return replace(entry, locator=locator)
 
 
+_PYTSK_PREFIX = re.compile(r"^\w+: \(tsk3\.cpp:\d+\) ")
+
+
 def _tsk_message(exc: BaseException) -> str:
-    text = " ".join(str(exc).split())
+    """The Sleuth Kit's own words, without pytsk3's "Class: (tsk3.cpp:123)" prefix."""
+    text = _PYTSK_PREFIX.sub("", " ".join(str(exc).split()))
     return text or type(exc).__name__
 
 
@@ -547,6 +553,5 @@ def _split_location(location: str, filesystems: Mapping[str, object]) -> tuple[s
             ("" if "" in filesystems or len(filesystems) != 1 else next(iter(filesystems))),
             location,
         )
-    if not path.startswith("/"):
-        path = "/" + path
-    return volume, path.rstrip("/") or "/"
+    # ".." is resolved inside the file system, never above its root
+    return volume, posixpath.normpath("/" + path.lstrip("/")).replace("//", "/")

@@ -11,8 +11,7 @@ BitLocker key is given) and APFS (opened with libfsapfs).
 
 from __future__ import annotations
 
-import math
-from collections import Counter
+import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -131,7 +130,7 @@ def no_filesystem_reason(reader: ImageReader, part: Partition, tsk_message: str)
     where = part.name or "image"
     if not head.strip(b"\0"):
         return Problem(where=where, reason="no file system: the first 4 KiB are zeros (empty or wiped)")
-    if _entropy(head) > 7.6:
+    if _looks_random(head):
         return Problem(
             where=where,
             reason="no known file system and the data looks random: an encrypted volume without a header "
@@ -143,10 +142,9 @@ def no_filesystem_reason(reader: ImageReader, part: Partition, tsk_message: str)
     )
 
 
-def _entropy(data: bytes) -> float:
-    counts = Counter(data)
-    total = len(data)
-    return -sum(c / total * math.log2(c / total) for c in counts.values())
+def _looks_random(data: bytes) -> bool:
+    """Random (or encrypted) bytes neither repeat nor compress; a pattern or a structure does."""
+    return len(data) >= 1024 and len(zlib.compress(data, 6)) >= len(data)
 
 
 def volume_record(part: Partition, filesystem: str | None, problem: Problem | None, note: str = "") -> Volume:
