@@ -35,7 +35,7 @@ def make_fat(
     deleted: Sequence[str] = (),
     fat_bits: int | None = None,
 ) -> Path:
-    """A FAT image with ``folders`` and ``files`` (FAT paths like "DIR/a.txt"); ``deleted`` are removed again."""
+    """A FAT image with ``folders`` and ``files`` ("DIR/a.txt"); ``deleted`` are removed again."""
     args = [tools["mkfs.vfat"], "-C", str(path), str(size_kib)]
     if fat_bits:
         args[1:1] = ["-F", str(fat_bits)]
