@@ -65,9 +65,9 @@ def _root(
 
 
 def _register_all() -> None:
-    from evidence_intake.commands import acquire, case, custody, exhibit, hash
+    from evidence_intake.commands import acquire, case, custody, exhibit, files, hash
 
-    for module in (case, exhibit, custody, acquire, hash):
+    for module in (case, exhibit, custody, acquire, hash, files):
         module.register(app)
 
 
