@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from evidence_intake.case import Case
-from evidence_intake.exhibits import check_imei, luhn_valid
 from evidence_intake.errors import UsageError
+from evidence_intake.exhibits import check_imei, luhn_valid
 from tests.helpers import add_exhibit, cli, cli_json, make_case
 
 VALID_IMEI = "356938035643809"
@@ -18,7 +18,16 @@ VALID_IMEI_2 = "490154203237518"
 
 def test_case_init_makes_the_folder_ledger_and_workstation_key(tmp_path: Path) -> None:
     root = make_case(tmp_path / "case")
-    for name in ("case.json", "ledger.sqlite", "case.sqlite", "evidence", "photos", "reports", "exports", "scratch"):
+    for name in (
+        "case.json",
+        "ledger.sqlite",
+        "case.sqlite",
+        "evidence",
+        "photos",
+        "reports",
+        "exports",
+        "scratch",
+    ):
         assert (root / name).exists(), name
     settings = json.loads((root / "case.json").read_text())
     assert settings["case_number"] == "TCSD 123/2568" and settings["timezone"] == "Asia/Bangkok"
@@ -35,7 +44,9 @@ def test_case_init_makes_the_folder_ledger_and_workstation_key(tmp_path: Path) -
 def test_case_init_refuses_a_folder_with_content(tmp_path: Path) -> None:
     (tmp_path / "busy").mkdir()
     (tmp_path / "busy" / "file").write_text("x")
-    result = cli("case", "init", tmp_path / "busy", "--case-number", "1", "--title", "t", "--examiner", "e", expect=6)
+    result = cli(
+        "case", "init", tmp_path / "busy", "--case-number", "1", "--title", "t", "--examiner", "e", expect=6
+    )
     assert "not an empty folder" in result.stderr
     assert (tmp_path / "busy" / "file").read_text() == "x"
 
@@ -66,8 +77,20 @@ def test_examiner_from_option_environment_or_case(tmp_path: Path, monkeypatch) -
     add_exhibit(root, "EX-001")
     monkeypatch.setenv("EVIDENCE_INTAKE_EXAMINER", "Sgt. Malee")
     add_exhibit(root, "EX-002")
-    cli("exhibit", "add", "--case", root, "--exhibit", "EX-003", "--kind", "sim", "--description", "SIM",
-        "--examiner", "Capt. Aung")
+    cli(
+        "exhibit",
+        "add",
+        "--case",
+        root,
+        "--exhibit",
+        "EX-003",
+        "--kind",
+        "sim",
+        "--description",
+        "SIM",
+        "--examiner",
+        "Capt. Aung",
+    )
     actors = {e["exhibit"]: e["actor"] for e in cli_json("custody", "show", "--case", root) if e["exhibit"]}
     assert actors == {"EX-001": "Pol.Lt. Somchai Jaidee", "EX-002": "Sgt. Malee", "EX-003": "Capt. Aung"}
 
@@ -77,19 +100,52 @@ def test_exhibit_with_every_field(tmp_path: Path) -> None:
     photo = tmp_path / "front.jpg"
     photo.write_bytes(b"\xff\xd8\xff\xe0 jpeg bytes")
     record = add_exhibit(
-        root, "EX-001", "phone",
-        "--make", "Apple", "--model", "iPhone 12", "--serial", "F2LDX1XXXXXX",
-        "--imei", f"{VALID_IMEI},{VALID_IMEI_2}", "--phone-number", "081 234 5678",
-        "--seal", "A-0042", "--seized-at", "14/03/2568 09:30", "--seized-from", "สมชาย (Suspect 1)",
-        "--location", "Building C, KK Park, Myawaddy", "--latitude", "16.69", "--longitude", "98.51",
-        "--powered-on", "yes", "--screen-locked", "yes", "--airplane-mode", "no", "--faraday-bag", "yes",
-        "--condition", "cracked screen", "--photo", str(photo),
+        root,
+        "EX-001",
+        "phone",
+        "--make",
+        "Apple",
+        "--model",
+        "iPhone 12",
+        "--serial",
+        "F2LDX1XXXXXX",
+        "--imei",
+        f"{VALID_IMEI},{VALID_IMEI_2}",
+        "--phone-number",
+        "081 234 5678",
+        "--seal",
+        "A-0042",
+        "--seized-at",
+        "14/03/2568 09:30",
+        "--seized-from",
+        "สมชาย (Suspect 1)",
+        "--location",
+        "Building C, KK Park, Myawaddy",
+        "--latitude",
+        "16.69",
+        "--longitude",
+        "98.51",
+        "--powered-on",
+        "yes",
+        "--screen-locked",
+        "yes",
+        "--airplane-mode",
+        "no",
+        "--faraday-bag",
+        "yes",
+        "--condition",
+        "cracked screen",
+        "--photo",
+        str(photo),
     )
     assert record["imeis"] == [VALID_IMEI, VALID_IMEI_2]
     assert record["phone_number"] == "+66812345678" and record["phone_number_raw"] == "081 234 5678"
     assert record["seized_at"].startswith("2025-03-14T02:30:00")
     assert record["condition"] == {
-        "powered_on": "yes", "screen_locked": "yes", "airplane_mode": "no", "faraday_bag": "yes",
+        "powered_on": "yes",
+        "screen_locked": "yes",
+        "airplane_mode": "no",
+        "faraday_bag": "yes",
         "notes": "cracked screen",
     }
     [copied] = record["photographs"]
@@ -107,8 +163,21 @@ def test_exhibit_with_every_field(tmp_path: Path) -> None:
 
 def test_invalid_imei_is_refused_with_a_clear_message(tmp_path: Path) -> None:
     root = make_case(tmp_path / "case")
-    result = cli("exhibit", "add", "--case", root, "--exhibit", "EX-1", "--kind", "phone", "--description", "x",
-                 "--imei", "356938035643808", expect=2)
+    result = cli(
+        "exhibit",
+        "add",
+        "--case",
+        root,
+        "--exhibit",
+        "EX-1",
+        "--kind",
+        "phone",
+        "--description",
+        "x",
+        "--imei",
+        "356938035643808",
+        expect=2,
+    )
     assert "check digit" in result.stderr
     assert cli_json("exhibit", "list", "--case", root) == []
 
@@ -116,8 +185,19 @@ def test_invalid_imei_is_refused_with_a_clear_message(tmp_path: Path) -> None:
 def test_duplicate_exhibit_is_refused(tmp_path: Path) -> None:
     root = make_case(tmp_path / "case")
     add_exhibit(root, "EX-001")
-    result = cli("exhibit", "add", "--case", root, "--exhibit", "EX-001", "--kind", "phone", "--description", "x",
-                 expect=6)
+    result = cli(
+        "exhibit",
+        "add",
+        "--case",
+        root,
+        "--exhibit",
+        "EX-001",
+        "--kind",
+        "phone",
+        "--description",
+        "x",
+        expect=6,
+    )
     assert "already registered" in result.stderr
     assert len(cli_json("exhibit", "list", "--case", root)) == 1
 
@@ -140,7 +220,9 @@ def test_unknown_exhibit_lists_the_known_ones(tmp_path: Path) -> None:
         ("--powered-on", "maybe", "yes, no, unknown"),
     ],
 )
-def test_bad_values_are_refused_before_anything_is_written(tmp_path: Path, option: str, value: str, message: str) -> None:
+def test_bad_values_are_refused_before_anything_is_written(
+    tmp_path: Path, option: str, value: str, message: str
+) -> None:
     root = make_case(tmp_path / "case")
     args = ["exhibit", "add", "--case", root, "--exhibit", "EX-9", "--kind", "phone", "--description", "d"]
     args = [a for a in args]

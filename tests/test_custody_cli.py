@@ -9,12 +9,37 @@ from tests.helpers import add_exhibit, cli, cli_json, make_case
 def test_handover_logged_shown_and_verified(tmp_path: Path) -> None:
     root = make_case(tmp_path / "case")
     add_exhibit(root, "EX-001")
-    entry = cli_json("custody", "log", "--case", root, "--exhibit", "EX-001", "--action", "transferred",
-                     "--to", "Sgt. Malee (evidence room)", "--reason", "storage pending analysis",
-                     "--location", "TCSD HQ, Bangkok")
+    entry = cli_json(
+        "custody",
+        "log",
+        "--case",
+        root,
+        "--exhibit",
+        "EX-001",
+        "--action",
+        "transferred",
+        "--to",
+        "Sgt. Malee (evidence room)",
+        "--reason",
+        "storage pending analysis",
+        "--location",
+        "TCSD HQ, Bangkok",
+    )
     assert entry["action"] == "transferred" and entry["to_party"] == "Sgt. Malee (evidence room)"
-    cli("custody", "log", "--case", root, "--exhibit", "EX-001", "--action", "received",
-        "--from", "Pol.Lt. Somchai Jaidee", "--examiner", "Sgt. Malee")
+    cli(
+        "custody",
+        "log",
+        "--case",
+        root,
+        "--exhibit",
+        "EX-001",
+        "--action",
+        "received",
+        "--from",
+        "Pol.Lt. Somchai Jaidee",
+        "--examiner",
+        "Sgt. Malee",
+    )
     shown = cli_json("custody", "show", "--case", root, "--exhibit", "EX-001")
     assert [e["action"] for e in shown] == ["exhibit_registered", "transferred", "received"]
     assert cli_json("exhibit", "show", "EX-001", "--case", root)["custody"]["holder"] == "Sgt. Malee"
@@ -27,14 +52,54 @@ def test_handover_logged_shown_and_verified(tmp_path: Path) -> None:
 def test_manual_log_checks_its_fields(tmp_path: Path) -> None:
     root = make_case(tmp_path / "case")
     add_exhibit(root, "EX-001")
-    assert "needs --to" in cli("custody", "log", "--case", root, "--exhibit", "EX-001", "--action", "transferred",
-                               expect=2).stderr
-    assert "cannot be logged by hand" in cli("custody", "log", "--case", root, "--exhibit", "EX-001",
-                                             "--action", "acquisition_completed", expect=2).stderr
-    assert "EX-001" in cli("custody", "log", "--case", root, "--exhibit", "EX-9", "--action", "stored",
-                           "--location", "room 4", expect=3).stderr
-    noted = cli_json("custody", "log", "--case", root, "--action", "note", "--reason", "ข้อสังเกต: ซองปิดผนึกสมบูรณ์",
-                     "--at", "2568-03-15 08:00")
+    assert (
+        "needs --to"
+        in cli(
+            "custody", "log", "--case", root, "--exhibit", "EX-001", "--action", "transferred", expect=2
+        ).stderr
+    )
+    assert (
+        "cannot be logged by hand"
+        in cli(
+            "custody",
+            "log",
+            "--case",
+            root,
+            "--exhibit",
+            "EX-001",
+            "--action",
+            "acquisition_completed",
+            expect=2,
+        ).stderr
+    )
+    assert (
+        "EX-001"
+        in cli(
+            "custody",
+            "log",
+            "--case",
+            root,
+            "--exhibit",
+            "EX-9",
+            "--action",
+            "stored",
+            "--location",
+            "room 4",
+            expect=3,
+        ).stderr
+    )
+    noted = cli_json(
+        "custody",
+        "log",
+        "--case",
+        root,
+        "--action",
+        "note",
+        "--reason",
+        "ข้อสังเกต: ซองปิดผนึกสมบูรณ์",
+        "--at",
+        "2568-03-15 08:00",
+    )
     assert noted["details"]["occurred_at"].startswith("2025-03-15T01:00:00")
 
 
@@ -75,9 +140,23 @@ def test_prove_and_keygen(tmp_path: Path) -> None:
     assert proof["verifies"] is True and proof["entry"]["seq"] == 2
     key = cli_json("custody", "keygen", "--case", root, "--examiner", "ร.ต.อ. สมชาย")
     assert len(key["key_id"]) == 16
-    signed = cli_json("custody", "log", "--case", root, "--exhibit", "EX-001", "--action", "stored",
-                      "--location", "Room 4", "--examiner", "ร.ต.อ. สมชาย")
+    signed = cli_json(
+        "custody",
+        "log",
+        "--case",
+        root,
+        "--exhibit",
+        "EX-001",
+        "--action",
+        "stored",
+        "--location",
+        "Room 4",
+        "--examiner",
+        "ร.ต.อ. สมชาย",
+    )
     assert signed["key_id"] == key["key_id"] and signed["signature"]
     assert cli_json("custody", "verify", "--case", root)["signed"] >= 2
-    assert "already has a key" in cli("custody", "keygen", "--case", root, "--examiner", "ร.ต.อ. สมชาย",
-                                      expect=6).stderr
+    assert (
+        "already has a key"
+        in cli("custody", "keygen", "--case", root, "--examiner", "ร.ต.อ. สมชาย", expect=6).stderr
+    )

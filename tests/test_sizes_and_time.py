@@ -6,7 +6,7 @@ import pytest
 
 from evidence_intake.errors import UsageError
 from evidence_intake.sizes import human, parse_size
-from evidence_intake.timeutil import format_local, from_epoch, iso_utc, parse_datetime, MAC_ABSOLUTE_EPOCH
+from evidence_intake.timeutil import MAC_ABSOLUTE_EPOCH, format_local, from_epoch, iso_utc, parse_datetime
 
 
 @pytest.mark.parametrize(

@@ -83,6 +83,13 @@ def _copy_file_hashed(
         return hasher.hexdigests()
 
 
+def _copy_link(src: Path, dst: Path) -> None:
+    """A link is copied as a link, with its own times (never those of what it points to)."""
+    st = os.lstat(src)
+    os.symlink(os.readlink(src), dst)
+    os.utime(dst, ns=(st.st_atime_ns, st.st_mtime_ns), follow_symlinks=False)
+
+
 def _copy_tree(source: Path, target: Path, progress: Progress) -> list[str]:
     """Copy a folder member by member: links stay links, times are kept, nothing is followed."""
     problems: list[str] = []
@@ -93,7 +100,7 @@ def _copy_tree(source: Path, target: Path, progress: Progress) -> list[str]:
             src = Path(dirpath) / name
             dst = target / rel / name
             if src.is_symlink():
-                os.symlink(os.readlink(src), dst)
+                _copy_link(src, dst)
             else:
                 dst.mkdir()
         for name in filenames:
@@ -102,7 +109,7 @@ def _copy_tree(source: Path, target: Path, progress: Progress) -> list[str]:
             try:
                 st = os.lstat(src)
                 if stat.S_ISLNK(st.st_mode):
-                    os.symlink(os.readlink(src), dst)
+                    _copy_link(src, dst)
                 elif stat.S_ISREG(st.st_mode):
                     shutil.copy2(src, dst, follow_symlinks=False)
                     progress.advance(st.st_size)

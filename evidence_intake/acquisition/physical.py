@@ -419,7 +419,9 @@ def _acquire(
         notes.append(f"resumed acquisition {resume_from.id} at byte {start_at}")
         discarded = getattr(writer, "discarded", [])
         if discarded:
-            notes.append("segments begun after the last durable point were written again: " + ", ".join(discarded))
+            notes.append(
+                "segments begun after the last durable point were written again: " + ", ".join(discarded)
+            )
     else:
         draft = records.Draft(
             case=case,

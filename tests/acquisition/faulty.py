@@ -11,7 +11,9 @@ from evidence_intake.acquisition.sources import Source
 class FaultySource(Source):
     kind = "test"
 
-    def __init__(self, data: bytes, bad: list[tuple[int, int]], *, sector_size: int = 512, flaky: int = 0) -> None:
+    def __init__(
+        self, data: bytes, bad: list[tuple[int, int]], *, sector_size: int = 512, flaky: int = 0
+    ) -> None:
         from pathlib import Path
 
         self.path = Path("/dev/test-faulty")

@@ -26,7 +26,9 @@ def mixed_bytes(size: int, seed: int = 7) -> bytes:
 
     rng = random.Random(seed)
     third = size // 3
-    text = (b"Thai \xe0\xb8\x9e\xe0\xb8\xa3\xe0\xb8\xb8\xe0\xb9\x88\xe0\xb8\x87 USDT TRC20 " * (third // 30 + 1))[:third]
+    text = (
+        b"Thai \xe0\xb8\x9e\xe0\xb8\xa3\xe0\xb8\xb8\xe0\xb9\x88\xe0\xb8\x87 USDT TRC20 " * (third // 30 + 1)
+    )[:third]
     return bytes(third) + text + rng.randbytes(size - 2 * third)
 
 
@@ -80,12 +82,16 @@ def test_split_raw_segments_reassemble(case_dir: Path, tmp_path: Path) -> None:
     data = mixed_bytes(1_000_000)
     source = tmp_path / "disk.bin"
     source.write_bytes(data)
-    acq = cli_json("acquire", source, "--exhibit", "EX-001", "--case", case_dir, "--split", "256KiB")["acquisition"]
+    acq = cli_json("acquire", source, "--exhibit", "EX-001", "--case", case_dir, "--split", "256KiB")[
+        "acquisition"
+    ]
     paths = [Path(p) for p in acq["paths"]]
     assert [p.name for p in paths] == ["EX-001.001", "EX-001.002", "EX-001.003", "EX-001.004"]
     assert b"".join(p.read_bytes() for p in paths) == data
     assert acq["format"] == "split-raw"
-    assert [s["sha256"] for s in acq["segment_hashes"]] == [hashlib.sha256(p.read_bytes()).hexdigest() for p in paths]
+    assert [s["sha256"] for s in acq["segment_hashes"]] == [
+        hashlib.sha256(p.read_bytes()).hexdigest() for p in paths
+    ]
     assert cli("acquire", source, "--exhibit", "EX-001", "--case", case_dir, "--split", "100", expect=2)
 
 
@@ -95,7 +101,10 @@ def test_bad_sectors_give_zeros_an_error_map_and_a_record(case_dir: Path, monkey
     monkeypatch.setattr(physical, "open_source", lambda path: FaultySource(data, bad))
     with Case.open(case_dir) as case:
         result = acquire_physical(
-            case, Path("/dev/test-faulty"), exhibit="EX-001", examiner="Sgt. Malee",
+            case,
+            Path("/dev/test-faulty"),
+            exhibit="EX-001",
+            examiner="Sgt. Malee",
             options=PhysicalOptions(block_size=256 * 1024, retries=1),
         )
         acq = result.acquisition
@@ -127,16 +136,27 @@ def test_interruption_marks_incomplete_and_resume_completes(case_dir: Path, monk
     monkeypatch.setattr(physical, "open_source", lambda path: source)
     with Case.open(case_dir) as case:
         with pytest.raises(InterruptedError_):
-            acquire_physical(case, Path("/dev/test"), exhibit="EX-001", examiner="e",
-                             options=PhysicalOptions(block_size=256 * 1024), stop=stop)
+            acquire_physical(
+                case,
+                Path("/dev/test"),
+                exhibit="EX-001",
+                examiner="e",
+                options=PhysicalOptions(block_size=256 * 1024),
+                stop=stop,
+            )
         [acq] = case.acquisitions("EX-001")
         assert acq.status == "incomplete" and acq.bytes_done >= 2 * 1024 * 1024
         assert list(acq.paths[0].parent.glob("*.INCOMPLETE.txt"))
         failed = list(case.ledger.entries(action="acquisition_failed"))[-1]
         assert failed.details["bytes_done"] == acq.bytes_done and failed.details["resumable"] is True
         source.readinto = original  # type: ignore[method-assign]
-        done = acquire_physical(case, Path("/dev/test"), exhibit="EX-001", examiner="e",
-                                options=PhysicalOptions(block_size=256 * 1024, resume=True))
+        done = acquire_physical(
+            case,
+            Path("/dev/test"),
+            exhibit="EX-001",
+            examiner="e",
+            options=PhysicalOptions(block_size=256 * 1024, resume=True),
+        )
         assert done.acquisition.hashes["md5"] == hashlib.md5(data).hexdigest()
         assert done.acquisition.paths[0].read_bytes() == data
 
@@ -151,9 +171,21 @@ def test_kill_9_halfway_then_resume_gives_the_clean_hashes(case_dir: Path, tmp_p
         fh.truncate(size)
     env = {**os.environ, "EVIDENCE_INTAKE_CASE": str(case_dir)}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "evidence_intake", "acquire", str(source), "--exhibit", "EX-001",
-         "--block-size", "1MiB", "--no-verify"],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            sys.executable,
+            "-m",
+            "evidence_intake",
+            "acquire",
+            str(source),
+            "--exhibit",
+            "EX-001",
+            "--block-size",
+            "1MiB",
+            "--no-verify",
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     deadline = time.monotonic() + 120
     done = 0
@@ -183,26 +215,49 @@ def test_kill_9_halfway_then_resume_gives_the_clean_hashes(case_dir: Path, tmp_p
     assert resumed["verification"]["image"] == "match"
     actions = [e["action"] for e in cli_json("custody", "show", "--case", case_dir, "--exhibit", "EX-001")]
     assert actions.count("acquisition_failed") == 1 and actions[-2:] == ["acquisition_completed", "verified"]
-    failed = [e for e in cli_json("custody", "show", "--case", case_dir) if e["action"] == "acquisition_failed"][0]
+    entries = cli_json("custody", "show", "--case", case_dir)
+    failed = next(e for e in entries if e["action"] == "acquisition_failed")
     assert "killed" in failed["reason"]
 
 
-def test_bad_sources_and_destinations_are_refused_before_writing(case_dir: Path, tmp_path: Path, monkeypatch) -> None:
-    assert "does not exist" in cli("acquire", tmp_path / "nope", "--exhibit", "EX-001", "--case", case_dir,
-                                   expect=3).stderr
+def test_bad_sources_and_destinations_are_refused_before_writing(
+    case_dir: Path, tmp_path: Path, monkeypatch
+) -> None:
+    assert (
+        "does not exist"
+        in cli("acquire", tmp_path / "nope", "--exhibit", "EX-001", "--case", case_dir, expect=3).stderr
+    )
     folder = tmp_path / "folder"
     folder.mkdir()
-    assert "is a folder" in cli("acquire", folder, "--exhibit", "EX-001", "--case", case_dir, "--format", "raw",
-                                expect=2).stderr
+    assert (
+        "is a folder"
+        in cli(
+            "acquire", folder, "--exhibit", "EX-001", "--case", case_dir, "--format", "raw", expect=2
+        ).stderr
+    )
     source = tmp_path / "s.img"
     source.write_bytes(b"x" * 4096)
     out = tmp_path / "out"
     out.mkdir()
     (out / "taken.raw").write_bytes(b"earlier evidence")
-    result = cli("acquire", source, "--exhibit", "EX-001", "--case", case_dir, "--out", out, "--name", "taken",
-                 expect=6)
+    result = cli(
+        "acquire",
+        source,
+        "--exhibit",
+        "EX-001",
+        "--case",
+        case_dir,
+        "--out",
+        out,
+        "--name",
+        "taken",
+        expect=6,
+    )
     assert "never overwritten" in result.stderr and (out / "taken.raw").read_bytes() == b"earlier evidence"
-    assert "--resume" in cli("acquire", source, "--exhibit", "EX-001", "--case", case_dir, "--resume", expect=2).stderr
+    assert (
+        "--resume"
+        in cli("acquire", source, "--exhibit", "EX-001", "--case", case_dir, "--resume", expect=2).stderr
+    )
 
     class Usage:
         free = 100

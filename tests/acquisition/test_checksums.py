@@ -20,7 +20,9 @@ def tree(tmp_path: Path) -> Path:
     return root
 
 
-def test_hash_folder_in_sha256sum_format_and_check_with_coreutils(tree: Path, monkeypatch, require_tool) -> None:
+def test_hash_folder_in_sha256sum_format_and_check_with_coreutils(
+    tree: Path, monkeypatch, require_tool
+) -> None:
     sha256sum = require_tool("sha256sum", "coreutils")
     monkeypatch.chdir(tree.parent)
     result = CliRunner().invoke(app, ["hash", "extraction"])
@@ -47,7 +49,9 @@ def test_several_algorithms_write_tagged_lines(tree: Path, monkeypatch, require_
     ]
     md5_lines = tree.parent / "md5.txt"
     md5_lines.write_text(result.stdout.splitlines()[0] + "\n")
-    assert subprocess.run([md5sum, "-c", str(md5_lines)], cwd=tree.parent, capture_output=True).returncode == 0
+    assert (
+        subprocess.run([md5sum, "-c", str(md5_lines)], cwd=tree.parent, capture_output=True).returncode == 0
+    )
 
 
 def test_check_catches_a_changed_and_a_missing_file(tree: Path, monkeypatch) -> None:

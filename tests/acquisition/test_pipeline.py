@@ -16,7 +16,9 @@ from tests.acquisition.faulty import FaultySource
 BLOCK = 64 * 1024
 
 
-def run(tmp_path: Path, source: FaultySource, *, split: int | None = None) -> tuple[list[Path], dict[str, str], PassState]:
+def run(
+    tmp_path: Path, source: FaultySource, *, split: int | None = None
+) -> tuple[list[Path], dict[str, str], PassState]:
     writer = RawWriter(tmp_path / "img", split=split)
     state = PassState()
     with MultiHasher(("md5", "sha256")) as hasher:
@@ -48,7 +50,11 @@ def test_split_raw_reassembles_to_the_source(tmp_path: Path, split: int) -> None
 
 def test_bad_sectors_are_zero_filled_and_mapped(tmp_path: Path) -> None:
     data = bytearray(os.urandom(4 * BLOCK))
-    bad = [(BLOCK + 1024, 512), (BLOCK + 1536, 1024), (3 * BLOCK - 512, 1024)]  # two adjacent, one across blocks
+    bad = [
+        (BLOCK + 1024, 512),
+        (BLOCK + 1536, 1024),
+        (3 * BLOCK - 512, 1024),
+    ]  # two adjacent, one across blocks
     paths, hashes, state = run(tmp_path, FaultySource(bytes(data), bad))
     expected = bytearray(data)
     for start, length in bad:
