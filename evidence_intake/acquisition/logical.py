@@ -206,9 +206,12 @@ def acquire_logical(
             progress.phase(f"copying {source_path.name}", size)
             notes += _copy_tree(source_path, preserved, progress)
         manifest_path = base.with_name(base.name + ".manifest.jsonl")
-        progress.phase("building manifest", size)
-        with open_tree(source_path, fmt) as tree:
-            members = build_manifest(tree, progress=lambda done, _total: None)
+        progress.phase("hashing members for the manifest", size)
+        # A container is listed from the kept copy (equal to the source by hash); a folder from
+        # the source, and its copy is then checked against that manifest.
+        listed = preserved if is_container else source_path
+        with open_tree(listed, fmt) as tree:
+            members = build_manifest(tree)
             summary = write_manifest(
                 members, manifest_path, container_hashes=container_hashes, source=str(source_path)
             )
@@ -221,11 +224,14 @@ def acquire_logical(
                     f"first: {differences[0]}",
                     path=preserved,
                 )
-        manifest_hash = hash_file(manifest_path, ("sha256",))["sha256"]
+        manifest_hash = summary.sha256
         hashes = container_hashes or {"manifest_sha256": manifest_hash}
-        summary_dict: dict[str, Any] = (
-            summary.to_dict() if hasattr(summary, "to_dict") else dict(vars(summary))
-        )
+        summary_dict: dict[str, Any] = {k: v for k, v in summary.to_dict().items() if k != "path"}
+        if summary.errors or summary.problems:
+            notes.append(
+                f"{summary.errors} member(s) could not be read and {summary.problems} did not read as declared: "
+                "see the manifest"
+            )
         acquisition = records.complete(
             case,
             draft,
