@@ -229,8 +229,8 @@ def acquire_logical(
         summary_dict: dict[str, Any] = {k: v for k, v in summary.to_dict().items() if k != "path"}
         if summary.errors or summary.problems:
             notes.append(
-                f"{summary.errors} member(s) could not be read and {summary.problems} did not read as declared: "
-                "see the manifest"
+                f"{summary.errors} member(s) could not be read and {summary.problems} "
+                "did not read as declared: see the manifest"
             )
         acquisition = records.complete(
             case,
