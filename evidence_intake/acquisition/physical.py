@@ -270,9 +270,11 @@ def verify_image(
         from evidence_intake.evidence.images import open_image
 
         with open_image(list(paths)) as reader, MultiHasher(algorithms) as hasher:
+            # E01 holds whole sectors: a partial last sector read from the source was zero-padded.
+            end = size if 0 < size <= reader.size else reader.size
             offset = 0
-            while offset < reader.size:
-                data = reader.read_at(offset, min(DEFAULT_BLOCK, reader.size - offset))
+            while offset < end:
+                data = reader.read_at(offset, min(DEFAULT_BLOCK, end - offset))
                 if not data:
                     break
                 hasher.update(data)
