@@ -65,8 +65,8 @@ META_TYPE_CHARS = "-rdpcblhswvV"
 _NAME_UNALLOC = pytsk3.TSK_FS_NAME_FLAG_UNALLOC
 _META_UNALLOC = pytsk3.TSK_FS_META_FLAG_UNALLOC
 _META_ALLOC = pytsk3.TSK_FS_META_FLAG_ALLOC
-_DIR_META = (pytsk3.TSK_FS_META_TYPE_DIR, pytsk3.TSK_FS_META_TYPE_VIRT_DIR)
-_DIR_NAMES = (pytsk3.TSK_FS_NAME_TYPE_DIR, pytsk3.TSK_FS_NAME_TYPE_UNDEF, pytsk3.TSK_FS_NAME_TYPE_VIRT_DIR)
+_DIR_META_CHARS = ("d", "V")
+_DIR_NAME_CHARS = ("d", "-", "V")
 _ATTR_DATA = pytsk3.TSK_FS_ATTR_TYPE_NTFS_DATA
 _ATTR_IDXROOT = pytsk3.TSK_FS_ATTR_TYPE_NTFS_IDXROOT
 _ATTR_FNAME = pytsk3.TSK_FS_ATTR_TYPE_NTFS_FNAME
@@ -169,19 +169,24 @@ class TskFileSystem:
                     text = raw.decode("utf-8", "backslashreplace")
                     path = parent + text
                     if ntfs and meta is not None:
-                        yield from self._ntfs_entries(item, name, meta, text, path)
+                        streams = list(self._ntfs_entries(item, name, meta, text, path))
+                        yield from streams
+                        first = streams[0]
                     else:
-                        yield self._entry(name, meta, text, path, volume, label)
+                        first = self._entry(name, meta, text, path, volume, label)
+                        yield first
+                    # Recurse as TSK's own directory walk does: a folder by name and by metadata, whose
+                    # name is allocated, or deleted together with its metadata (not reallocated).
+                    locator = first.locator
+                    detail: TskDetail = locator[4]  # type: ignore[assignment]
                     if (
-                        meta is not None
-                        and meta.type in _DIR_META
-                        and name.type in _DIR_NAMES
-                        and (not name.flags & _NAME_UNALLOC or meta.flags & _META_UNALLOC)
+                        detail.meta_type in _DIR_META_CHARS
+                        and detail.name_type in _DIR_NAME_CHARS
+                        and not detail.realloc
+                        and locator[1] not in seen
                     ):
-                        addr = int(meta.addr)
-                        if addr not in seen:
-                            seen.add(addr)
-                            stack.append((addr, path + "/"))
+                        seen.add(locator[1])  # type: ignore[arg-type]
+                        stack.append((locator[1], path + "/"))  # type: ignore[arg-type]
             except OSError as exc:
                 report(
                     Problem(
@@ -201,7 +206,7 @@ class TskFileSystem:
     @staticmethod
     def _entry(name: Any, meta: Any, text: str, path: str, volume: str, label: str) -> Entry:
         name_type = name.type
-        addr = int(name.meta_addr)
+        addr = name.meta_addr
         deleted = bool(name.flags & _NAME_UNALLOC)
         if meta is None:
             return Entry(
@@ -236,7 +241,7 @@ class TskFileSystem:
             path=path,
             name=text,
             type=_TYPES.get(meta_type, _OTHER),
-            size=int(meta.size),
+            size=meta.size,
             volume=volume,
             filesystem=label,
             inode=addr,
@@ -248,9 +253,9 @@ class TskFileSystem:
             link_target=_decode(meta.link)
             if meta_type == pytsk3.TSK_FS_META_TYPE_LNK and meta.link
             else None,
-            mode=int(meta.mode),
-            uid=int(meta.uid),
-            gid=int(meta.gid),
+            mode=meta.mode,
+            uid=meta.uid,
+            gid=meta.gid,
             locator=(
                 volume,
                 addr,
