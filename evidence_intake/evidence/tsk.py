@@ -513,6 +513,14 @@ class TskTree(EvidenceTree):
     def walk(self) -> Iterator[Entry]:
         for fs in list(self._filesystems.values()):
             yield from fs.walk(self._problem)
+        self.collect_reader_problems()
+
+    def collect_reader_problems(self) -> list[Problem]:
+        """Problems the image reader found while being read (E01 chunks failing their checksum)."""
+        found = list(getattr(self.reader, "problems", []))
+        for problem in found:
+            self._problem(problem)
+        return found
 
     def open(self, entry: Entry) -> BinaryIO:
         fs = self._filesystems.get(entry.volume)
