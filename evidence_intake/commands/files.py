@@ -38,8 +38,8 @@ KeyOpt = Annotated[
         "--key",
         help=(
             "Key for an encrypted volume, as VOLUME (asked for without echo) or VOLUME=SECRET; VOLUME is "
-            "p2, p3.v1… or * for any. BitLocker password or recovery password, FileVault password. "
-            "Never stored or logged."
+            "p2, p3.v1…, or * for any (also for an image without partitions). BitLocker password or "
+            "recovery password, FileVault password. Never stored or logged."
         ),
         show_default=False,
     ),

@@ -330,7 +330,7 @@ class TskFileSystem:
                 hint="its metadata is gone or damaged; the content cannot be recovered from the file system",
             ) from exc
         stream = _TskStream(handle, entry.size, int(atype), int(aid), entry.location)  # type: ignore[call-overload]
-        return io.BufferedReader(stream, buffer_size=1 << 20)
+        return io.BufferedReader(stream, buffer_size=1 << 16)
 
     def filename_times(self, entry: Entry, attr_id: int) -> tuple[int, int, int, int] | None:
         """(atime, mtime, ctime, crtime) in Unix seconds from one NTFS $FILE_NAME attribute."""
