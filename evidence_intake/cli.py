@@ -65,9 +65,9 @@ def _root(
 
 
 def _register_all() -> None:
-    from evidence_intake.commands import acquire, case, custody, exhibit, files, hash
+    from evidence_intake.commands import acquire, case, custody, exhibit, files, hash, image
 
-    for module in (case, exhibit, custody, acquire, hash, files):
+    for module in (case, exhibit, custody, acquire, hash, image, files):
         module.register(app)
 
 

@@ -417,6 +417,11 @@ def _acquire(
             )
         draft.paths = writer.paths
         notes.append(f"resumed acquisition {resume_from.id} at byte {start_at}")
+        discarded = getattr(writer, "discarded", [])
+        if discarded:
+            notes.append(
+                "segments begun after the last durable point were written again: " + ", ".join(discarded)
+            )
     else:
         draft = records.Draft(
             case=case,
