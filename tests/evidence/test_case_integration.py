@@ -20,7 +20,7 @@ pytest.importorskip(
 
 from evidence_intake.evidence.export import export_file
 from evidence_intake.evidence.listing import list_files
-from tests.evidence.imaging import make_fat
+from tests.evidence.imaging import make_disk, make_fat, place, run
 
 Tools = Callable[..., dict[str, str]]
 
@@ -59,3 +59,62 @@ def test_list_and_export_on_a_real_case(tools: Tools, tmp_path: Path) -> None:
     )
     assert last.details["sha256"] == result.sha256 and last.details["acquisition"] == acquisition.id
     assert last.details["destination"] == str(out / "NOTES" / "wallet.txt")
+
+
+def test_through_the_cli_with_an_e01_and_a_logical_extraction(tools: Tools, tmp_path: Path) -> None:
+    from tests.helpers import add_exhibit, cli, cli_json, make_case
+
+    t = tools("mkfs.vfat", "mmd", "mcopy", "mdel", "sfdisk", "fls")
+    fat = make_fat(
+        t,
+        tmp_path / "p1.img",
+        folders=["WhatsApp"],
+        files={"WhatsApp/msgstore.db": b"SQLite format 3\x00" + bytes(300)},
+    )
+    disk = make_disk(t, tmp_path / "phone.img", "dos", [(2048, 8192, "c")], sectors=12288)
+    place(disk, fat, 2048)
+    case = make_case(tmp_path / "case")
+    add_exhibit(case, "EX-001", "phone")
+    cli("acquire", disk, "--case", case, "--exhibit", "EX-001", "--format", "e01")
+
+    listing = cli_json("files", "--case", case, "--exhibit", "EX-001", "--path", "*.db")
+    assert [e["location"] for e in listing["entries"]] == ["p1:/WhatsApp/msgstore.db"]
+    assert listing["problems"] == []
+    body = cli("files", "--case", case, "--exhibit", "EX-001", "--format", "bodyfile").stdout
+    reference = run(t["fls"], "-r", "-m", "p1:/", "-o", "2048", disk)
+    assert sorted(body.splitlines()) == sorted(reference.splitlines())
+
+    out = tmp_path / "exports"
+    exported = cli_json(
+        "export-file", "--case", case, "--exhibit", "EX-001", "p1:/WhatsApp/msgstore.db", "--out", out
+    )
+    assert exported["sha256"] == hashlib.sha256(b"SQLite format 3\x00" + bytes(300)).hexdigest()
+    again = cli(
+        "export-file",
+        "--case",
+        case,
+        "--exhibit",
+        "EX-001",
+        "p1:/WhatsApp/msgstore.db",
+        "--out",
+        out,
+        expect=6,
+    )
+    assert "never overwrites" in again.stderr
+    missing = cli("files", "--case", case, "--exhibit", "EX-404", expect=3)
+    assert "EX-404" in missing.stderr
+
+    extraction = tmp_path / "extraction"
+    (extraction / "Documents").mkdir(parents=True)
+    (extraction / "Documents" / "note.txt").write_text("TRON address", encoding="utf-8")
+    add_exhibit(case, "EX-002", "phone")
+    cli("acquire", extraction, "--case", case, "--exhibit", "EX-002")
+    listing = cli_json("files", "--case", case, "--exhibit", "EX-002", "--type", "text/plain")
+    assert [e["path"] for e in listing["entries"]] == ["/Documents/note.txt"]
+
+
+def test_help_has_examples() -> None:
+    from tests.helpers import cli
+
+    for command in ("files", "export-file"):
+        assert "Example: evidence-intake " + command in cli(command, "--help").stdout
