@@ -228,15 +228,32 @@ class TskFileSystem:
             )
         meta_type = meta.type
         meta_flags = meta.flags
+        # Inline for speed, since this runs once per entry. A file's four times are often equal (written
+        # once, never read since), and a datetime costs more than comparing two integers, so equal
+        # times share one object. _time handles the rare value out of datetime's range.
         mt, at, ct, crt = meta.mtime, meta.atime, meta.ctime, meta.crtime
-        try:  # inline for speed: this runs once per entry; _time handles the rare out-of-range value
-            mtime = _EPOCH + _timedelta(0, mt, meta.mtime_nano // 1000) if mt else None
-            atime = _EPOCH + _timedelta(0, at, meta.atime_nano // 1000) if at else None
-            ctime = _EPOCH + _timedelta(0, ct, meta.ctime_nano // 1000) if ct else None
-            crtime = _EPOCH + _timedelta(0, crt, meta.crtime_nano // 1000) if crt else None
+        mtn = meta.mtime_nano if mt else 0
+        atn = meta.atime_nano if at else 0
+        ctn = meta.ctime_nano if ct else 0
+        crn = meta.crtime_nano if crt else 0
+        try:
+            mtime = _EPOCH + _timedelta(0, mt, mtn // 1000) if mt else None
+            if at == mt and atn == mtn:
+                atime = mtime
+            else:
+                atime = _EPOCH + _timedelta(0, at, atn // 1000) if at else None
+            if ct == mt and ctn == mtn:
+                ctime = mtime
+            else:
+                ctime = _EPOCH + _timedelta(0, ct, ctn // 1000) if ct else None
+            if crt == mt and crn == mtn:
+                crtime = mtime
+            elif crt == ct and crn == ctn:
+                crtime = ctime
+            else:
+                crtime = _EPOCH + _timedelta(0, crt, crn // 1000) if crt else None
         except OverflowError:
-            mtime, atime = _time(mt, meta.mtime_nano), _time(at, meta.atime_nano)
-            ctime, crtime = _time(ct, meta.ctime_nano), _time(crt, meta.crtime_nano)
+            mtime, atime, ctime, crtime = _time(mt, mtn), _time(at, atn), _time(ct, ctn), _time(crt, crn)
         return Entry(
             path=path,
             name=text,
