@@ -38,8 +38,8 @@ KeyOpt = Annotated[
         "--key",
         help=(
             "Key for an encrypted volume, as VOLUME (asked for without echo) or VOLUME=SECRET; VOLUME is "
-            "p2, p3.v1… or * for any. BitLocker password or recovery password, FileVault password. "
-            "Never stored or logged."
+            "p2, p3.v1…, or * for any (also for an image without partitions). BitLocker password or "
+            "recovery password, FileVault password. Never stored or logged."
         ),
         show_default=False,
     ),
@@ -119,7 +119,16 @@ def files_command(
 
 
 def _rows(listing: Listing) -> Iterator[Listed]:
-    yield from listing.entries()
+    """The listing's entries, with a count on stderr when it is a terminal (a walk can take minutes)."""
+    with console.progress() as bar:
+        task = bar.add_task(f"listing {listing.exhibit}", total=None)
+        count = 0
+        for item in listing.entries():
+            yield item
+            count += 1
+            if count % 1000 == 0:
+                bar.update(task, completed=count)
+        bar.update(task, completed=count)
 
 
 def _json(listing: Listing) -> None:

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from evidence_intake.errors import ConflictError, EvidenceError, NotFoundError, UsageError
+from evidence_intake.errors import ConflictError, EvidenceError, IntegrityError, NotFoundError, UsageError
 from evidence_intake.evidence.model import Entry, EntryType, EvidenceTree
 from evidence_intake.evidence.opener import open_acquisition
 
@@ -161,7 +161,14 @@ def export_file(
     acquisition, tree = open_acquisition(case, exhibit_id, keys=keys)
     with tree:
         entry = _find(tree, location, inode)
+        damaged_before = _damaged_reads(tree)
         target, size, sha256 = copy_entry(tree, entry, out_dir)
+        if _damaged_reads(tree) > damaged_before:
+            target.unlink(missing_ok=True)
+            raise IntegrityError(
+                f"{entry.location} lies on image chunks that fail their checksum; the copy was removed",
+                hint="verify the acquisition (ewfverify) and export from a good copy of the image",
+            )
         result = ExportResult(
             exhibit=exhibit_id,
             acquisition=acquisition.id,
@@ -182,6 +189,11 @@ def export_file(
             target.unlink(missing_ok=True)
             raise
     return result
+
+
+def _damaged_reads(tree: EvidenceTree) -> int:
+    """Reads of damaged E01 chunks so far (0 for images that cannot tell)."""
+    return int(getattr(getattr(tree, "reader", None), "damaged_reads", 0) or 0)
 
 
 def _find(tree: EvidenceTree, location: str, inode: str | None) -> Entry:

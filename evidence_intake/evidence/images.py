@@ -192,6 +192,8 @@ class EwfImage(ImageReader):
     Before libewf sees them the segments are checked here: each must carry the EWF signature and
     its own segment number, and the media parameters of every segment must agree with the first.
     libewf itself happily reads a same-size segment of another image in place of a missing one.
+    Every chunk read is checked against its stored checksum (ewf_chunks), since libewf returns
+    substitute data for a damaged chunk without a word; failures land in ``problems``.
     """
 
     def __init__(self, paths: Sequence[Path]) -> None:
@@ -212,6 +214,12 @@ class EwfImage(ImageReader):
                 hint="check that every segment is complete (ewfverify) and none comes from another image",
             ) from exc
         self.size = int(self._handle.get_media_size())
+        from evidence_intake.evidence.ewf_chunks import EwfChunkChecker
+
+        self._checker = EwfChunkChecker(
+            self.paths, chunk_size=int(self._handle.get_chunk_size()), media_size=self.size
+        )
+        self.problems = self._checker.problems  # one list: chunk failures appear as they are found
 
     def read_at(self, offset: int, size: int) -> bytes:
         if offset < 0 or size < 0:
@@ -219,6 +227,7 @@ class EwfImage(ImageReader):
         size = min(size, self.size - offset)
         if size <= 0:
             return b""
+        self._checker.check(offset, size)
         try:
             data: bytes = self._handle.read_buffer_at_offset(size, offset)
         except (OSError, ValueError) as exc:
@@ -230,6 +239,11 @@ class EwfImage(ImageReader):
             ) from exc
         return data
 
+    @property
+    def damaged_reads(self) -> int:
+        """How many reads so far touched a chunk that failed its checksum."""
+        return self._checker.bad_reads
+
     def header_values(self) -> dict[str, str]:
         """Case number, examiner, notes… as stored in the image by the tool that made it."""
         return {str(k): str(v) for k, v in self._handle.get_header_values().items()}
@@ -239,6 +253,7 @@ class EwfImage(ImageReader):
         return {str(k).lower(): str(v).lower() for k, v in self._handle.get_hash_values().items()}
 
     def close(self) -> None:
+        self._checker.close()
         try:
             self._handle.close()
         except (OSError, ValueError):

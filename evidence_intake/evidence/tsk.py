@@ -65,8 +65,8 @@ META_TYPE_CHARS = "-rdpcblhswvV"
 _NAME_UNALLOC = pytsk3.TSK_FS_NAME_FLAG_UNALLOC
 _META_UNALLOC = pytsk3.TSK_FS_META_FLAG_UNALLOC
 _META_ALLOC = pytsk3.TSK_FS_META_FLAG_ALLOC
-_DIR_META = (pytsk3.TSK_FS_META_TYPE_DIR, pytsk3.TSK_FS_META_TYPE_VIRT_DIR)
-_DIR_NAMES = (pytsk3.TSK_FS_NAME_TYPE_DIR, pytsk3.TSK_FS_NAME_TYPE_UNDEF, pytsk3.TSK_FS_NAME_TYPE_VIRT_DIR)
+_DIR_META_CHARS = ("d", "V")
+_DIR_NAME_CHARS = ("d", "-", "V")
 _ATTR_DATA = pytsk3.TSK_FS_ATTR_TYPE_NTFS_DATA
 _ATTR_IDXROOT = pytsk3.TSK_FS_ATTR_TYPE_NTFS_IDXROOT
 _ATTR_FNAME = pytsk3.TSK_FS_ATTR_TYPE_NTFS_FNAME
@@ -169,19 +169,24 @@ class TskFileSystem:
                     text = raw.decode("utf-8", "backslashreplace")
                     path = parent + text
                     if ntfs and meta is not None:
-                        yield from self._ntfs_entries(item, name, meta, text, path)
+                        streams = list(self._ntfs_entries(item, name, meta, text, path))
+                        yield from streams
+                        first = streams[0]
                     else:
-                        yield self._entry(name, meta, text, path, volume, label)
+                        first = self._entry(name, meta, text, path, volume, label)
+                        yield first
+                    # Recurse as TSK's own directory walk does: a folder by name and by metadata, whose
+                    # name is allocated, or deleted together with its metadata (not reallocated).
+                    locator = first.locator
+                    detail: TskDetail = locator[4]  # type: ignore[assignment]
                     if (
-                        meta is not None
-                        and meta.type in _DIR_META
-                        and name.type in _DIR_NAMES
-                        and (not name.flags & _NAME_UNALLOC or meta.flags & _META_UNALLOC)
+                        detail.meta_type in _DIR_META_CHARS
+                        and detail.name_type in _DIR_NAME_CHARS
+                        and not detail.realloc
+                        and locator[1] not in seen
                     ):
-                        addr = int(meta.addr)
-                        if addr not in seen:
-                            seen.add(addr)
-                            stack.append((addr, path + "/"))
+                        seen.add(locator[1])  # type: ignore[arg-type]
+                        stack.append((locator[1], path + "/"))  # type: ignore[arg-type]
             except OSError as exc:
                 report(
                     Problem(
@@ -201,7 +206,7 @@ class TskFileSystem:
     @staticmethod
     def _entry(name: Any, meta: Any, text: str, path: str, volume: str, label: str) -> Entry:
         name_type = name.type
-        addr = int(name.meta_addr)
+        addr = name.meta_addr
         deleted = bool(name.flags & _NAME_UNALLOC)
         if meta is None:
             return Entry(
@@ -223,20 +228,37 @@ class TskFileSystem:
             )
         meta_type = meta.type
         meta_flags = meta.flags
+        # Inline for speed, since this runs once per entry. A file's four times are often equal (written
+        # once, never read since), and a datetime costs more than comparing two integers, so equal
+        # times share one object. _time handles the rare value out of datetime's range.
         mt, at, ct, crt = meta.mtime, meta.atime, meta.ctime, meta.crtime
-        try:  # inline for speed: this runs once per entry; _time handles the rare out-of-range value
-            mtime = _EPOCH + _timedelta(0, mt, meta.mtime_nano // 1000) if mt else None
-            atime = _EPOCH + _timedelta(0, at, meta.atime_nano // 1000) if at else None
-            ctime = _EPOCH + _timedelta(0, ct, meta.ctime_nano // 1000) if ct else None
-            crtime = _EPOCH + _timedelta(0, crt, meta.crtime_nano // 1000) if crt else None
+        mtn = meta.mtime_nano if mt else 0
+        atn = meta.atime_nano if at else 0
+        ctn = meta.ctime_nano if ct else 0
+        crn = meta.crtime_nano if crt else 0
+        try:
+            mtime = _EPOCH + _timedelta(0, mt, mtn // 1000) if mt else None
+            if at == mt and atn == mtn:
+                atime = mtime
+            else:
+                atime = _EPOCH + _timedelta(0, at, atn // 1000) if at else None
+            if ct == mt and ctn == mtn:
+                ctime = mtime
+            else:
+                ctime = _EPOCH + _timedelta(0, ct, ctn // 1000) if ct else None
+            if crt == mt and crn == mtn:
+                crtime = mtime
+            elif crt == ct and crn == ctn:
+                crtime = ctime
+            else:
+                crtime = _EPOCH + _timedelta(0, crt, crn // 1000) if crt else None
         except OverflowError:
-            mtime, atime = _time(mt, meta.mtime_nano), _time(at, meta.atime_nano)
-            ctime, crtime = _time(ct, meta.ctime_nano), _time(crt, meta.crtime_nano)
+            mtime, atime, ctime, crtime = _time(mt, mtn), _time(at, atn), _time(ct, ctn), _time(crt, crn)
         return Entry(
             path=path,
             name=text,
             type=_TYPES.get(meta_type, _OTHER),
-            size=int(meta.size),
+            size=meta.size,
             volume=volume,
             filesystem=label,
             inode=addr,
@@ -248,9 +270,9 @@ class TskFileSystem:
             link_target=_decode(meta.link)
             if meta_type == pytsk3.TSK_FS_META_TYPE_LNK and meta.link
             else None,
-            mode=int(meta.mode),
-            uid=int(meta.uid),
-            gid=int(meta.gid),
+            mode=meta.mode,
+            uid=meta.uid,
+            gid=meta.gid,
             locator=(
                 volume,
                 addr,
@@ -325,7 +347,7 @@ class TskFileSystem:
                 hint="its metadata is gone or damaged; the content cannot be recovered from the file system",
             ) from exc
         stream = _TskStream(handle, entry.size, int(atype), int(aid), entry.location)  # type: ignore[call-overload]
-        return io.BufferedReader(stream, buffer_size=1 << 20)
+        return io.BufferedReader(stream, buffer_size=1 << 16)
 
     def filename_times(self, entry: Entry, attr_id: int) -> tuple[int, int, int, int] | None:
         """(atime, mtime, ctime, crtime) in Unix seconds from one NTFS $FILE_NAME attribute."""
@@ -508,6 +530,14 @@ class TskTree(EvidenceTree):
     def walk(self) -> Iterator[Entry]:
         for fs in list(self._filesystems.values()):
             yield from fs.walk(self._problem)
+        self.collect_reader_problems()
+
+    def collect_reader_problems(self) -> list[Problem]:
+        """Problems the image reader found while being read (E01 chunks failing their checksum)."""
+        found = list(getattr(self.reader, "problems", []))
+        for problem in found:
+            self._problem(problem)
+        return found
 
     def open(self, entry: Entry) -> BinaryIO:
         fs = self._filesystems.get(entry.volume)

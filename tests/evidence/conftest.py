@@ -15,6 +15,7 @@ PACKAGES = {
     "debugfs": "e2fsprogs",
     "sfdisk": "fdisk",
     "fls": "sleuthkit",
+    "mkfs.exfat": "exfatprogs",
     "mkntfs": "ntfs-3g",
     "ntfscp": "ntfs-3g",
     "qemu-img": "qemu-utils",

@@ -96,3 +96,27 @@ def test_open_exhibit_uses_the_latest_acquisition(corpus: Path) -> None:
         assert {e.path for e in tree.walk()} >= {"/passwords.txt", "/a_directory/a_file"}
     with pytest.raises(NotFoundError):
         open_exhibit(case, "EX-404")
+
+
+def test_real_logical_readers_behind_the_opener(tmp_path: Path) -> None:
+    """With the logical readers present, folders, tar and zip open by content and by record."""
+    import tarfile
+    import zipfile
+
+    source = tmp_path / "extraction"
+    (source / "sdcard" / "Telegram").mkdir(parents=True)
+    (source / "sdcard" / "Telegram" / "chat.txt").write_text("สวัสดี", encoding="utf-8")
+    archive_tar = tmp_path / "extraction.tar.gz"
+    with tarfile.open(archive_tar, "w:gz") as tar:
+        tar.add(source, arcname=".")
+    archive_zip = tmp_path / "extraction.zip"
+    with zipfile.ZipFile(archive_zip, "w") as zf:
+        zf.write(source / "sdcard" / "Telegram" / "chat.txt", "sdcard/Telegram/chat.txt")
+    for path, kind in ((source, "folder"), (archive_tar, "tar"), (archive_zip, "zip")):
+        assert detect_kind(path) == kind
+        for recorded in (None, kind):
+            with open_evidence([path], kind=recorded) as tree:
+                entry = tree.lookup("/sdcard/Telegram/chat.txt")
+                assert entry is not None, (path, recorded)
+                with tree.open(entry) as fh:
+                    assert fh.read().decode("utf-8") == "สวัสดี"

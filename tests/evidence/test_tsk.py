@@ -275,6 +275,19 @@ def test_ntfs_alternate_data_streams_are_entries(tools: Tools, tmp_path: Path) -
         assert fls_lines(tree, entries) == fls(t["fls"], image, "-r", "-p")
 
 
+def test_exfat_is_recognised(tools: Tools, tmp_path: Path) -> None:
+    t = tools("mkfs.exfat", "fls")
+    image = tmp_path / "exfat.img"
+    with image.open("wb") as fh:
+        fh.truncate(8 << 20)
+    run(t["mkfs.exfat"], "-L", "EVIDENCE", image)
+    tree, entries = walk(image)
+    with tree:
+        assert tree.volumes()[0].filesystem == "exfat"
+        assert any(e.name.startswith("EVIDENCE") for e in entries)  # TSK lists the volume label entry
+        assert fls_lines(tree, entries) == fls(t["fls"], image, "-r", "-p")
+
+
 def test_lookup_resolves_dotdot_inside_the_file_system(corpus: Path) -> None:
     tree = TskTree(open_image([corpus / "disk-images" / "ext2.E01"]))
     with tree:
