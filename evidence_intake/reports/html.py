@@ -40,6 +40,7 @@ table { border-collapse: collapse; width: 100%; margin: 0.4em 0; }
 th, td { border: 1px solid #999; padding: 0.2em 0.4em; vertical-align: top; text-align: left; }
 table.kv th { width: 12em; background: #f2f2f2; }
 table.chain th { background: #e8e8e8; }
+tr.reason td { border-top: none; border-bottom: none; }
 tr.hash td { font-family: monospace; font-size: 8.5pt; color: #333; border-top: none; }
 .hex { font-family: monospace; font-size: 9pt; overflow-wrap: anywhere; }
 .bad { color: #a00; font-weight: 700; }
@@ -194,9 +195,13 @@ def _chain(report: CustodyReport, t: Labels, zone: str) -> str:
         rows.append(
             f'<tr id="entry-{_e(c.seq)}"><td>{_e(c.seq)}</td><td>{_lines(c.time)}</td>'
             f"<td>{_e(c.exhibit)}</td>"
-            f"<td>{_e(c.action)}</td><td>{_e(c.actor)}</td><td>{_e(c.from_to)}</td>"
-            f"<td>{_e(c.location_reason)}</td><td{sig_class}>{_e(c.signature)}</td></tr>"
+            f"<td>{_lines(c.action.split(_NL))}</td><td>{_e(c.actor)}</td><td>{_e(c.from_to)}</td>"
+            f"<td>{_e(c.location)}</td><td{sig_class}>{_e(c.signature)}</td></tr>"
         )
+        if c.reason:
+            rows.append(
+                f'<tr class="reason"><td></td><td colspan="7">{_e(t("reason"))}: {_e(c.reason)}</td></tr>'
+            )
         extra = _e(c.hash_line) + "".join(f'<br><span class="bad">{_e(p)}</span>' for p in c.problems)
         rows.append(f'<tr class="hash"><td></td><td colspan="7">{extra}</td></tr>')
     return f'<table class="chain"><thead>{head}</thead><tbody>{"".join(rows)}</tbody></table>'

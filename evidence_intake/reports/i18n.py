@@ -72,7 +72,7 @@ _EN: dict[str, str] = {
     "action": "Action",
     "actor": "By",
     "from_to": "From → to",
-    "location_reason": "Location / reason",
+    "location_reason": "Location",
     "signature": "Signature",
     "sig_valid": "valid",
     "sig_unsigned": "unsigned",
@@ -175,7 +175,7 @@ _TH: dict[str, str] = {
     "action": "การดำเนินการ",
     "actor": "ผู้ดำเนินการ",
     "from_to": "จาก → ถึง",
-    "location_reason": "สถานที่ / เหตุผล",
+    "location_reason": "สถานที่",
     "signature": "ลายมือชื่อดิจิทัล",
     "sig_valid": "ถูกต้อง",
     "sig_unsigned": "ไม่ได้ลงนาม",
@@ -286,7 +286,7 @@ class Labels:
 
     def action(self, action: str) -> str:
         if self.lang == "th" and action in _ACTIONS_TH:
-            return f"{_ACTIONS_TH[action]} ({action})"
+            return f"{_ACTIONS_TH[action]}\n({action})"
         return action
 
     def kind(self, kind: str) -> str:
@@ -309,7 +309,6 @@ class Labels:
 
 
 def thai_date(local: datetime) -> str:
-    """A date as Thai forms write it: day, abbreviated Thai month, Buddhist Era year, time."""
-    return (
-        f"{local.day} {THAI_MONTHS[local.month - 1]} พ.ศ. {local.year + BE_OFFSET} เวลา {local:%H:%M:%S} น."
-    )
+    """A date as Thai forms write it: day, abbreviated Thai month, Buddhist Era year (unmarked, as on the
+    forms: any year written in Thai is BE), time with น."""
+    return f"{local.day} {THAI_MONTHS[local.month - 1]} {local.year + BE_OFFSET} {local:%H:%M:%S} น."

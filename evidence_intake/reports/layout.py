@@ -31,7 +31,8 @@ class EntryCells:
     action: str
     actor: str
     from_to: str
-    location_reason: str
+    location: str
+    reason: str
     signature: str
     hash_line: str
     problems: list[str]
@@ -137,7 +138,6 @@ def signature_text(view: EntryView, t: Labels) -> str:
 def entry_cells(view: EntryView, t: Labels, zone: str) -> EntryCells:
     e = view.entry
     parties = " → ".join(p for p in (e.from_party or "", e.to_party or "") if p)
-    place = " / ".join(p for p in (e.location or "", e.reason or "") if p)
     return EntryCells(
         seq=str(e.seq),
         time=t.times(view.when, zone),
@@ -145,7 +145,8 @@ def entry_cells(view: EntryView, t: Labels, zone: str) -> EntryCells:
         action=t.action(e.action),
         actor=e.actor,
         from_to=parties,
-        location_reason=place,
+        location=e.location or "",
+        reason=e.reason or "",
         signature=signature_text(view, t),
         hash_line=f"{t('entry_hash')} {e.entry_hash}",
         problems=list(view.problems),

@@ -36,7 +36,7 @@ GREEN = (0, 110, 0)
 GREY = (235, 235, 235)
 WIDTH = 180.0  # A4 less 15 mm margins
 LABEL_W = 42.0
-CHAIN_WIDTHS = (8.0, 38.0, 15.0, 29.0, 22.0, 24.0, 26.0, 18.0)
+CHAIN_WIDTHS = (8.0, 35.0, 14.0, 32.0, 23.0, 24.0, 26.0, 18.0)
 
 
 class _Document(FPDF):
@@ -272,10 +272,12 @@ def _chain(pdf: FPDF, report: CustodyReport, t: Labels, zone: str) -> None:
                 c.action,
                 c.actor,
                 c.from_to,
-                c.location_reason,
+                c.location,
             ):
                 row.cell(text)
             row.cell(c.signature, style=bad_style if c.bad else None)
+            if c.reason:
+                table.row().cell(f"{t('reason')}: {c.reason}", colspan=len(CHAIN_WIDTHS))
             extra = table.row()
             extra.cell(c.hash_line, colspan=len(CHAIN_WIDTHS), style=hash_style)
             for problem in c.problems:
