@@ -196,7 +196,7 @@ def _chain(report: CustodyReport, t: Labels, zone: str) -> str:
             f'<tr id="entry-{_e(c.seq)}"><td>{_e(c.seq)}</td><td>{_lines(c.time)}</td>'
             f"<td>{_e(c.exhibit)}</td>"
             f"<td>{_lines(c.action.split(_NL))}</td><td>{_e(c.actor)}</td><td>{_e(c.from_to)}</td>"
-            f"<td>{_e(c.location)}</td><td{sig_class}>{_e(c.signature)}</td></tr>"
+            f"<td>{_e(c.location)}</td><td{sig_class}>{_lines(c.signature.split(_NL))}</td></tr>"
         )
         if c.reason:
             rows.append(

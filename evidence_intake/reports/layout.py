@@ -131,8 +131,8 @@ def signature_text(view: EntryView, t: Labels) -> str:
         return t("sig_problem")
     if view.signature == "unsigned":
         return t("sig_unsigned")
-    who = f" · {view.signer}" if view.signer else ""
-    return f"{t('sig_valid')} · {e.key_id}{who}"
+    who = f"\n{view.signer}" if view.signer and view.signer != e.actor else ""
+    return f"{t('sig_valid')}\n{e.key_id}{who}"
 
 
 def entry_cells(view: EntryView, t: Labels, zone: str) -> EntryCells:

@@ -36,7 +36,7 @@ GREEN = (0, 110, 0)
 GREY = (235, 235, 235)
 WIDTH = 180.0  # A4 less 15 mm margins
 LABEL_W = 42.0
-CHAIN_WIDTHS = (8.0, 35.0, 14.0, 32.0, 23.0, 24.0, 26.0, 18.0)
+CHAIN_WIDTHS = (8.0, 34.0, 13.0, 31.0, 20.0, 25.0, 23.0, 26.0)
 
 
 class _Document(FPDF):
