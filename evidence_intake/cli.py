@@ -65,9 +65,20 @@ def _root(
 
 
 def _register_all() -> None:
-    from evidence_intake.commands import acquire, case, custody, exhibit, files, hash, image
+    from evidence_intake.commands import (
+        acquire,
+        bundle,
+        case,
+        custody,
+        exhibit,
+        export,
+        files,
+        hash,
+        image,
+        report,
+    )
 
-    for module in (case, exhibit, custody, acquire, hash, image, files):
+    for module in (case, exhibit, custody, acquire, hash, image, files, report, export, bundle):
         module.register(app)
 
 
