@@ -136,7 +136,7 @@ def test_required_actions_exist() -> None:
     [
         ({"size": float("nan")}, "no JSON form"),
         ({"path": Path("/evidence/EX-001.E01")}, "PosixPath"),
-        ({"msg_id": 2**63 - 1}, "outside"),
+        ({"msg_id": 2**63 - 1}, "cannot hold exactly"),
         ({"text": "broken \ud800 half"}, "surrogate"),
         (["not", "a", "mapping"], "mapping"),
     ],
