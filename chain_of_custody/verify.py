@@ -28,7 +28,7 @@ import os
 import re
 import sqlite3
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -37,7 +37,7 @@ from . import messages as msg
 from ._sigcheck import SignatureTask, failed_signatures
 from .actions import ACTIONS, KEY_PURPOSES
 from .canonical import canonical_json
-from .entry import ENTRY_FORMAT_VERSION, GENESIS_HASH, HASHED_FIELDS, compute_entry_hash, fast_entry_hash
+from .entry import ENTRY_FORMAT_VERSION, GENESIS_HASH, HASHED_FIELDS, compute_entry_hash, fast_canonical_text
 from .errors import LedgerError
 from .keys import KeyRecord, key_record_from_details, verify_ed25519
 from .merkle import EMPTY_ROOT, MemoryTree, consistency_path, root_hash
@@ -48,8 +48,9 @@ from .proofs import (
     verify_checkpoint_signature,
     verify_consistency,
 )
+from .rows import EntryReader, lenient_text
 from .schema import missing_triggers
-from .timestamps import is_timestamp
+from .timestamps import TIMESTAMP_PATTERN
 
 MAX_LISTED = 1000
 BATCH = 2000
@@ -57,11 +58,6 @@ SIGNATURE_CHUNK = 4000
 POOL_THRESHOLD = 6000  # below this many signatures a process pool costs more than it saves
 _HEX64 = re.compile(r"[0-9a-f]{64}")
 _HEX128 = re.compile(r"[0-9a-f]{128}")
-_ROW_SQL = (
-    "SELECT seq, v, uuid, timestamp, case_id, exhibit, action, actor, from_party, to_party, location, "
-    "reason, details, host, software, prev_hash, key_id, entry_hash, signature "
-    "FROM entries WHERE seq > ? ORDER BY seq"
-)
 
 
 @dataclass
@@ -109,10 +105,6 @@ class VerificationReport:
             "extends_expected": self.extends_expected,
             "checkpoints_checked": self.checkpoints_checked,
         }
-
-
-def _lenient_text(data: bytes) -> str:
-    return data.decode("utf-8", "surrogateescape")
 
 
 def _hash_bytes(text: object) -> bytes | None:
@@ -216,6 +208,7 @@ class _Verifier:
         self.tree: MemoryTree | None = None
         self.extends_expected: bool | None = None
         self.checkpoints_checked = 0
+        self.reader = EntryReader(conn)
 
     # ------------------------------------------------------------------ keys
 
@@ -239,58 +232,50 @@ class _Verifier:
 
     # ------------------------------------------------------------------ entries
 
-    def batches(self) -> Iterator[list[tuple[Any, ...]]]:
-        last = -(2**63)
-        while True:
-            try:
-                cursor = self.conn.execute(_ROW_SQL, (last,))
-                while batch := cursor.fetchmany(BATCH):
-                    last = batch[-1][0]
-                    yield batch
-                return
-            except sqlite3.OperationalError as exc:
-                # Text that is not UTF-8 (bytes written by hand): read it leniently from here on, and let
-                # the hash check report the entry.
-                if "decode" not in str(exc).lower() or self.conn.text_factory is _lenient_text:
-                    raise
-                self.conn.text_factory = _lenient_text
-
     def scan(self, progress: Callable[[int, int], None] | None, pool: _SignaturePool) -> None:
         total = int(self.conn.execute("SELECT COUNT(*) FROM entries").fetchone()[0])
         problem = self.problems.add
         warning = self.warnings.add
         case_id = self.case_id
         hashes = self.entry_hashes
+        sha256 = hashlib.sha256
         expected = 1
         previous_hash: object = GENESIS_HASH
         previous_time = ""
         done = 0
-        for batch in self.batches():
+        text_of = fast_canonical_text
+        timestamp_shape = TIMESTAMP_PATTERN.fullmatch
+        for batch in self.reader.batches():
             for row in batch:
-                seq, v, timestamp, entry_case, action = row[0], row[1], row[3], row[4], row[6]
-                prev_hash, key_id, entry_hash, signature = row[15], row[16], row[17], row[18]
+                (seq, v, uuid, timestamp, entry_case, exhibit, action, actor, from_party, to_party, location,
+                 reason, details, host, software, prev_hash, key_id, entry_hash, signature) = row  # fmt: skip
+                try:
+                    digest: bytes | None = sha256(
+                        text_of(seq, v, uuid, timestamp, entry_case, exhibit, action, actor, from_party,
+                                to_party, location, reason, details, host, software, prev_hash, key_id)
+                        .encode("utf-8")
+                    ).digest()  # fmt: skip
+                except (TypeError, ValueError, UnicodeError):
+                    digest = None
                 linked = seq == expected
                 if not linked:
-                    problem(
-                        *(
-                            (expected, msg.missing_entries(expected, seq))
-                            if seq > expected
-                            else (seq, msg.bad_number(seq))
-                        )
-                    )
-                try:
-                    matches = fast_entry_hash(*row[:17]).hex() == entry_hash
-                except (TypeError, ValueError, UnicodeError):
-                    matches = False
-                if not matches and not self._slow_hash_check(row):
-                    problem(seq, msg.content_changed(seq))
+                    if seq > expected:
+                        problem(expected, msg.missing_entries(expected, seq))
+                    else:
+                        problem(seq, msg.bad_number(seq))
+                if digest is not None and digest.hex() == entry_hash:
+                    hashes.append(digest)
+                else:
+                    if not self._full_hash_check(seq):
+                        problem(seq, msg.content_changed(seq))
+                    hashes.append(_hash_bytes(entry_hash) or bytes(32))
                 if v != ENTRY_FORMAT_VERSION:
                     problem(seq, msg.unknown_version(seq, v))
                 if entry_case != case_id:
                     problem(seq, msg.other_case(seq, entry_case, case_id))
                 if linked and prev_hash != previous_hash:
                     problem(seq, msg.broken_link(seq))
-                if not is_timestamp(timestamp):
+                if type(timestamp) is not str or not timestamp_shape(timestamp):
                     problem(seq, msg.bad_time(seq, timestamp))
                 else:
                     if timestamp < previous_time:
@@ -300,7 +285,6 @@ class _Verifier:
                     warning(seq, msg.unknown_action(seq, action))
                 if key_id is not None or signature is not None:
                     self._signature(seq, key_id, signature, entry_hash, pool)
-                hashes.append(_hash_bytes(entry_hash) or bytes(32))
                 previous_hash = entry_hash
                 expected = seq + 1
             done += len(batch)
@@ -308,10 +292,13 @@ class _Verifier:
             if progress is not None:
                 progress(done, total)
 
-    def _slow_hash_check(self, row: tuple[Any, ...]) -> bool:
-        """The full canonical encoder, for rows the fast path could not take or did not match."""
+    def _full_hash_check(self, seq: int) -> bool:
+        """The full canonical encoder over every stored column, for entries the fast text did not match."""
+        row = self.reader.full_row(seq)
+        if row is None:
+            return False
         fields = dict(zip(HASHED_FIELDS, row[:17], strict=True))
-        seq, details_text, stored = row[0], row[12], row[17]
+        details_text, stored = row[12], row[17]
         try:
             fields["details"] = json.loads(details_text)
             matches = compute_entry_hash(fields) == stored
@@ -377,45 +364,71 @@ class _Verifier:
     def check_tree(self) -> None:
         """Compare the stored nodes with those recomputed from the entry hashes.
 
-        The problem names the first entry under the lowest differing level: a changed or missing leaf
-        points at its entry; a changed inner node over intact leaves points at the start of its range.
+        Each level is first compared whole (one query, one list comparison); only a level that differs
+        is walked node by node. The problem names the first entry under the lowest differing level: a
+        changed or missing leaf points at its entry; a changed inner node over intact leaves points at
+        the start of its range.
         """
-        tree = self.tree = MemoryTree([hashlib.sha256(b"\x00" + h).digest() for h in self.entry_hashes])
+        tree = self.tree = MemoryTree.from_entry_hashes(self.entry_hashes)
         levels = tree.levels
         first_bad: dict[int, int] = {}  # level → first leaf under a differing node at that level
         bad = 0
-        stored_total = 0
-        next_index = [0] * len(levels)
-
-        def mark(level: int, start: int, count: int = 1) -> None:
-            nonlocal bad
-            bad += count
-            first_bad[level] = min(first_bad.get(level, start), start)
-
-        cursor = self.conn.execute("SELECT level, idx, hash FROM tree_nodes ORDER BY level, idx")
-        while rows := cursor.fetchmany(BATCH * 4):
-            for level, index, value in rows:
-                stored_total += 1
-                if not (isinstance(level, int) and isinstance(index, int)) or level < 0 or index < 0:
-                    mark(0, 0)
-                    continue
-                if level >= len(levels):  # a node over more entries than there are: entries were removed
-                    mark(level, index << level)
-                    continue
-                expected_here = levels[level]
-                if index > next_index[level]:  # nodes missing before this one
-                    mark(
-                        level, next_index[level] << level, min(index, len(expected_here)) - next_index[level]
-                    )
-                if index >= len(expected_here) or value != expected_here[index]:
-                    mark(level, index << level)
-                next_index[level] = max(next_index[level], index + 1)
+        stored_total = int(self.conn.execute("SELECT COUNT(*) FROM tree_nodes").fetchone()[0])
         for level, expected_here in enumerate(levels):
-            if next_index[level] < len(expected_here):
-                mark(level, next_index[level] << level, len(expected_here) - next_index[level])
+            count, low, high = self.conn.execute(
+                "SELECT COUNT(*), MIN(idx), MAX(idx) FROM tree_nodes WHERE level = ?", (level,)
+            ).fetchone()
+            if count == len(expected_here) and (count == 0 or (low == 0 and high == count - 1)):
+                stored = [r[0] for r in self.conn.execute(
+                    "SELECT hash FROM tree_nodes WHERE level = ? ORDER BY idx", (level,)
+                )]  # fmt: skip
+                if stored == expected_here:
+                    continue
+            level_bad, start = self._walk_level(level, expected_here)
+            if level_bad:
+                bad += level_bad
+                first_bad[level] = start
+        height = len(levels)
+        in_range = self.conn.execute(
+            "SELECT COUNT(*) FROM tree_nodes WHERE typeof(level) = 'integer' AND level >= 0 AND level < ?",
+            (height,),
+        ).fetchone()[0]
+        if stored_total > in_range:  # nodes above the tree's height (entries cut off), or not numbered
+            bad += stored_total - in_range
+            row = self.conn.execute(
+                "SELECT MIN(idx << level) FROM tree_nodes "
+                "WHERE NOT (typeof(level) = 'integer' AND level >= 0 AND level < ?)",
+                (height,),
+            ).fetchone()
+            first_bad.setdefault(height, row[0] if isinstance(row[0], int) and row[0] >= 0 else 0)
         if first_bad:
             entry = first_bad[min(first_bad)] + 1
             self.problems.add(entry, msg.tree_mismatch(entry, bad, stored_total))
+
+    def _walk_level(self, level: int, expected_here: list[bytes]) -> tuple[int, int]:
+        """Differing or missing nodes of one level, and the first leaf under the first of them."""
+        bad, first = 0, -1
+        next_index = 0
+
+        def mark(start: int, count: int = 1) -> None:
+            nonlocal bad, first
+            bad += count
+            first = start if first < 0 else min(first, start)
+
+        for index, value in self.conn.execute(
+            "SELECT idx, hash FROM tree_nodes WHERE level = ? ORDER BY idx", (level,)
+        ):
+            if not isinstance(index, int) or index < 0:
+                mark(0)
+                continue
+            if index > next_index:
+                mark(next_index << level, min(index, len(expected_here)) - next_index)
+            if index >= len(expected_here) or value != expected_here[index]:
+                mark(index << level)
+            next_index = max(next_index, index + 1)
+        if next_index < len(expected_here):
+            mark(next_index << level, len(expected_here) - next_index)
+        return bad, first
 
     def root_at(self, size: int) -> str:
         assert self.tree is not None
@@ -482,7 +495,7 @@ def verify_ledger(
         raise LedgerError("verify cannot run inside a write on the same connection")
     try:
         conn.execute("BEGIN")
-        conn.text_factory = _lenient_text
+        conn.text_factory = lenient_text
         verifier.load_keys()
         conn.text_factory = previous_factory
         verifier.scan(progress, pool)
