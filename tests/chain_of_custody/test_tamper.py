@@ -492,3 +492,11 @@ def test_verify_never_writes(build_ledger: Callable[..., Path]) -> None:
     with Ledger.open(path, readonly=True) as ledger:
         assert ledger.verify().ok
     assert hashlib.sha256(path.read_bytes()).hexdigest() == before
+
+
+def test_entries_cut_off_but_their_tree_nodes_left(build_ledger: Callable[..., Path]) -> None:
+    path = build_ledger(20)
+    tamper(path, "DELETE FROM entries WHERE seq > 12")
+    report = verify(path)
+    assert report.first_bad_seq == 13
+    assert "does not match the entries from entry 13 on" in reasons(report)
