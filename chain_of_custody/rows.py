@@ -16,7 +16,8 @@ from typing import Any
 from .entry import ENTRY_COLUMNS
 
 BATCH = 2000
-SQL_ROWS = f"SELECT {ENTRY_COLUMNS} FROM entries WHERE seq > ? ORDER BY seq"
+SQL_ROWS = f"SELECT {ENTRY_COLUMNS} FROM entries WHERE seq > ? AND seq <= ? ORDER BY seq"
+FIRST_SEQ, LAST_SEQ = -(2**63), 2**63 - 1
 
 
 def lenient_text(data: bytes) -> str:
@@ -27,12 +28,12 @@ class EntryReader:
     def __init__(self, conn: sqlite3.Connection) -> None:
         self.conn = conn
 
-    def batches(self) -> Iterator[list[tuple[Any, ...]]]:
-        """Every stored column of every entry (see ``ENTRY_COLUMNS``), in sequence order."""
-        last = -(2**63)
+    def batches(self, after: int = FIRST_SEQ, up_to: int = LAST_SEQ) -> Iterator[list[tuple[Any, ...]]]:
+        """Every stored column (see ``ENTRY_COLUMNS``) of the entries after ``after`` up to ``up_to``."""
+        last = after
         while True:
             try:
-                cursor = self.conn.execute(SQL_ROWS, (last,))
+                cursor = self.conn.execute(SQL_ROWS, (last, up_to))
                 while batch := cursor.fetchmany(BATCH):
                     last = batch[-1][0]
                     yield batch
