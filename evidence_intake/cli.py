@@ -5,7 +5,6 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-import click
 import typer
 from typer.core import TyperGroup
 
@@ -23,15 +22,15 @@ def report_error(exc: IntakeError) -> None:
 class IntakeGroup(TyperGroup):
     """Root group: an IntakeError anywhere below becomes its message on stderr and its exit status."""
 
-    def invoke(self, ctx: click.Context) -> Any:
+    def invoke(self, ctx: Any) -> Any:
         try:
             return super().invoke(ctx)
         except IntakeError as exc:
             report_error(exc)
-            raise click.exceptions.Exit(exc.exit_code) from exc
+            raise typer.Exit(exc.exit_code) from exc
         except KeyboardInterrupt:
             err.print("[bold red]interrupted[/]")
-            raise click.exceptions.Exit(130) from None
+            raise typer.Exit(130) from None
 
 
 app = typer.Typer(
@@ -66,9 +65,9 @@ def _root(
 
 
 def _register_all() -> None:
-    from evidence_intake.commands import case, custody, exhibit
+    from evidence_intake.commands import acquire, case, custody, exhibit, files, hash, image
 
-    for module in (case, exhibit, custody):
+    for module in (case, exhibit, custody, acquire, hash, image, files):
         module.register(app)
 
 

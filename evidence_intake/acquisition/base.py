@@ -48,7 +48,9 @@ class ErrorRange:
 class ImageWriter(abc.ABC):
     """Writes the media bytes handed to it, in order, to one or more files under a base path.
 
-    ``write`` may be called with any sizes. ``finish`` receives the hashes the engine computed over
+    ``write`` may be called with any sizes; the caller reuses its buffer as soon as ``write``
+    returns, so a writer that keeps data for later (worker threads) must copy it. ``finish``
+    receives the hashes the engine computed over
     exactly those bytes (hex, by algorithm name) and the error map, completes the files and returns
     them in order. ``abort`` closes what exists and leaves it as it is, so that the engine can mark
     it incomplete (and ``resume`` it when the format allows).

@@ -55,7 +55,7 @@ class Entry:
 
     @property
     def location(self) -> str:
-        """"p2:/data/…" style path that is unique in an exhibit and readable by people."""
+        """ "p2:/data/…" style path that is unique in an exhibit and readable by people."""
         base = f"{self.volume}:{self.path}" if self.volume else self.path
         return f"{base}:{self.stream}" if self.stream else base
 

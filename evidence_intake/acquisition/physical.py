@@ -1,0 +1,668 @@
+"""Physical acquisition: a device, file or existing image imaged to raw, split raw or E01, hashed once.
+
+Order of work, so that nothing is written before every check passed and nothing done is lost:
+checks (source readable, destination free and not on the source, enough space) → register row
+and acquisition_started → one read pass (checkpointed) → finish the image → verification pass →
+plain-text log → acquisition_completed and verified/verification_failed.
+Ctrl-C, SIGTERM, a full disk or any other failure marks the acquisition incomplete with how far
+it got (acquisition_failed); a raw image can be continued with ``resume=True``.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import shutil
+import signal
+import threading
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from evidence_intake import SOFTWARE
+from evidence_intake.acquisition import records
+from evidence_intake.acquisition.base import ErrorRange, ImageMetadata, ImageWriter
+from evidence_intake.acquisition.hashing import DEFAULT_ALGORITHMS, MultiHasher
+from evidence_intake.acquisition.pipeline import DEFAULT_BLOCK, PassState, copy_and_hash
+from evidence_intake.acquisition.raw import RawWriter, seal_files
+from evidence_intake.acquisition.sources import BlockDeviceSource, ImageSource, Source, disk_of, open_source
+from evidence_intake.case import Case, safe_name
+from evidence_intake.errors import (
+    ConflictError,
+    InsufficientSpaceError,
+    IntakeError,
+    IntegrityError,
+    InterruptedError_,
+    UsageError,
+)
+from evidence_intake.register import Acquisition, list_acquisitions
+from evidence_intake.timeutil import utcnow
+
+FORMATS = ("raw", "e01")
+COMPRESSION = ("none", "fast", "best")
+
+
+@dataclass(frozen=True, kw_only=True)
+class PhysicalOptions:
+    format: str = "raw"
+    split: int | None = None
+    algorithms: tuple[str, ...] = DEFAULT_ALGORITHMS
+    out_dir: Path | None = None
+    name: str | None = None
+    verify: bool = True
+    verify_source: bool = False
+    resume: bool = False
+    compression: str = "fast"
+    block_size: int = DEFAULT_BLOCK
+    retries: int = 2
+    expect: Mapping[str, str] = field(default_factory=dict)
+
+    def recorded(self) -> dict[str, Any]:
+        return {
+            "format": self.format,
+            "split": self.split,
+            "algorithms": list(self.algorithms),
+            "verify": self.verify,
+            "verify_source": self.verify_source,
+            "compression": self.compression if self.format == "e01" else None,
+            "block_size": self.block_size,
+            "retries": self.retries,
+        }
+
+
+class Progress:
+    """What the engine tells its caller as it works; the CLI draws bars, tests count."""
+
+    def phase(self, name: str, total: int | None) -> None:
+        """A new phase begins (reading, re-hashing for resume, verifying)."""
+
+    def advance(self, n: int) -> None:
+        """``n`` more bytes done in the current phase."""
+
+
+@dataclass
+class Result:
+    acquisition: Acquisition
+    verification: dict[str, Any] | None
+    notes: list[str]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "acquisition": self.acquisition.to_dict(),
+            "verification": self.verification,
+            "notes": self.notes,
+        }
+
+
+def _format_name(options: PhysicalOptions) -> str:
+    if options.format == "e01":
+        return "e01"
+    return "split-raw" if options.split else "raw"
+
+
+def _first_free_base(folder: Path, stem: str) -> Path:
+    """``stem``, ``stem-2``, ``stem-3``… whichever has no file of any image extension yet."""
+    n = 1
+    while True:
+        name = stem if n == 1 else f"{stem}-{n}"
+        if not any(p.name.startswith(name + ".") for p in folder.iterdir()):
+            return folder / name
+        n += 1
+
+
+def _check_destination(source: Source, folder: Path, needed: int) -> None:
+    if isinstance(source, BlockDeviceSource):
+        src_disk = disk_of(source._stat.st_rdev)
+        dst_disk = disk_of(folder.stat().st_dev)
+        if src_disk is not None and src_disk == dst_disk:
+            raise ConflictError(
+                f"the destination {folder} is on the source device {source.path} ({src_disk})",
+                hint="write the image to another disk: writing to the source would alter the evidence",
+            )
+    elif source.path.resolve().parent == folder.resolve() and isinstance(source, ImageSource):
+        pass  # re-acquiring an image into its own folder is fine: names never collide
+    free = shutil.disk_usage(folder).free
+    if free < needed:
+        raise InsufficientSpaceError(
+            f"not enough free space in {folder}: {needed} bytes needed, {free} free",
+            hint=f"free at least {needed - free} more bytes, or choose another --out folder",
+        )
+
+
+@contextmanager
+def _interrupt_on_sigterm() -> Iterator[None]:
+    """SIGTERM (a shutdown, a kill) is handled like Ctrl-C: the record says how far it got."""
+
+    def handler(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    try:
+        previous = signal.signal(signal.SIGTERM, handler)
+    except ValueError:  # not the main thread: nothing to install
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _make_writer(
+    base: Path, options: PhysicalOptions, metadata: ImageMetadata, size: int, sector: int
+) -> ImageWriter:
+    if options.format == "raw":
+        return RawWriter(base, split=options.split, sector_size=sector)
+    from evidence_intake.acquisition.ewf_writer import EwfWriter
+
+    return EwfWriter(
+        base,
+        metadata=metadata,
+        media_size=size,
+        sector_size=sector,
+        compression=options.compression,
+        segment_size=options.split,
+    )
+
+
+def _metadata(case: Case, exhibit_id: str, examiner: str, source: Source) -> ImageMetadata:
+    exhibit = case.exhibit(exhibit_id)
+    ident = source.identity()
+    now = utcnow()
+    return ImageMetadata(
+        case_number=case.settings.case_number,
+        evidence_number=exhibit.exhibit_id,
+        examiner=examiner,
+        description=exhibit.description,
+        notes=exhibit.notes or "",
+        acquired_at=now,
+        system_at=now,
+        operating_system=f"{os.uname().sysname} {os.uname().release}",
+        software=SOFTWARE,
+        model=ident.get("model") or exhibit.model,
+        serial=ident.get("serial") or exhibit.serial_number,
+        media_type="removable" if str(ident.get("removable")) == "1" else "fixed",
+        physical=isinstance(source, BlockDeviceSource),
+    )
+
+
+def _find_resumable(case: Case, exhibit: str, source: Source) -> Acquisition:
+    candidates = [
+        a
+        for a in list_acquisitions(case, exhibit)
+        if a.kind == "physical" and a.status in ("incomplete", "failed")
+    ]
+    if not candidates:
+        raise UsageError(
+            f"exhibit {exhibit} has no interrupted acquisition to resume",
+            hint="start the acquisition without --resume",
+        )
+    acq = candidates[-1]
+    if acq.format not in ("raw", "split-raw"):
+        raise UsageError(
+            f"acquisition {acq.id[:8]} of {exhibit} is an {acq.format.upper()} image, which is not resumed",
+            hint="start it again without --resume: the incomplete image stays on record as it is",
+        )
+    ident = source.identity()
+    same = all(acq.source_identity.get(k) == ident.get(k) for k in ("size", "serial", "model", "kind"))
+    if not same:
+        raise ConflictError(
+            f"the source {source.path} is not the medium of the interrupted acquisition {acq.id[:8]}",
+            hint="connect the same device, or start a new acquisition without --resume",
+        )
+    return acq
+
+
+def _rehash_partial(paths: Sequence[Path], upto: int, hasher: MultiHasher, progress: Progress) -> None:
+    remaining = upto
+    for path in paths:
+        with open(path, "rb", buffering=0) as fh:
+            while remaining:
+                chunk = fh.read(min(DEFAULT_BLOCK, remaining))
+                if not chunk:
+                    break
+                hasher.update(chunk)
+                remaining -= len(chunk)
+                progress.advance(len(chunk))
+    if remaining:
+        raise ConflictError(
+            f"cannot resume: the partial image holds fewer than the {upto} bytes recorded",
+            hint="start a new acquisition without --resume",
+        )
+
+
+def _same_tail(source: Source, paths: Sequence[Path], upto: int, split: int | None) -> bool:
+    """The last MiB before the resume point must read the same from the source and the image."""
+    span = min(upto, 1 << 20)
+    if span == 0:
+        return True
+    start = upto - span
+    from_source = bytearray(span)
+    try:
+        n = source.readinto(start, memoryview(from_source))
+    except OSError:
+        return True  # an unreadable tail is in the error map; nothing to compare
+    if n != span:
+        return False
+    image = bytearray()
+    offset = start
+    while len(image) < span:
+        index = offset // split if split else 0
+        within = offset - index * split if split else offset
+        with open(paths[index], "rb") as fh:
+            fh.seek(within)
+            part = fh.read(span - len(image))
+        if not part:
+            return False
+        image += part
+        offset += len(part)
+    return bytes(image) == bytes(from_source)
+
+
+def verify_image(
+    paths: Sequence[Path], fmt: str, algorithms: Sequence[str], progress: Progress, size: int
+) -> tuple[dict[str, str], list[dict[str, Any]]]:
+    """Re-read the image as written: media hashes, and the SHA-256 and size of every segment file."""
+    progress.phase("verifying image", size)
+    segments: list[dict[str, Any]] = []
+    if fmt == "e01":
+        from evidence_intake.evidence.images import open_image
+
+        with open_image(list(paths)) as reader, MultiHasher(algorithms) as hasher:
+            # E01 holds whole sectors: a partial last sector read from the source was zero-padded.
+            end = size if 0 < size <= reader.size else reader.size
+            offset = 0
+            while offset < end:
+                data = reader.read_at(offset, min(DEFAULT_BLOCK, end - offset))
+                if not data:
+                    break
+                hasher.update(data)
+                offset += len(data)
+                progress.advance(len(data))
+            media = hasher.hexdigests()
+        for path in paths:
+            with MultiHasher(("sha256",)) as seg_hasher, open(path, "rb", buffering=0) as fh:
+                while chunk := fh.read(DEFAULT_BLOCK):
+                    seg_hasher.update(chunk)
+                segments.append({"path": path.name, "size": path.stat().st_size, **seg_hasher.hexdigests()})
+        return media, segments
+    with MultiHasher(algorithms) as hasher:
+        for path in paths:
+            seg = MultiHasher(("sha256",)) if len(paths) > 1 else None
+            try:
+                with open(path, "rb", buffering=0) as fh:
+                    while chunk := fh.read(DEFAULT_BLOCK):
+                        token = hasher.submit(chunk)
+                        if seg is not None:
+                            seg.update(chunk)
+                        hasher.wait(token)
+                        progress.advance(len(chunk))
+                seg_hash = seg.hexdigests()["sha256"] if seg is not None else None
+            finally:
+                if seg is not None:
+                    seg.close()
+            segments.append({"path": path.name, "size": path.stat().st_size, "sha256": seg_hash})
+        media = hasher.hexdigests()
+    if len(paths) == 1:
+        segments[0]["sha256"] = media.get("sha256")
+    return media, segments
+
+
+def acquire_physical(
+    case: Case,
+    source_path: Path,
+    *,
+    exhibit: str,
+    examiner: str,
+    options: PhysicalOptions,
+    progress: Progress | None = None,
+    stop: threading.Event | None = None,
+) -> Result:
+    progress = progress or Progress()
+    if options.format not in FORMATS:
+        raise UsageError(f"unknown image format {options.format!r}", hint=f"choose from {', '.join(FORMATS)}")
+    if options.compression not in COMPRESSION:
+        raise UsageError(
+            f"unknown compression {options.compression!r}", hint=f"choose from {', '.join(COMPRESSION)}"
+        )
+    case.exhibit(exhibit)
+    records.reconcile_stale(case, exhibit, examiner=examiner)
+    algorithms = tuple(options.algorithms)
+    if options.format == "e01":
+        algorithms = tuple(dict.fromkeys(("md5", "sha1", *algorithms)))
+    source = open_source(source_path)
+    with source:
+        return _acquire(
+            case,
+            source,
+            exhibit=exhibit,
+            examiner=examiner,
+            options=options,
+            algorithms=algorithms,
+            progress=progress,
+            stop=stop,
+        )
+
+
+def _acquire(
+    case: Case,
+    source: Source,
+    *,
+    exhibit: str,
+    examiner: str,
+    options: PhysicalOptions,
+    algorithms: tuple[str, ...],
+    progress: Progress,
+    stop: threading.Event | None,
+) -> Result:
+    notes: list[str] = []
+    resume_from: Acquisition | None = _find_resumable(case, exhibit, source) if options.resume else None
+    if resume_from is not None:
+        base = resume_from.paths[0].with_suffix("") if resume_from.paths else None
+        if base is None:
+            raise ConflictError(f"acquisition {resume_from.id[:8]} recorded no image files to resume")
+        options = PhysicalOptions(
+            **{
+                **options.__dict__,
+                "format": "raw",
+                "split": resume_from.options.get("split"),
+                "algorithms": tuple(resume_from.options.get("algorithms", algorithms)),
+                "block_size": resume_from.options.get("block_size", options.block_size),
+            }
+        )
+        algorithms = options.algorithms
+        folder = base.parent
+        start_at = resume_from.bytes_done
+    else:
+        folder = (options.out_dir or case.evidence_dir(exhibit)).expanduser().resolve()
+        if folder.exists() and not folder.is_dir():
+            raise ConflictError(f"--out {folder} is a file; give a folder", path=folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        stem = safe_name(options.name or exhibit)
+        if options.name:
+            base = folder / stem
+            if any(p.name.startswith(stem + ".") for p in folder.iterdir()):
+                raise ConflictError(
+                    f"an image named {stem} already exists in {folder}; evidence is never overwritten",
+                    hint="choose another --name or --out folder",
+                )
+        else:
+            base = _first_free_base(folder, stem)
+        start_at = 0
+    needed = source.size - start_at
+    _check_destination(source, folder, needed)
+
+    fmt_name = _format_name(options)
+    metadata = _metadata(case, exhibit, examiner, source)
+    if resume_from is not None:
+        draft = records.Draft(
+            case=case,
+            exhibit=exhibit,
+            kind="physical",
+            format=fmt_name,
+            source=str(source.path),
+            source_identity=source.identity(),
+            examiner=examiner,
+            options=options.recorded() | {"resumed_from": resume_from.id},
+            base=base,
+            size=source.size,
+        )
+        writer: ImageWriter = RawWriter.resume(
+            base, split=options.split, offset=start_at, sector_size=source.sector_size
+        )
+        if not _same_tail(source, writer.paths, start_at, options.split):
+            writer.abort()
+            raise ConflictError(
+                f"cannot resume: the last bytes of the partial image differ from {source.path}",
+                hint="the medium changed or is another one; start a new acquisition without --resume",
+            )
+        draft.paths = writer.paths
+        notes.append(f"resumed acquisition {resume_from.id} at byte {start_at}")
+        discarded = getattr(writer, "discarded", [])
+        if discarded:
+            notes.append(
+                "segments begun after the last durable point were written again: " + ", ".join(discarded)
+            )
+    else:
+        draft = records.Draft(
+            case=case,
+            exhibit=exhibit,
+            kind="physical",
+            format=fmt_name,
+            source=str(source.path),
+            source_identity=source.identity(),
+            examiner=examiner,
+            options=options.recorded(),
+            base=base,
+            size=source.size,
+        )
+        writer = _make_writer(base, options, metadata, source.size, source.sector_size)
+    records.start(draft)
+    state = PassState(offset=start_at)
+    if resume_from is not None:
+        state.errors = [ErrorRange(e["offset"], e["length"]) for e in resume_from.error_map]
+
+    def on_checkpoint(s: PassState) -> None:
+        draft.paths = writer.paths
+        case.db.table("acquisitions").update(draft.id, {"paths": records.paths_column(case, writer.paths)})
+        records.checkpoint(case, draft.id, bytes_done=s.offset, errors=s.errors)
+
+    hasher = MultiHasher(algorithms)
+    try:
+        with _interrupt_on_sigterm():
+            if start_at:
+                progress.phase("re-hashing partial image", start_at)
+                _rehash_partial(writer.paths, start_at, hasher, progress)
+            progress.phase(f"imaging {source.path.name}", source.size)
+            progress.advance(start_at)
+            copy_and_hash(
+                source,
+                writer,
+                hasher,
+                state,
+                block_size=options.block_size,
+                retries=options.retries,
+                on_progress=progress.advance,
+                on_checkpoint=on_checkpoint if writer.resumable else None,
+                stop=stop,
+            )
+            hashes = hasher.hexdigests()
+            paths = writer.finish(hashes=hashes, error_map=state.errors)
+    except BaseException as exc:
+        hasher.close()
+        _record_failure(case, draft, writer, state, exc, examiner)
+        raise _as_intake_error(exc, draft) from exc
+    hasher.close()
+    draft.paths = paths
+    seal_files(paths)
+    case.db.table("acquisitions").update(draft.id, {"paths": records.paths_column(case, paths)})
+    return _finish(case, draft, source, options, algorithms, hashes, state, notes, progress, writer)
+
+
+def _finish(
+    case: Case,
+    draft: records.Draft,
+    source: Source,
+    options: PhysicalOptions,
+    algorithms: Sequence[str],
+    hashes: dict[str, str],
+    state: PassState,
+    notes: list[str],
+    progress: Progress,
+    writer: ImageWriter,
+) -> Result:
+    verification: dict[str, Any] | None = None
+    problems: list[str] = []
+    segment_hashes: list[dict[str, Any]] = []
+    writer_segments = getattr(writer, "segment_hashes", None)
+    if callable(writer_segments):
+        segment_hashes = [
+            {"path": Path(p).name, "size": Path(p).stat().st_size, "sha256": h} for p, h in writer_segments()
+        ]
+    if options.verify:
+        image_hashes, segs = verify_image(draft.paths, draft.format, algorithms, progress, source.size)
+        if not segment_hashes:
+            segment_hashes = segs
+        elif segs != segment_hashes:
+            problems.append("segment files changed between writing and verification")
+        verification = {
+            "image": "match" if image_hashes == hashes else "MISMATCH",
+            "image_hashes": image_hashes,
+        }
+        if image_hashes != hashes:
+            problems.append("the image read back does not give the hashes computed while imaging")
+    else:
+        segment_hashes = segment_hashes or [{"path": p.name, "size": p.stat().st_size} for p in draft.paths]
+    if options.verify_source:
+        progress.phase("re-reading source", source.size)
+        again = PassState()
+        with MultiHasher(algorithms) as hasher:
+            buf = bytearray(options.block_size)
+            while again.offset < source.size:
+                n = min(len(buf), source.size - again.offset)
+                view = memoryview(buf)[:n]
+                from evidence_intake.acquisition.pipeline import read_block
+
+                read_block(source, again.offset, view, again, options.retries)
+                hasher.update(view)
+                again.offset += n
+                progress.advance(n)
+            source_hashes = hasher.hexdigests()
+        verification = (verification or {}) | {
+            "source": "match" if source_hashes == hashes else "MISMATCH",
+            "source_hashes": source_hashes,
+        }
+        if source_hashes != hashes:
+            problems.append(
+                "the source read a second time gives other hashes"
+                + (
+                    " (it has unreadable sectors, whose content may vary)"
+                    if state.errors or again.errors
+                    else ""
+                )
+            )
+    expected = dict(options.expect)
+    if isinstance(source, ImageSource):
+        expected = {**source.stored_hashes(), **expected}
+    if expected:
+        compared = {
+            alg: ("match" if hashes.get(alg) == value.lower() else "MISMATCH")
+            for alg, value in expected.items()
+            if alg in hashes
+        }
+        verification = (verification or {}) | {"expected": compared}
+        if any(v != "match" for v in compared.values()):
+            problems.append("the source does not give the expected (stored) hashes")
+    completed_at = utcnow()
+    log = records.write_log(
+        case,
+        draft,
+        hashes=hashes,
+        errors=state.errors,
+        size=source.size,
+        verification=verification,
+        segment_hashes=segment_hashes,
+        completed_at=completed_at,
+        notes=notes + problems,
+    )
+    acquisition = records.complete(
+        case,
+        draft,
+        hashes=hashes,
+        segment_hashes=segment_hashes,
+        errors=state.errors,
+        size=source.size,
+        extra={"verification": verification, "log": log.name, "log_sha256": _sha256(log)},
+    )
+    if verification is not None:
+        case.record(
+            "verification_failed" if problems else "verified",
+            examiner=draft.examiner,
+            exhibit=draft.exhibit,
+            details={
+                "acquisition_id": draft.id,
+                "hashes": hashes,
+                "result": verification,
+                "problems": problems,
+            },
+        )
+        case.db.table("verifications").insert(
+            {
+                "acquisition_id": draft.id,
+                "exhibit_id": draft.exhibit,
+                "status": "verification_failed" if problems else "verified",
+                "hashes": records.json_column(verification),
+                "details": records.json_column({"problems": problems, "at": "acquisition"}),
+                "verified_at": completed_at.isoformat(),
+                "examiner": draft.examiner,
+                "ledger_seq": len(case.ledger),
+            }
+        )
+    if problems:
+        raise IntegrityError(
+            f"acquisition {draft.id[:8]} of {draft.exhibit} finished but did not verify: "
+            + "; ".join(problems),
+            hint="keep the image and its log as they are and acquire the medium again",
+        )
+    return Result(acquisition=acquisition, verification=verification, notes=notes)
+
+
+def _sha256(path: Path) -> str:
+    from evidence_intake.acquisition.hashing import hash_file
+
+    return hash_file(path, ("sha256",))["sha256"]
+
+
+def _record_failure(
+    case: Case, draft: records.Draft, writer: ImageWriter, state: PassState, exc: BaseException, examiner: str
+) -> None:
+    try:
+        writer.abort()
+    except OSError:
+        pass
+    draft.paths = writer.paths
+    case.db.table("acquisitions").update(draft.id, {"paths": records.paths_column(case, writer.paths)})
+    if isinstance(exc, KeyboardInterrupt):
+        reason = "interrupted by the user or a shutdown signal"
+    elif isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
+        reason = "the destination disk is full"
+    else:
+        reason = f"failed: {exc}"
+    # Only what reached the disk counts as done for a resume (raw writers flush in abort).
+    done = state.offset if writer.resumable else 0
+    records.fail(
+        case,
+        draft.id,
+        examiner=examiner,
+        reason=f"{reason}; {state.offset} of {draft.size} bytes imaged",
+        bytes_done=done,
+        errors=state.errors,
+        resumable=writer.resumable,
+    )
+
+
+def _as_intake_error(exc: BaseException, draft: records.Draft) -> BaseException:
+    resumable = draft.format in ("raw", "split-raw")
+    again = (
+        f"continue it with: evidence-intake acquire {draft.source} --exhibit {draft.exhibit} --resume"
+        if resumable
+        else "start it again; the incomplete image stays on record, marked incomplete"
+    )
+    if isinstance(exc, KeyboardInterrupt):
+        return InterruptedError_(
+            f"acquisition of {draft.exhibit} interrupted; the image is marked incomplete", hint=again
+        )
+    if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
+        return InsufficientSpaceError(
+            f"the destination of {draft.base} is full; the image is marked incomplete",
+            hint="free space or add a disk, then " + again,
+        )
+    if isinstance(exc, IntakeError):
+        return exc
+    return IntakeError(
+        f"acquisition of {draft.exhibit} failed: {exc}; the image is marked incomplete", hint=again
+    )
+
+
+ProgressCallback = Callable[[int], None]

@@ -1,0 +1,387 @@
+"""A case workspace on disk: its folders and settings, its ledger, its register, and who is acting.
+
+A case is a folder::
+
+    case.json          settings, written once at creation (case number, title, agency, zone…)
+    ledger.sqlite      the chain-of-custody ledger (package chain_of_custody)
+    case.sqlite        exhibit register, photographs, acquisitions, verifications (evidence_intake.register)
+    artefacts.sqlite   the artefact store
+    evidence/<id>/     images, acquisition logs and preserved logical sources, per exhibit
+    photos/<id>/       photographs of exhibits, copied in and hashed
+    reports/ exports/  what the case produces
+    scratch/           temporary copies (SQLite databases from evidence); emptied after use
+
+Keys never live in the case folder: the workstation key and officers' keys are in a key store
+outside it (``keystore_root``), readable only by their owner.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import uuid
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import sqlite_utils
+
+from chain_of_custody import KeyStore, Ledger, LedgerError, NotALedgerError, Signer
+from evidence_intake import SOFTWARE
+from evidence_intake.errors import ConflictError, IntakeError, NotFoundError, UsageError
+from evidence_intake.timeutil import iso_utc, utcnow, zone
+
+if TYPE_CHECKING:
+    from chain_of_custody import Entry
+    from evidence_intake.register import Acquisition, Exhibit
+
+CASE_FILE = "case.json"
+CASE_FORMAT = "evidence-intake-case/1"
+ENV_CASE = "EVIDENCE_INTAKE_CASE"
+ENV_EXAMINER = "EVIDENCE_INTAKE_EXAMINER"
+ENV_KEYS = "EVIDENCE_INTAKE_KEYS"
+SUBFOLDERS = ("evidence", "photos", "reports", "exports", "scratch")
+
+
+def keystore_root() -> Path:
+    """Where keys live: $EVIDENCE_INTAKE_KEYS, else the user's config folder (never the case folder)."""
+    explicit = os.environ.get(ENV_KEYS)
+    if explicit:
+        return Path(explicit)
+    config = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(config) / "evidence-intake" / "keys"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CaseSettings:
+    case_id: str
+    case_number: str
+    title: str
+    examiner: str
+    agency: str | None
+    timezone: str
+    region: str
+    created_at: str
+    format: str = CASE_FORMAT
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> CaseSettings:
+        known = {f for f in cls.__dataclass_fields__}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+
+class Case:
+    """An opened case folder. Cheap to create; the ledger and databases open on first use."""
+
+    def __init__(self, root: Path, settings: CaseSettings) -> None:
+        self.root = root
+        self.settings = settings
+        self._ledger: Ledger | None = None
+        self._keystore = KeyStore(keystore_root())
+
+    # -- creating and finding ------------------------------------------------------------------
+
+    @classmethod
+    def init(
+        cls,
+        root: Path,
+        *,
+        case_number: str,
+        title: str,
+        examiner: str,
+        agency: str | None = None,
+        timezone: str = "Asia/Bangkok",
+        region: str = "TH",
+    ) -> Case:
+        """Make a new case folder with its ledger; refuses a folder that already holds anything."""
+        zone(timezone)  # refuse an unknown zone before anything is written
+        if not case_number.strip() or not title.strip() or not examiner.strip():
+            raise UsageError("case number, title and examiner must not be empty")
+        if len(region) != 2 or not region.isalpha():
+            raise UsageError(
+                f"region {region!r} is not a two-letter country code", hint="for example TH, MM, CN, KH"
+            )
+        root = root.expanduser().resolve()
+        if root.exists() and (not root.is_dir() or any(root.iterdir())):
+            raise ConflictError(
+                f"{root} already exists and is not an empty folder",
+                path=root,
+                hint="choose a new folder for the case; an existing case is never overwritten",
+            )
+        settings = CaseSettings(
+            case_id=str(uuid.uuid4()),
+            case_number=case_number.strip(),
+            title=title.strip(),
+            examiner=examiner.strip(),
+            agency=agency.strip() if agency else None,
+            timezone=timezone,
+            region=region.upper(),
+            created_at=iso_utc(utcnow()),
+        )
+        root.mkdir(parents=True, exist_ok=True)
+        for name in SUBFOLDERS:
+            (root / name).mkdir()
+        _write_json_atomic(root / CASE_FILE, settings.to_dict())
+        case = cls(root, settings)
+        Ledger.create(case.ledger_path, case_id=settings.case_id).close()
+        from evidence_intake import register
+
+        case.__dict__["db"] = register.open_database(case.db_path)
+        workstation = case.workstation_key()
+        case.record(
+            "case_created",
+            examiner=settings.examiner,
+            details={"case": settings.to_dict(), "workstation_key_id": workstation.key_id},
+        )
+        case.ensure_key_registered(workstation, owner=socket.gethostname(), purpose="workstation")
+        case.ledger.sign_checkpoint(workstation)
+        return case
+
+    @classmethod
+    def open(cls, root: Path) -> Case:
+        root = root.expanduser().resolve()
+        marker = root / CASE_FILE
+        if not marker.is_file():
+            raise NotFoundError(
+                f"{root} is not a case folder (no {CASE_FILE})",
+                path=root,
+                hint="give the case folder with --case, or create one with: evidence-intake case init DIR …",
+            )
+        try:
+            data = json.loads(marker.read_text(encoding="utf-8"))
+            if data.get("format") != CASE_FORMAT:
+                raise ValueError(f"unknown format {data.get('format')!r}")
+            settings = CaseSettings.from_dict(data)
+        except (ValueError, TypeError, OSError) as exc:
+            raise IntakeError(
+                f"{marker} is not a readable case settings file: {exc}",
+                path=marker,
+                hint="restore it from the backup of the case; the file is left untouched",
+            ) from exc
+        return cls(root, settings)
+
+    @classmethod
+    def locate(cls, explicit: Path | None = None) -> Case:
+        """The case named by --case, else $EVIDENCE_INTAKE_CASE, else the current folder or a parent."""
+        if explicit is not None:
+            return cls.open(explicit)
+        env = os.environ.get(ENV_CASE)
+        if env:
+            return cls.open(Path(env))
+        here = Path.cwd().resolve()
+        for folder in (here, *here.parents):
+            if (folder / CASE_FILE).is_file():
+                return cls.open(folder)
+        raise NotFoundError(
+            f"no case found: {here} is not inside a case folder",
+            hint=f"give --case DIR or set {ENV_CASE}; create one with: evidence-intake case init DIR …",
+        )
+
+    # -- paths -------------------------------------------------------------------------------
+
+    @property
+    def ledger_path(self) -> Path:
+        return self.root / "ledger.sqlite"
+
+    @property
+    def db_path(self) -> Path:
+        return self.root / "case.sqlite"
+
+    @property
+    def artefacts_path(self) -> Path:
+        return self.root / "artefacts.sqlite"
+
+    @property
+    def scratch_dir(self) -> Path:
+        return self._folder("scratch")
+
+    @property
+    def reports_dir(self) -> Path:
+        return self._folder("reports")
+
+    @property
+    def exports_dir(self) -> Path:
+        return self._folder("exports")
+
+    def evidence_dir(self, exhibit_id: str) -> Path:
+        return self._folder("evidence", safe_name(exhibit_id))
+
+    def photos_dir(self, exhibit_id: str) -> Path:
+        return self._folder("photos", safe_name(exhibit_id))
+
+    def _folder(self, *parts: str) -> Path:
+        path = self.root.joinpath(*parts)
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+    @contextmanager
+    def scratch(self, label: str = "work") -> Iterator[Path]:
+        """A private temporary folder under scratch/, removed afterwards whatever happens."""
+        folder = self.scratch_dir / f"{safe_name(label)}-{uuid.uuid4().hex[:12]}"
+        folder.mkdir()
+        try:
+            yield folder
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+
+    # -- stores ------------------------------------------------------------------------------
+
+    @property
+    def ledger(self) -> Ledger:
+        if self._ledger is None:
+            try:
+                self._ledger = Ledger.open(self.ledger_path)
+            except NotALedgerError as exc:
+                raise IntakeError(
+                    str(exc),
+                    path=self.ledger_path,
+                    hint="the file is left untouched; restore the ledger from a backup, then custody verify",
+                ) from exc
+            except LedgerError as exc:
+                raise IntakeError(str(exc), path=self.ledger_path) from exc
+            if self._ledger.case_id != self.settings.case_id:
+                raise IntakeError(
+                    f"{self.ledger_path} belongs to another case (case id {self._ledger.case_id})",
+                    path=self.ledger_path,
+                    hint="the ledger of this case was replaced; restore the right one from a backup",
+                )
+        return self._ledger
+
+    @cached_property
+    def db(self) -> sqlite_utils.Database:
+        from evidence_intake import register
+
+        if not self.db_path.is_file():
+            raise IntakeError(
+                f"{self.db_path} is missing: the case register is gone",
+                path=self.db_path,
+                hint="restore case.sqlite from the backup of the case",
+            )
+        return register.open_database(self.db_path)
+
+    def close(self) -> None:
+        if self._ledger is not None:
+            self._ledger.close()
+            self._ledger = None
+        if "db" in self.__dict__:
+            self.db.close()
+            del self.__dict__["db"]
+
+    def __enter__(self) -> Case:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- who acts, and the record of what they do ----------------------------------------------
+
+    def examiner(self, explicit: str | None = None) -> str:
+        """--examiner, else $EVIDENCE_INTAKE_EXAMINER, else the case's default examiner."""
+        for candidate in (explicit, os.environ.get(ENV_EXAMINER), self.settings.examiner):
+            if candidate and candidate.strip():
+                return candidate.strip()
+        return self.settings.examiner
+
+    def workstation_key(self) -> Signer:
+        signer = self._keystore.workstation(create=True)
+        assert signer is not None  # create=True never returns None
+        return signer
+
+    def officer_key(self, examiner: str) -> Signer | None:
+        return self._keystore.officer(examiner)
+
+    def create_officer_key(self, examiner: str) -> Signer:
+        """A new Ed25519 key for an officer, kept in the key store, registered in this ledger."""
+        if self._keystore.officer(examiner) is not None:
+            raise ConflictError(
+                f"officer {examiner!r} already has a key in {self._keystore.root}",
+                hint="it is used as it is; a key is never replaced silently",
+            )
+        signer = self._keystore.create_officer(examiner)
+        self.ensure_key_registered(signer, owner=examiner, purpose="officer")
+        return signer
+
+    def ensure_key_registered(self, signer: Signer, *, owner: str, purpose: str) -> None:
+        if signer.key_id in self.ledger.public_keys():
+            return
+        self.ledger.register_key(
+            signer, owner=owner, purpose=purpose, actor=owner, software=SOFTWARE, host=socket.gethostname()
+        )
+
+    def record(
+        self,
+        action: str,
+        *,
+        examiner: str,
+        exhibit: str | None = None,
+        details: Mapping[str, Any] | None = None,
+        from_party: str | None = None,
+        to_party: str | None = None,
+        location: str | None = None,
+        reason: str | None = None,
+    ) -> Entry:
+        """One ledger entry, signed with the examiner's key when the key store holds one."""
+        signer = self.officer_key(examiner)
+        if signer is not None:
+            self.ensure_key_registered(signer, owner=examiner, purpose="officer")
+        return self.ledger.append(
+            action,
+            actor=examiner,
+            exhibit=exhibit,
+            from_party=from_party,
+            to_party=to_party,
+            location=location,
+            reason=reason,
+            details=dict(details or {}),
+            host=socket.gethostname(),
+            software=SOFTWARE,
+            signer=signer,
+        )
+
+    def sign_checkpoint(self) -> Any:
+        """The current checkpoint signed with this workstation's key (registered first if new here)."""
+        signer = self.workstation_key()
+        self.ensure_key_registered(signer, owner=socket.gethostname(), purpose="workstation")
+        return self.ledger.sign_checkpoint(signer)
+
+    # -- register shortcuts ------------------------------------------------------------------
+
+    def exhibit(self, exhibit_id: str) -> Exhibit:
+        from evidence_intake import register
+
+        return register.get_exhibit(self, exhibit_id)
+
+    def acquisitions(self, exhibit_id: str | None = None) -> list[Acquisition]:
+        from evidence_intake import register
+
+        return register.list_acquisitions(self, exhibit_id)
+
+    def latest_acquisition(self, exhibit_id: str) -> Acquisition:
+        from evidence_intake import register
+
+        return register.latest_acquisition(self, exhibit_id)
+
+
+def safe_name(text: str) -> str:
+    """A file-system-safe form of an id: letters (any script), digits, - _ . ; the rest becomes _."""
+    cleaned = "".join(ch if (ch.isalnum() or ch in "-_.") else "_" for ch in text.strip())
+    cleaned = cleaned.lstrip(".") or "_"
+    return cleaned[:120]
+
+
+def _write_json_atomic(path: Path, data: Mapping[str, Any]) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "x", encoding="utf-8") as fh:
+        json.dump(data, fh, ensure_ascii=False, indent=2, sort_keys=True)
+        fh.write("\n")
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
