@@ -515,3 +515,35 @@ def test_entries_cut_off_but_their_tree_nodes_left(build_ledger: Callable[..., P
     report = verify(path)
     assert report.first_bad_seq == 13
     assert "does not match the entries from entry 13 on" in reasons(report)
+
+
+def test_parallel_verify_beside_a_running_thread_uses_spawn(
+    build_ledger: Callable[..., Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+
+    import chain_of_custody.verify as verify_module
+
+    path = build_ledger(30, signer=Signer.generate())
+    tamper(path, "UPDATE entries SET actor = 'x' WHERE seq = 20")
+    monkeypatch.setattr(verify_module, "PARALLEL_FROM", 10)
+    monkeypatch.setattr(verify_module, "RANGE_SIZE", 10)
+    methods: list[str] = []
+    original = verify_module._pool_context
+
+    def spy() -> Any:
+        context = original()
+        methods.append(context.get_start_method())
+        return context
+
+    monkeypatch.setattr(verify_module, "_pool_context", spy)
+    stop = threading.Event()
+    progress_bar = threading.Thread(target=stop.wait)  # as a progress bar's refresh thread would be
+    progress_bar.start()
+    try:
+        report = verify(path, workers=2)
+    finally:
+        stop.set()
+        progress_bar.join()
+    assert methods == ["spawn"]
+    assert report.first_bad_seq == 20 and report.signed == 30 and report.entries == 30
