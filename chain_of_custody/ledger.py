@@ -66,15 +66,6 @@ from .timestamps import format_timestamp, utc_now
 from .verify import VerificationReport, verify_ledger
 
 DEFAULT_BUSY_TIMEOUT = 60.0
-_SQLITE_BUSY, _SQLITE_LOCKED, _SQLITE_READONLY, _SQLITE_IOERR, _SQLITE_CORRUPT, _SQLITE_FULL = (
-    5,
-    6,
-    8,
-    10,
-    11,
-    13,
-)
-_SQLITE_NOTADB = 26
 
 
 class Ledger:
