@@ -11,8 +11,8 @@ with another language's JCS library. The rules, exactly:
   code point (a lone half of a UTF-16 pair, which cannot be encoded in UTF-8) is refused;
 * numbers: ECMAScript ``Number.prototype.toString`` form (shortest digits that read back to the same
   double; ``1e+21``, ``0.000001``, ``1e-7``; ``-0`` becomes ``0``); NaN and infinities are refused.
-  Python integers are accepted only within ±(2**53 − 1), where every JSON reader gets the exact value
-  back; larger ones must be stored as strings (a 64-bit message id, for example);
+  Python integers are written in decimal; beyond ±(2**53 − 1) only those a double holds exactly in the
+  same digits are accepted (others, such as most 64-bit message ids, must be stored as strings);
 * ``true``, ``false``, ``null``; lists and tuples become arrays;
 * the result is a ``str``; hash or sign its UTF-8 encoding.
 """
@@ -99,6 +99,28 @@ def _shortest_digits(number: float) -> tuple[str, int]:
     return digits, point + exponent
 
 
+def _integer(number: int, where: str) -> str:
+    """Integers are JSON numbers, i.e. doubles, to every other JCS implementation.
+
+    Within ±(2**53 − 1) every integer is exact. Beyond, an integer is accepted only when its decimal text
+    is exactly what ECMAScript prints for the nearest double (as for a double read back from JSON, such as
+    44548582361449140); any other would be silently changed by a verifier in another language.
+    """
+    text = str(number)
+    if -MAX_SAFE_INTEGER <= number <= MAX_SAFE_INTEGER:
+        return text
+    try:
+        as_double = canonical_number(float(number))
+    except OverflowError:
+        as_double = ""
+    if as_double != text:
+        raise CanonicalEncodingError(
+            f"{where} is the integer {text}, which a JSON number (a double) cannot hold exactly",
+            hint="record large numbers (64-bit ids, amounts in the smallest unit) as strings",
+        )
+    return text
+
+
 def _escape(match: re.Match[str]) -> str:
     return _ESCAPES[match.group()]
 
@@ -119,13 +141,7 @@ def _encode(value: Any, parts: list[str], where: str, depth: int) -> None:
     elif isinstance(value, str):
         parts.append(canonical_string(value, where))
     elif isinstance(value, int):
-        if -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER:
-            parts.append(str(int(value)))
-        else:
-            raise CanonicalEncodingError(
-                f"{where} is the integer {int(value)}, outside ±(2**53 − 1) where JSON numbers are exact",
-                hint="record large numbers (64-bit ids, amounts in the smallest unit) as strings",
-            )
+        parts.append(_integer(int(value), where))
     elif isinstance(value, float):
         parts.append(canonical_number(value))
     elif isinstance(value, Mapping):

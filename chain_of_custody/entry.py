@@ -144,14 +144,15 @@ def compute_entry_hash(entry: Entry | Mapping[str, Any]) -> str:
     return hashlib.sha256(canonical_json(fields).encode("utf-8")).hexdigest()
 
 
-# The fast path used by verify and cross-checked on every append: the standard library's C JSON encoder
-# writes strings, small integers and null exactly as JCS does (tested over every BMP character), the
-# top-level names are ASCII so insertion order can be the sorted order, and ``details`` is already
-# stored as canonical JSON text, spliced in verbatim.
-_encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False).encode
+# The fast path cross-checked on every append and used by verify when SQLite cannot build the text
+# itself: the C string escaper of the standard json module writes every character exactly as JCS does
+# (tested over every BMP character), the top-level names are ASCII and written here in sorted order, and
+# ``details`` is already stored as canonical JSON text, spliced in verbatim. Wrong types (an attacker's
+# integer in a text column, say) raise TypeError or ValueError, and the caller uses the full encoder.
+_quote = json.encoder.encode_basestring
 
 
-def fast_entry_hash(
+def fast_canonical_text(
     seq: Any,
     v: Any,
     uuid: Any,
@@ -164,35 +165,29 @@ def fast_entry_hash(
     to_party: Any,
     location: Any,
     reason: Any,
-    details_text: str,
+    details_text: Any,
     host: Any,
     software: Any,
     prev_hash: Any,
     key_id: Any,
-) -> bytes:
-    """Entry hash (raw bytes) from stored column values, ``details`` as its stored canonical text.
-
-    Equal to :func:`compute_entry_hash` whenever the stored values are of the types the ledger writes
-    (the caller falls back to the full encoder otherwise). Raises TypeError/ValueError/UnicodeError on
-    values the C encoder or UTF-8 cannot take.
-    """
-    head = _encode({"action": action, "actor": actor, "case_id": case_id})
-    tail = _encode(
-        {
-            "exhibit": exhibit,
-            "from_party": from_party,
-            "host": host,
-            "key_id": key_id,
-            "location": location,
-            "prev_hash": prev_hash,
-            "reason": reason,
-            "seq": seq,
-            "software": software,
-            "timestamp": timestamp,
-            "to_party": to_party,
-            "uuid": uuid,
-            "v": v,
-        }
+) -> str:
+    """The canonical JSON of an entry from its stored column values (``details`` as stored text)."""
+    if not isinstance(details_text, str) or type(seq) is not int or type(v) is not int:
+        raise TypeError("not the column types the ledger writes")
+    q = _quote
+    return (
+        f'{{"action":{q(action)},"actor":{q(actor)},"case_id":{q(case_id)},"details":{details_text},'
+        f'"exhibit":{"null" if exhibit is None else q(exhibit)},'
+        f'"from_party":{"null" if from_party is None else q(from_party)},"host":{q(host)},'
+        f'"key_id":{"null" if key_id is None else q(key_id)},'
+        f'"location":{"null" if location is None else q(location)},"prev_hash":{q(prev_hash)},'
+        f'"reason":{"null" if reason is None else q(reason)},"seq":{seq},"software":{q(software)},'
+        f'"timestamp":{q(timestamp)},"to_party":{"null" if to_party is None else q(to_party)},'
+        f'"uuid":{q(uuid)},"v":{v}}}'
     )
-    text = head[:-1] + ',"details":' + details_text + "," + tail[1:]
-    return hashlib.sha256(text.encode("utf-8")).digest()
+
+
+def fast_entry_hash(*columns: Any) -> bytes:
+    """SHA-256 (raw) of :func:`fast_canonical_text`; equals :func:`compute_entry_hash` for rows the
+    ledger wrote. Raises TypeError/ValueError/UnicodeError on anything else."""
+    return hashlib.sha256(fast_canonical_text(*columns).encode("utf-8")).digest()

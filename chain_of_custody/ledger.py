@@ -49,9 +49,6 @@ from .proofs import (
     verify_inclusion,
 )
 from .schema import (
-    APPLICATION_ID,
-    FORMAT_NAME,
-    FORMAT_VERSION,
     LedgerInfo,
     apply_migrations,
     probe,
@@ -60,10 +57,8 @@ from .schema import (
 )
 from .storage import (
     TableNodes,
+    build_new_ledger_file,
     check_text,
-    fsync_dir,
-    fsync_file,
-    link_no_clobber,
     signed_from_row,
     translate,
 )
@@ -71,15 +66,6 @@ from .timestamps import format_timestamp, utc_now
 from .verify import VerificationReport, verify_ledger
 
 DEFAULT_BUSY_TIMEOUT = 60.0
-_SQLITE_BUSY, _SQLITE_LOCKED, _SQLITE_READONLY, _SQLITE_IOERR, _SQLITE_CORRUPT, _SQLITE_FULL = (
-    5,
-    6,
-    8,
-    10,
-    11,
-    13,
-)
-_SQLITE_NOTADB = 26
 
 
 class Ledger:
@@ -92,6 +78,7 @@ class Ledger:
         self.readonly = readonly
         self._conn = conn
         self._key_cache: dict[str, KeyRecord] = {}
+        self._reader_uri: str | None = None  # how worker processes open this file to help verify it
 
     def __repr__(self) -> str:
         return f"Ledger({str(self.path)!r}, case_id={self.case_id!r}{', readonly' if self.readonly else ''})"
@@ -117,35 +104,7 @@ class Ledger:
             )
         if not path.parent.is_dir():
             raise LedgerError(f"{path.parent}: no such folder for the ledger", path=path.parent)
-        temp = path.with_name(f".{path.name}.{uuid_module.uuid4().hex}.creating")
-        try:
-            conn = sqlite3.connect(temp, isolation_level=None)
-            try:
-                conn.execute("PRAGMA journal_mode = WAL")
-                conn.execute("PRAGMA synchronous = FULL")
-                conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
-                apply_migrations(conn)
-                conn.execute("BEGIN IMMEDIATE")
-                conn.executemany(
-                    "INSERT INTO meta (key, value) VALUES (?, ?)",
-                    [
-                        ("format", FORMAT_NAME),
-                        ("format_version", str(FORMAT_VERSION)),
-                        ("case_id", case_id),
-                        ("created_at", format_timestamp(utc_now())),
-                    ],
-                )
-                conn.execute("COMMIT")
-            finally:
-                conn.close()
-            fsync_file(temp)
-            link_no_clobber(temp, path)
-            fsync_dir(path.parent)
-        except sqlite3.Error as exc:
-            raise translate(exc, path, "the ledger was not created") from exc
-        finally:
-            for leftover in (temp, temp.with_name(temp.name + "-wal"), temp.with_name(temp.name + "-shm")):
-                leftover.unlink(missing_ok=True)
+        build_new_ledger_file(path, case_id)
         return cls.open(path, busy_timeout=busy_timeout)
 
     @classmethod
@@ -180,7 +139,9 @@ class Ledger:
         except sqlite3.Error as exc:
             conn.close()
             raise translate(exc, path, "the ledger could not be opened") from exc
-        return cls(path, conn, info, readonly=readonly)
+        ledger = cls(path, conn, info, readonly=readonly)
+        ledger._reader_uri = uri_for(path, readonly=True, immutable=immutable)
+        return ledger
 
     def close(self) -> None:
         self._conn.close()
@@ -591,10 +552,16 @@ class Ledger:
         progress: Callable[[int, int], None] | None = None,
         workers: int | None = None,
     ) -> VerificationReport:
-        """Check everything (see :mod:`.verify`); never writes. ``workers``: processes for signature checks
-        (None: one per CPU when there are many signatures; 1: all in this process)."""
+        """Check everything (see :mod:`.verify`); never writes. ``workers``: processes that check ranges of
+        a ledger of 20,000 entries or more in parallel (None: one per CPU; 1: all in this process)."""
         return verify_ledger(
-            self._conn, self.path, self.case_id, expect=expect, progress=progress, workers=workers
+            self._conn,
+            self.path,
+            self.case_id,
+            uri=self._reader_uri,
+            expect=expect,
+            progress=progress,
+            workers=workers,
         )
 
     # ------------------------------------------------------------------ helpers

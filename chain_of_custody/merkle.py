@@ -44,9 +44,16 @@ class MemoryTree:
 
     def __init__(self, leaves: Sequence[bytes]) -> None:
         self.levels: list[list[bytes]] = [list(leaves)]
+        sha256 = hashlib.sha256
         while len(self.levels[-1]) >= 2:
             below = self.levels[-1]
-            self.levels.append([node_hash(below[i], below[i + 1]) for i in range(0, len(below) - 1, 2)])
+            pairs = zip(below[0::2], below[1::2], strict=False)  # an odd last node waits for its sibling
+            self.levels.append([sha256(b"\x01" + left + right).digest() for left, right in pairs])
+
+    @classmethod
+    def from_entry_hashes(cls, entry_hashes: Sequence[bytes]) -> MemoryTree:
+        sha256 = hashlib.sha256
+        return cls([sha256(b"\x00" + h).digest() for h in entry_hashes])
 
     @property
     def size(self) -> int:

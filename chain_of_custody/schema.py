@@ -46,7 +46,7 @@ def _initial(db: Database) -> None:
         CREATE TABLE entries (
             seq INTEGER PRIMARY KEY,
             v INTEGER NOT NULL,
-            uuid TEXT NOT NULL UNIQUE,
+            uuid TEXT NOT NULL,
             timestamp TEXT NOT NULL,
             case_id TEXT NOT NULL,
             exhibit TEXT,
@@ -61,11 +61,11 @@ def _initial(db: Database) -> None:
             software TEXT NOT NULL,
             prev_hash TEXT NOT NULL,
             key_id TEXT,
-            entry_hash TEXT NOT NULL UNIQUE,
+            entry_hash TEXT NOT NULL,
             signature TEXT
         );
         CREATE INDEX entries_by_exhibit ON entries (exhibit, seq);
-        CREATE INDEX entries_by_action ON entries (action, seq);
+        CREATE INDEX entries_key_registrations ON entries (seq) WHERE action = 'key_registered';
 
         CREATE TABLE tree_nodes (
             level INTEGER NOT NULL,

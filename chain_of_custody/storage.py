@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import uuid
 from pathlib import Path
 from typing import Any
 
 from .canonical import canonical_json
 from .errors import LedgerBusyError, LedgerError, LedgerExistsError, LedgerFullError
 from .proofs import Checkpoint, SignedCheckpoint
+from .schema import APPLICATION_ID, FORMAT_NAME, FORMAT_VERSION, apply_migrations
+from .timestamps import format_timestamp, utc_now
 
 # SQLite primary result codes (the low byte of sqlite3.Error.sqlite_errorcode)
 _SQLITE_BUSY, _SQLITE_LOCKED, _SQLITE_READONLY, _SQLITE_IOERR = 5, 6, 8, 10
@@ -135,3 +138,37 @@ def link_no_clobber(source: Path, target: Path) -> None:
         ) from exc
     os.close(fd)
     os.replace(source, target)
+
+
+def build_new_ledger_file(path: Path, case_id: str) -> None:
+    """Make an empty ledger at ``path`` without ever showing a half-made file or replacing one: it is
+    built under a temporary name beside ``path``, synced, and linked into place in one step."""
+    temp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.creating")
+    try:
+        conn = sqlite3.connect(temp, isolation_level=None)
+        try:
+            conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("PRAGMA synchronous = FULL")
+            conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+            apply_migrations(conn)
+            conn.execute("BEGIN IMMEDIATE")
+            conn.executemany(
+                "INSERT INTO meta (key, value) VALUES (?, ?)",
+                [
+                    ("format", FORMAT_NAME),
+                    ("format_version", str(FORMAT_VERSION)),
+                    ("case_id", case_id),
+                    ("created_at", format_timestamp(utc_now())),
+                ],
+            )
+            conn.execute("COMMIT")
+        finally:
+            conn.close()
+        fsync_file(temp)
+        link_no_clobber(temp, path)
+        fsync_dir(path.parent)
+    except sqlite3.Error as exc:
+        raise translate(exc, path, "the ledger was not created") from exc
+    finally:
+        for leftover in (temp, temp.with_name(temp.name + "-wal"), temp.with_name(temp.name + "-shm")):
+            leftover.unlink(missing_ok=True)

@@ -9,7 +9,7 @@ import datetime as dt
 import re
 
 _FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
-_PATTERN = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z")
+TIMESTAMP_PATTERN = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z")
 
 
 def utc_now() -> dt.datetime:
@@ -24,7 +24,7 @@ def format_timestamp(moment: dt.datetime) -> str:
 
 
 def is_timestamp(text: object) -> bool:
-    return isinstance(text, str) and _PATTERN.fullmatch(text) is not None
+    return isinstance(text, str) and TIMESTAMP_PATTERN.fullmatch(text) is not None
 
 
 def parse_timestamp(text: str) -> dt.datetime:

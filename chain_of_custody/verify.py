@@ -16,30 +16,25 @@ What is checked, in one read-only pass inside one read transaction (a snapshot, 
   with a database tool; the checks above show whether anything was changed).
 
 Problems name the entry and say in plain words what it means. Nothing is ever written or repaired.
+The entry-by-entry part is in :mod:`.scan`; a large ledger is scanned in ranges by worker processes, and
+the ranges are joined here (numbering, links and times across each boundary).
 """
 
 from __future__ import annotations
 
 import concurrent.futures
-import hashlib
-import json
 import multiprocessing
 import os
-import re
 import sqlite3
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from . import messages as msg
-from ._sigcheck import SignatureTask, failed_signatures
-from .actions import ACTIONS, KEY_PURPOSES
-from .canonical import canonical_json
-from .entry import ENTRY_FORMAT_VERSION, GENESIS_HASH, HASHED_FIELDS, compute_entry_hash, fast_entry_hash
+from .entry import GENESIS_HASH
 from .errors import LedgerError
-from .keys import KeyRecord, key_record_from_details, verify_ed25519
 from .merkle import EMPTY_ROOT, MemoryTree, consistency_path, root_hash
 from .proofs import (
     Checkpoint,
@@ -48,20 +43,12 @@ from .proofs import (
     verify_checkpoint_signature,
     verify_consistency,
 )
+from .rows import FIRST_SEQ
+from .scan import MAX_LISTED, Finding, KeyInfo, ScanResult, load_keys, scan_range, scan_range_in_worker
 from .schema import missing_triggers
-from .timestamps import is_timestamp
 
-MAX_LISTED = 1000
-BATCH = 2000
-SIGNATURE_CHUNK = 4000
-POOL_THRESHOLD = 6000  # below this many signatures a process pool costs more than it saves
-_HEX64 = re.compile(r"[0-9a-f]{64}")
-_HEX128 = re.compile(r"[0-9a-f]{128}")
-_ROW_SQL = (
-    "SELECT seq, v, uuid, timestamp, case_id, exhibit, action, actor, from_party, to_party, location, "
-    "reason, details, host, software, prev_hash, key_id, entry_hash, signature "
-    "FROM entries WHERE seq > ? ORDER BY seq"
-)
+PARALLEL_FROM = 20_000  # entries; below this one process is quicker than starting workers
+RANGE_SIZE = 25_000  # entries per range handed to a worker (several per worker, to even out the load)
 
 
 @dataclass
@@ -111,14 +98,6 @@ class VerificationReport:
         }
 
 
-def _lenient_text(data: bytes) -> str:
-    return data.decode("utf-8", "surrogateescape")
-
-
-def _hash_bytes(text: object) -> bytes | None:
-    return bytes.fromhex(text) if isinstance(text, str) and _HEX64.fullmatch(text) else None
-
-
 class _Findings:
     def __init__(self) -> None:
         self.items: list[Problem] = []
@@ -130,6 +109,11 @@ class _Findings:
         else:
             self.dropped += 1
 
+    def extend(self, findings: list[Finding], dropped: int = 0) -> None:
+        for seq, reason in findings:
+            self.add(seq, reason)
+        self.dropped += dropped
+
     def finish(self, what: str) -> list[Problem]:
         items = sorted(self.items, key=lambda p: (p.seq is None, p.seq or 0))
         if self.dropped:
@@ -137,79 +121,29 @@ class _Findings:
         return items
 
 
-class _SignaturePool:
-    """Collects signature checks; runs them in worker processes once there are enough to be worth it."""
-
-    def __init__(self, workers: int | None) -> None:
-        self.workers = workers if workers is not None else (os.cpu_count() or 1)
-        self.pending: list[SignatureTask] = []
-        self.total = 0
-        self.futures: list[concurrent.futures.Future[list[int]]] = []
-        self.executor: concurrent.futures.ProcessPoolExecutor | None = None
-        self.bad: list[int] = []
-
-    def add(self, task: SignatureTask) -> None:
-        self.pending.append(task)
-        self.total += 1
-        if len(self.pending) >= SIGNATURE_CHUNK and (self.executor is not None or self._start()):
-            self._submit()
-
-    def _start(self) -> bool:
-        if self.workers <= 1 or self.total < POOL_THRESHOLD:
-            return False
-        # fork is quick and imports nothing, but is unsafe when other threads run (a progress bar);
-        # spawn is safe everywhere but re-imports the main module in each worker.
-        method = (
-            "fork"
-            if threading.active_count() == 1 and "fork" in multiprocessing.get_all_start_methods()
-            else "spawn"
-        )
-        try:
-            self.executor = concurrent.futures.ProcessPoolExecutor(
-                max_workers=self.workers, mp_context=multiprocessing.get_context(method)
-            )
-        except (OSError, ValueError, NotImplementedError):
-            self.workers = 1
-            return False
-        return True
-
-    def _submit(self) -> None:
-        assert self.executor is not None
-        self.futures.append(self.executor.submit(failed_signatures, self.pending))
-        self.pending = []
-
-    def results(self) -> list[int]:
-        try:
-            if self.executor is not None and self.pending:
-                self._submit()
-            for future in self.futures:
-                self.bad.extend(future.result())
-        except (concurrent.futures.process.BrokenProcessPool, OSError):
-            # a worker died (out of memory, killed): check everything here instead of reporting nothing
-            self.bad = []
-            raise _RetryInline from None
-        finally:
-            if self.executor is not None:
-                self.executor.shutdown(wait=True, cancel_futures=True)
-        self.bad.extend(failed_signatures(self.pending))
-        self.pending = []
-        return self.bad
+def _ranges(top: int, parts: int) -> list[tuple[int, int]]:
+    """(after, up_to] ranges of sequence numbers covering every row up to ``top``."""
+    bounds = [FIRST_SEQ] + [top * i // parts for i in range(1, parts)] + [top]
+    return [(bounds[i], bounds[i + 1]) for i in range(parts)]
 
 
-class _RetryInline(Exception):
-    pass
+def _pool_context() -> multiprocessing.context.BaseContext:
+    # fork is quick and imports nothing, but is unsafe while other threads run (a progress bar);
+    # spawn is safe everywhere but re-imports the main module in each worker.
+    if threading.active_count() == 1 and "fork" in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("fork")
+    return multiprocessing.get_context("spawn")
 
 
 class _Verifier:
-    def __init__(self, conn: sqlite3.Connection, path: Path, case_id: str, workers: int | None) -> None:
+    def __init__(self, conn: sqlite3.Connection, path: Path, case_id: str, uri: str | None) -> None:
         self.conn = conn
         self.path = path
         self.case_id = case_id
-        self.workers = workers
+        self.uri = uri
         self.problems = _Findings()
         self.warnings = _Findings()
-        self.keys: dict[str, KeyRecord] = {}
-        self.all_tasks: list[SignatureTask] = []
+        self.keys: dict[str, KeyInfo] = {}
         self.entry_hashes: list[bytes] = []
         self.count = 0
         self.signed = 0
@@ -217,205 +151,148 @@ class _Verifier:
         self.extends_expected: bool | None = None
         self.checkpoints_checked = 0
 
-    # ------------------------------------------------------------------ keys
-
-    def load_keys(self) -> None:
-        rows = self.conn.execute(
-            "SELECT seq, details FROM entries WHERE action = 'key_registered' ORDER BY seq"
-        ).fetchall()
-        for seq, details in rows:
-            try:
-                record = key_record_from_details(seq, json.loads(details))
-            except (ValueError, TypeError) as exc:
-                self.problems.add(seq, msg.bad_registration(seq, exc))
-                continue
-            if record.purpose not in KEY_PURPOSES:
-                self.warnings.add(seq, msg.odd_purpose(seq, record.key_id, record.purpose))
-            if record.key_id in self.keys:
-                first = self.keys[record.key_id].registered_seq
-                self.warnings.add(seq, msg.registered_again(seq, record.key_id, first))
-                continue
-            self.keys[record.key_id] = record
-
     # ------------------------------------------------------------------ entries
 
-    def batches(self) -> Iterator[list[tuple[Any, ...]]]:
-        last = -(2**63)
-        while True:
-            try:
-                cursor = self.conn.execute(_ROW_SQL, (last,))
-                while batch := cursor.fetchmany(BATCH):
-                    last = batch[-1][0]
-                    yield batch
-                return
-            except sqlite3.OperationalError as exc:
-                # Text that is not UTF-8 (bytes written by hand): read it leniently from here on, and let
-                # the hash check report the entry.
-                if "decode" not in str(exc).lower() or self.conn.text_factory is _lenient_text:
-                    raise
-                self.conn.text_factory = _lenient_text
+    def scan(self, progress: Callable[[int, int], None] | None, workers: int | None) -> None:
+        self.keys, problems, warnings = load_keys(self.conn)
+        self.problems.extend(problems)
+        self.warnings.extend(warnings)
+        total, top = self.conn.execute("SELECT COUNT(*), IFNULL(MAX(seq), 0) FROM entries").fetchone()
+        workers = workers if workers is not None else (os.cpu_count() or 1)
+        results: list[ScanResult] | None = None
+        if workers > 1 and total >= PARALLEL_FROM and self.uri is not None:
+            results = self._scan_in_workers(int(top), int(total), workers, progress)
+        if results is None:
+            done = 0
 
-    def scan(self, progress: Callable[[int, int], None] | None, pool: _SignaturePool) -> None:
-        total = int(self.conn.execute("SELECT COUNT(*) FROM entries").fetchone()[0])
-        problem = self.problems.add
-        warning = self.warnings.add
-        case_id = self.case_id
-        hashes = self.entry_hashes
-        expected = 1
-        previous_hash: object = GENESIS_HASH
-        previous_time = ""
-        done = 0
-        for batch in self.batches():
-            for row in batch:
-                seq, v, timestamp, entry_case, action = row[0], row[1], row[3], row[4], row[6]
-                prev_hash, key_id, entry_hash, signature = row[15], row[16], row[17], row[18]
-                linked = seq == expected
-                if not linked:
-                    problem(
-                        *(
-                            (expected, msg.missing_entries(expected, seq))
-                            if seq > expected
-                            else (seq, msg.bad_number(seq))
-                        )
-                    )
-                try:
-                    matches = fast_entry_hash(*row[:17]).hex() == entry_hash
-                except (TypeError, ValueError, UnicodeError):
-                    matches = False
-                if not matches and not self._slow_hash_check(row):
-                    problem(seq, msg.content_changed(seq))
-                if v != ENTRY_FORMAT_VERSION:
-                    problem(seq, msg.unknown_version(seq, v))
-                if entry_case != case_id:
-                    problem(seq, msg.other_case(seq, entry_case, case_id))
-                if linked and prev_hash != previous_hash:
-                    problem(seq, msg.broken_link(seq))
-                if not is_timestamp(timestamp):
-                    problem(seq, msg.bad_time(seq, timestamp))
-                else:
-                    if timestamp < previous_time:
-                        warning(seq, msg.clock_backwards(seq, timestamp, previous_time))
-                    previous_time = timestamp
-                if action not in ACTIONS:
-                    warning(seq, msg.unknown_action(seq, action))
-                if key_id is not None or signature is not None:
-                    self._signature(seq, key_id, signature, entry_hash, pool)
-                hashes.append(_hash_bytes(entry_hash) or bytes(32))
-                previous_hash = entry_hash
-                expected = seq + 1
-            done += len(batch)
-            self.count = done
-            if progress is not None:
-                progress(done, total)
+            def advance(rows: int) -> None:
+                nonlocal done
+                done += rows
+                if progress is not None:
+                    progress(done, total)
 
-    def _slow_hash_check(self, row: tuple[Any, ...]) -> bool:
-        """The full canonical encoder, for rows the fast path could not take or did not match."""
-        fields = dict(zip(HASHED_FIELDS, row[:17], strict=True))
-        seq, details_text, stored = row[0], row[12], row[17]
+            results = [scan_range(self.conn, FIRST_SEQ, int(top), self.case_id, self.keys, advance)]
+        self._join(results)
+
+    def _scan_in_workers(
+        self, top: int, total: int, workers: int, progress: Callable[[int, int], None] | None
+    ) -> list[ScanResult] | None:
+        """Ranges checked in parallel; None (check here instead) if worker processes cannot be used."""
+        assert self.uri is not None
+        ranges = _ranges(top, max(workers, -(-total // RANGE_SIZE)))
         try:
-            fields["details"] = json.loads(details_text)
-            matches = compute_entry_hash(fields) == stored
-        except (TypeError, ValueError, LedgerError, RecursionError):
-            return False
-        if matches and canonical_json(fields["details"]) != details_text:
-            self.warnings.add(seq, msg.details_relaid(seq))
-        return matches
+            with concurrent.futures.ProcessPoolExecutor(
+                max_workers=workers, mp_context=_pool_context()
+            ) as pool:
+                futures = {
+                    pool.submit(scan_range_in_worker, self.uri, after, up_to, self.case_id, self.keys): index
+                    for index, (after, up_to) in enumerate(ranges)
+                }
+                results: list[ScanResult | None] = [None] * len(ranges)
+                done = 0
+                for future in concurrent.futures.as_completed(futures):
+                    result = results[futures[future]] = future.result()
+                    done += result.count
+                    if progress is not None:
+                        progress(min(done, total), total)
+        except (OSError, concurrent.futures.process.BrokenProcessPool):
+            return None  # no processes here (a sandbox) or a worker died: check in this process instead
+        return [r for r in results if r is not None]
 
-    def _signature(
-        self, seq: int, key_id: object, signature: object, entry_hash: object, pool: _SignaturePool
-    ) -> None:
-        problem = self.problems.add
-        if signature is None:
-            problem(seq, msg.signature_removed(seq, key_id))
-            return
-        if key_id is None:
-            problem(seq, msg.key_reference_removed(seq))
-            return
-        record = self.keys.get(str(key_id))
-        if record is None:
-            problem(seq, msg.key_unknown(seq, key_id))
-            return
-        if record.registered_seq > seq:
-            problem(seq, msg.key_registered_later(seq, key_id, record.registered_seq))
-            return
-        message = _hash_bytes(entry_hash)
-        if not isinstance(signature, str) or not _HEX128.fullmatch(signature) or message is None:
-            problem(seq, msg.signature_malformed(seq))
-            return
-        task = (seq, record.public_key, message, bytes.fromhex(signature))
-        self.all_tasks.append(task)
-        pool.add(task)
-
-    def check_signatures(self, pool: _SignaturePool) -> None:
-        try:
-            bad = set(pool.results())
-        except _RetryInline:
-            bad = set(failed_signatures(self.all_tasks))
-        self.signed = len(self.all_tasks) - len(bad)
-        for seq, public_key, message, signature in self.all_tasks:
-            if seq not in bad:
+    def _join(self, results: list[ScanResult]) -> None:
+        """Put the ranges together, checking numbering, links and times where one range meets the next."""
+        previous_seq, previous_hash, previous_time = 0, GENESIS_HASH, None
+        for result in results:
+            self.problems.extend(result.problems, result.dropped_problems)
+            self.warnings.extend(result.warnings, result.dropped_warnings)
+            self.signed += result.signed
+            self.count += result.count
+            digests = result.digests
+            self.entry_hashes.extend(bytes(digests[i : i + 32]) for i in range(0, len(digests), 32))
+            if result.first is None or result.last is None:
                 continue
-            claimed = next(r for r in self.keys.values() if r.public_key == public_key)
-            other = next(
-                (
-                    r
-                    for r in self.keys.values()
-                    if r.key_id != claimed.key_id and verify_ed25519(r.public_key, signature, message)
-                ),
-                None,
-            )
-            if other is not None:
-                self.problems.add(
-                    seq,
-                    msg.signed_by_other_key(seq, other.key_id, other.owner, claimed.key_id, claimed.owner),
-                )
-            else:
-                self.problems.add(seq, msg.signature_mismatch(seq, claimed.key_id, claimed.owner))
+            seq, prev_hash, first_time = result.first
+            if seq > previous_seq + 1:
+                self.problems.add(previous_seq + 1, msg.missing_entries(previous_seq + 1, seq))
+            elif seq < previous_seq + 1:
+                self.problems.add(seq, msg.bad_number(seq))
+            elif prev_hash != previous_hash:
+                self.problems.add(seq, msg.broken_link(seq))
+            if first_time is not None and previous_time is not None and first_time < previous_time:
+                self.warnings.add(seq, msg.clock_backwards(seq, first_time, previous_time))
+            previous_seq, previous_hash, last_time = result.last
+            previous_time = last_time or previous_time
 
     # ------------------------------------------------------------------ tree and checkpoints
 
     def check_tree(self) -> None:
         """Compare the stored nodes with those recomputed from the entry hashes.
 
-        The problem names the first entry under the lowest differing level: a changed or missing leaf
-        points at its entry; a changed inner node over intact leaves points at the start of its range.
+        Each level is first compared whole (one query, one list comparison); only a level that differs
+        is walked node by node. The problem names the first entry under the lowest differing level: a
+        changed or missing leaf points at its entry; a changed inner node over intact leaves points at
+        the start of its range.
         """
-        tree = self.tree = MemoryTree([hashlib.sha256(b"\x00" + h).digest() for h in self.entry_hashes])
+        tree = self.tree = MemoryTree.from_entry_hashes(self.entry_hashes)
         levels = tree.levels
         first_bad: dict[int, int] = {}  # level → first leaf under a differing node at that level
         bad = 0
-        stored_total = 0
-        next_index = [0] * len(levels)
-
-        def mark(level: int, start: int, count: int = 1) -> None:
-            nonlocal bad
-            bad += count
-            first_bad[level] = min(first_bad.get(level, start), start)
-
-        cursor = self.conn.execute("SELECT level, idx, hash FROM tree_nodes ORDER BY level, idx")
-        while rows := cursor.fetchmany(BATCH * 4):
-            for level, index, value in rows:
-                stored_total += 1
-                if not (isinstance(level, int) and isinstance(index, int)) or level < 0 or index < 0:
-                    mark(0, 0)
-                    continue
-                if level >= len(levels):  # a node over more entries than there are: entries were removed
-                    mark(level, index << level)
-                    continue
-                expected_here = levels[level]
-                if index > next_index[level]:  # nodes missing before this one
-                    mark(
-                        level, next_index[level] << level, min(index, len(expected_here)) - next_index[level]
-                    )
-                if index >= len(expected_here) or value != expected_here[index]:
-                    mark(level, index << level)
-                next_index[level] = max(next_index[level], index + 1)
+        stored_total = int(self.conn.execute("SELECT COUNT(*) FROM tree_nodes").fetchone()[0])
         for level, expected_here in enumerate(levels):
-            if next_index[level] < len(expected_here):
-                mark(level, next_index[level] << level, len(expected_here) - next_index[level])
+            count, low, high = self.conn.execute(
+                "SELECT COUNT(*), MIN(idx), MAX(idx) FROM tree_nodes WHERE level = ?", (level,)
+            ).fetchone()
+            if count == len(expected_here) and (count == 0 or (low == 0 and high == count - 1)):
+                stored = [r[0] for r in self.conn.execute(
+                    "SELECT hash FROM tree_nodes WHERE level = ? ORDER BY idx", (level,)
+                )]  # fmt: skip
+                if stored == expected_here:
+                    continue
+            level_bad, start = self._walk_level(level, expected_here)
+            if level_bad:
+                bad += level_bad
+                first_bad[level] = start
+        height = len(levels)
+        in_range = self.conn.execute(
+            "SELECT COUNT(*) FROM tree_nodes WHERE typeof(level) = 'integer' AND level >= 0 AND level < ?",
+            (height,),
+        ).fetchone()[0]
+        if stored_total > in_range:  # nodes above the tree's height (entries cut off), or not numbered
+            bad += stored_total - in_range
+            row = self.conn.execute(
+                "SELECT MIN(idx << level) FROM tree_nodes "
+                "WHERE NOT (typeof(level) = 'integer' AND level >= 0 AND level < ?)",
+                (height,),
+            ).fetchone()
+            first_bad.setdefault(height, row[0] if isinstance(row[0], int) and row[0] >= 0 else 0)
         if first_bad:
             entry = first_bad[min(first_bad)] + 1
             self.problems.add(entry, msg.tree_mismatch(entry, bad, stored_total))
+
+    def _walk_level(self, level: int, expected_here: list[bytes]) -> tuple[int, int]:
+        """Differing or missing nodes of one level, and the first leaf under the first of them."""
+        bad, first = 0, -1
+        next_index = 0
+
+        def mark(start: int, count: int = 1) -> None:
+            nonlocal bad, first
+            bad += count
+            first = start if first < 0 else min(first, start)
+
+        for index, value in self.conn.execute(
+            "SELECT idx, hash FROM tree_nodes WHERE level = ? ORDER BY idx", (level,)
+        ):
+            if not isinstance(index, int) or index < 0:
+                mark(0)
+                continue
+            if index > next_index:
+                mark(next_index << level, min(index, len(expected_here)) - next_index)
+            if index >= len(expected_here) or value != expected_here[index]:
+                mark(index << level)
+            next_index = max(next_index, index + 1)
+        if next_index < len(expected_here):
+            mark(next_index << level, len(expected_here) - next_index)
+        return bad, first
 
     def root_at(self, size: int) -> str:
         assert self.tree is not None
@@ -437,7 +314,7 @@ class _Verifier:
             record = self.keys.get(str(key_id))
             if record is None:
                 self.problems.add(None, msg.checkpoint_key_unknown(label, key_id))
-            elif not verify_checkpoint_signature(signed, record.public_key_hex):
+            elif not verify_checkpoint_signature(signed, record.public_key.hex()):
                 self.problems.add(None, msg.checkpoint_signature_mismatch(label, key_id, record.owner))
             if case_id != self.case_id:
                 self.problems.add(None, msg.checkpoint_other_case(label, case_id, self.case_id))
@@ -470,23 +347,22 @@ def verify_ledger(
     path: Path,
     case_id: str,
     *,
+    uri: str | None = None,
     expect: Checkpoint | None = None,
     progress: Callable[[int, int], None] | None = None,
     workers: int | None = None,
 ) -> VerificationReport:
-    """Verify the ledger behind ``conn`` (see the module docstring). Never writes."""
-    verifier = _Verifier(conn, path, case_id, workers)
-    previous_factory = conn.text_factory
-    pool = _SignaturePool(workers)
+    """Verify the ledger behind ``conn`` (see the module docstring). Never writes.
+
+    ``uri``: how worker processes open the same file read-only (None: everything in this process);
+    ``workers``: how many (None: one per CPU; 1: none), used for ledgers of 20,000 entries or more.
+    """
+    verifier = _Verifier(conn, path, case_id, uri)
     if conn.in_transaction:
         raise LedgerError("verify cannot run inside a write on the same connection")
     try:
         conn.execute("BEGIN")
-        conn.text_factory = _lenient_text
-        verifier.load_keys()
-        conn.text_factory = previous_factory
-        verifier.scan(progress, pool)
-        verifier.check_signatures(pool)
+        verifier.scan(progress, workers)
         verifier.check_tree()
         verifier.check_stored_checkpoints()
         if expect is not None:
@@ -497,11 +373,10 @@ def verify_ledger(
     except sqlite3.DatabaseError as exc:
         verifier.problems.add(None, msg.damaged(exc))
     finally:
-        conn.text_factory = previous_factory
         if conn.in_transaction:
             conn.execute("COMMIT")
     if verifier.tree is None:
-        verifier.tree = MemoryTree([hashlib.sha256(b"\x00" + h).digest() for h in verifier.entry_hashes])
+        verifier.tree = MemoryTree.from_entry_hashes(verifier.entry_hashes)
     problems = verifier.problems.finish("problems")
     seqs = [p.seq for p in problems if p.seq is not None]
     return VerificationReport(

@@ -136,7 +136,7 @@ def test_required_actions_exist() -> None:
     [
         ({"size": float("nan")}, "no JSON form"),
         ({"path": Path("/evidence/EX-001.E01")}, "PosixPath"),
-        ({"msg_id": 2**63 - 1}, "outside"),
+        ({"msg_id": 2**63 - 1}, "cannot hold exactly"),
         ({"text": "broken \ud800 half"}, "surrogate"),
         (["not", "a", "mapping"], "mapping"),
     ],
@@ -353,3 +353,66 @@ def test_readonly_open_on_read_only_media_creates_no_files(
     with Ledger.open(path, readonly=True) as ledger:
         assert ledger.verify().ok
     assert sorted(p.name for p in path.parent.iterdir()) == ["ledger.sqlite"]
+
+
+def test_progress_is_reported(build_ledger: Callable[..., Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    import chain_of_custody.rows as rows
+
+    monkeypatch.setattr(rows, "BATCH", 7)
+    calls: list[tuple[int, int]] = []
+    with Ledger.open(build_ledger(20), readonly=True) as ledger:
+        ledger.verify(progress=lambda done, total: calls.append((done, total)))
+    assert calls == [(7, 20), (14, 20), (20, 20)]
+
+
+def test_details_holding_a_large_double_hash_the_same_when_read_back(
+    build_ledger: Callable[..., Path],
+) -> None:
+    with Ledger.open(build_ledger(1)) as ledger:
+        entry = ledger.append("note", actor=ACTOR, software=SOFTWARE, details={"bytes": 4.454858236144914e16})
+        assert entry.details == {"bytes": 44548582361449140}
+        assert compute_entry_hash(ledger.entry(entry.seq)) == entry.entry_hash
+        assert ledger.verify().ok
+
+
+def test_schema_changes_go_through_named_migrations(
+    build_ledger: Callable[..., Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sqlite_utils import Database
+    from sqlite_utils.migrations import Migrations
+
+    import chain_of_custody.schema as schema
+
+    path = build_ledger(3)
+    applied = sqlite3.connect(path).execute("SELECT migration_set, name FROM _sqlite_migrations").fetchall()
+    assert applied == [("chain_of_custody", "0001_initial")]
+
+    later = Migrations("chain_of_custody")
+    later(name="0001_initial")(schema._initial)
+
+    @later(name="0002_exports")
+    def _exports(db: Database) -> None:
+        db.execute("CREATE TABLE exports (id INTEGER PRIMARY KEY, path TEXT)")
+
+    monkeypatch.setattr(schema, "migrations", later)
+    with Ledger.open(path, readonly=True) as ledger:  # reading never migrates
+        assert len(ledger) == 3
+    assert "exports" not in {r[0] for r in sqlite3.connect(path).execute("SELECT name FROM sqlite_master")}
+    with Ledger.open(path) as ledger:
+        assert ledger.verify().ok
+    conn = sqlite3.connect(path)
+    assert [r[0] for r in conn.execute("SELECT name FROM _sqlite_migrations ORDER BY id")] == [
+        "0001_initial",
+        "0002_exports",
+    ]
+    assert "exports" in {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
+
+
+def test_newer_format_is_refused(build_ledger: Callable[..., Path]) -> None:
+    from ._attack import tamper
+
+    path = build_ledger(1)
+    tamper(path, "UPDATE meta SET value = '9' WHERE key = 'format_version'", keep_triggers_dropped=False)
+    with pytest.raises(LedgerError, match="format 9") as caught:
+        Ledger.open(path, readonly=True)
+    assert "newer version" in (caught.value.hint or "")

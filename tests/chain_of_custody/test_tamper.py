@@ -460,30 +460,45 @@ def test_forged_stored_checkpoint(build_ledger: Callable[..., Path]) -> None:
     assert "the checkpoint was altered or forged" in report.problems[0].reason
 
 
-def test_verify_uses_a_process_pool_for_many_signatures(
-    build_ledger: Callable[..., Path], monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize(
+    "statements",
+    [
+        [],
+        ["UPDATE entries SET actor = 'x' WHERE seq = 13"],
+        ["DELETE FROM entries WHERE seq = 15"],  # the first entry of a range
+        ["DELETE FROM entries WHERE seq BETWEEN 14 AND 16"],  # across a range boundary
+        ["UPDATE entries SET signature = NULL WHERE seq = 29"],
+        ["UPDATE entries SET signature = '" + hashlib.sha512(b"x").hexdigest() + "' WHERE seq IN (8, 31)"],
+        ["UPDATE entries SET timestamp = '2001-01-01T00:00:00.000000Z' WHERE seq = 22"],
+        ["DELETE FROM entries WHERE seq = 1"],
+        ["DELETE FROM entries WHERE seq > 36", "DELETE FROM tree_nodes WHERE ((idx + 1) << level) > 36"],
+    ],
+)
+def test_parallel_ranges_find_exactly_what_one_process_finds(
+    build_ledger: Callable[..., Path], monkeypatch: pytest.MonkeyPatch, statements: list[str]
 ) -> None:
     import chain_of_custody.verify as verify_module
 
-    monkeypatch.setattr(verify_module, "POOL_THRESHOLD", 4)
-    monkeypatch.setattr(verify_module, "SIGNATURE_CHUNK", 5)
-    started: list[int] = []
-    original = verify_module._SignaturePool._start
-
-    def spy(self: verify_module._SignaturePool) -> bool:
-        started.append(self.workers)
-        return original(self)
-
-    monkeypatch.setattr(verify_module._SignaturePool, "_start", spy)
     path = build_ledger(40, signer=Signer.generate())
-    tamper(
-        path, ("UPDATE entries SET signature = ? WHERE seq IN (13, 31)", (hashlib.sha512(b"x").hexdigest(),))
-    )
-    with Ledger.open(path, readonly=True) as ledger:
-        report = ledger.verify(workers=2)
-    assert started and started[0] == 2
-    assert [p.seq for p in report.problems] == [13, 31]
-    assert report.signed == 38
+    if statements:
+        tamper(path, *statements)
+    alone = verify(path, workers=1)
+    monkeypatch.setattr(verify_module, "PARALLEL_FROM", 10)
+    monkeypatch.setattr(verify_module, "RANGE_SIZE", 7)  # ranges end at 7, 14, 21, 28, 34, 40
+    used: list[int] = []
+    original = verify_module._Verifier._scan_in_workers
+
+    def spy(self: verify_module._Verifier, top: int, total: int, workers: int, progress: Any) -> Any:
+        result = original(self, top, total, workers, progress)
+        used.append(len(result or []))
+        return result
+
+    monkeypatch.setattr(verify_module._Verifier, "_scan_in_workers", spy)
+    together = verify(path, workers=2)
+    assert used and used[0] >= 5
+    assert together.to_dict() == alone.to_dict()
+    clean_cut = bool(statements) and statements[0].startswith("DELETE FROM entries WHERE seq > 36")
+    assert together.ok == (not statements or clean_cut)  # a clean cut needs a checkpoint to be seen
 
 
 def test_verify_never_writes(build_ledger: Callable[..., Path]) -> None:
@@ -492,3 +507,43 @@ def test_verify_never_writes(build_ledger: Callable[..., Path]) -> None:
     with Ledger.open(path, readonly=True) as ledger:
         assert ledger.verify().ok
     assert hashlib.sha256(path.read_bytes()).hexdigest() == before
+
+
+def test_entries_cut_off_but_their_tree_nodes_left(build_ledger: Callable[..., Path]) -> None:
+    path = build_ledger(20)
+    tamper(path, "DELETE FROM entries WHERE seq > 12")
+    report = verify(path)
+    assert report.first_bad_seq == 13
+    assert "does not match the entries from entry 13 on" in reasons(report)
+
+
+def test_parallel_verify_beside_a_running_thread_uses_spawn(
+    build_ledger: Callable[..., Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+
+    import chain_of_custody.verify as verify_module
+
+    path = build_ledger(30, signer=Signer.generate())
+    tamper(path, "UPDATE entries SET actor = 'x' WHERE seq = 20")
+    monkeypatch.setattr(verify_module, "PARALLEL_FROM", 10)
+    monkeypatch.setattr(verify_module, "RANGE_SIZE", 10)
+    methods: list[str] = []
+    original = verify_module._pool_context
+
+    def spy() -> Any:
+        context = original()
+        methods.append(context.get_start_method())
+        return context
+
+    monkeypatch.setattr(verify_module, "_pool_context", spy)
+    stop = threading.Event()
+    progress_bar = threading.Thread(target=stop.wait)  # as a progress bar's refresh thread would be
+    progress_bar.start()
+    try:
+        report = verify(path, workers=2)
+    finally:
+        stop.set()
+        progress_bar.join()
+    assert methods == ["spawn"]
+    assert report.first_bad_seq == 20 and report.signed == 30 and report.entries == 30
