@@ -89,8 +89,9 @@ def attributed_body(text: str) -> bytes:
         b"\x84\x84\x08NSObject\x00\x85"  # its superclass, then the end of the chain
         b"\x92\x84\x84\x84\x08NSString\x01\x94"  # the string object: class NSString v1, super NSObject
         b"\x84\x01+" + _ts_int(len(utf8)) + utf8 + b"\x86"  # type "+": UTF-8 bytes
-        b"\x84\x02iI\x01" + _ts_int(utf16_units) +  # the run: location 1, length in UTF-16 units
-        b"\x92\x84\x84\x84\x0cNSDictionary\x00\x94\x84\x01i\x01"  # its attributes: a dictionary of one
+        b"\x84\x02iI\x01"
+        + _ts_int(utf16_units)  # the run: location 1, length in UTF-16 units
+        + b"\x92\x84\x84\x84\x0cNSDictionary\x00\x94\x84\x01i\x01"  # its attributes: a dictionary of one
         b"\x92\x84\x96\x96\x1d__kIMMessagePartAttributeName\x86"
         b"\x92\x84\x84\x84\x08NSNumber\x00\x84\x84\x07NSValue\x00\x94\x84\x01*\x84\x99\x99\x00\x86\x86\x86"
     )
@@ -113,18 +114,36 @@ def base58check(payload: bytes) -> str:
 
 
 def tron_address(seed: str) -> str:
-    """A well-formed TRON address (0x41 + 20 bytes, Base58Check) derived from a label: nobody holds its key."""
+    """A well-formed TRON address (0x41 + 20 bytes, Base58Check) made from a label: no one has its key."""
     return base58check(b"\x41" + hashlib.sha256(seed.encode()).digest()[:20])
 
 
 _RC = [
-    0x0000000000000001, 0x0000000000008082, 0x800000000000808A, 0x8000000080008000,
-    0x000000000000808B, 0x0000000080000001, 0x8000000080008081, 0x8000000000008009,
-    0x000000000000008A, 0x0000000000000088, 0x0000000080008009, 0x000000008000000A,
-    0x000000008000808B, 0x800000000000008B, 0x8000000000008089, 0x8000000000008003,
-    0x8000000000008002, 0x8000000000000080, 0x000000000000800A, 0x800000008000000A,
-    0x8000000080008081, 0x8000000000008080, 0x0000000080000001, 0x8000000080008008,
-]  # fmt: skip
+    0x0000000000000001,
+    0x0000000000008082,
+    0x800000000000808A,
+    0x8000000080008000,
+    0x000000000000808B,
+    0x0000000080000001,
+    0x8000000080008081,
+    0x8000000000008009,
+    0x000000000000008A,
+    0x0000000000000088,
+    0x0000000080008009,
+    0x000000008000000A,
+    0x000000008000808B,
+    0x800000000000008B,
+    0x8000000000008089,
+    0x8000000000008003,
+    0x8000000000008002,
+    0x8000000000000080,
+    0x000000000000800A,
+    0x800000008000000A,
+    0x8000000080008081,
+    0x8000000000008080,
+    0x0000000080000001,
+    0x8000000080008008,
+]
 _ROT = [0, 1, 62, 28, 27, 36, 44, 6, 55, 20, 3, 10, 43, 25, 39, 41, 45, 15, 21, 8, 18, 2, 61, 56, 14]
 _MASK = (1 << 64) - 1
 
@@ -139,8 +158,13 @@ def _keccak_f(state: list[int]) -> None:
             for y in range(5):
                 i = x + 5 * y
                 r = _ROT[i]
-                b[y + 5 * ((2 * x + 3 * y) % 5)] = ((state[i] << r) | (state[i] >> (64 - r))) & _MASK if r else state[i]
-        state[:] = [b[i] ^ ((~b[(i % 5 + 1) % 5 + 5 * (i // 5)]) & b[(i % 5 + 2) % 5 + 5 * (i // 5)]) for i in range(25)]
+                b[y + 5 * ((2 * x + 3 * y) % 5)] = (
+                    ((state[i] << r) | (state[i] >> (64 - r))) & _MASK if r else state[i]
+                )
+        state[:] = [
+            b[i] ^ ((~b[(i % 5 + 1) % 5 + 5 * (i // 5)]) & b[(i % 5 + 2) % 5 + 5 * (i // 5)])
+            for i in range(25)
+        ]
         state[0] ^= rc
 
 
