@@ -71,9 +71,13 @@ class Demo:
         if parent not in self._help:
             args = [*command[:-1], "--help"]
             out = subprocess.run(
-                [sys.executable, "-m", "evidence_intake", *args], cwd=ROOT, env=self.env, text=True,
-                capture_output=True, check=False,
-            )  # fmt: skip
+                [sys.executable, "-m", "evidence_intake", *args],
+                cwd=ROOT,
+                env=self.env,
+                text=True,
+                capture_output=True,
+                check=False,
+            )
             self._help[parent] = out.stdout if out.returncode == 0 else ""
         in_commands = False
         for line in self._help[parent].splitlines():
@@ -115,20 +119,53 @@ def main() -> int:
 
     demo.step("1. A case, its exhibits, a hand-over, and the chain of custody checked")
     demo.run(
-        "case", "init", str(CASE), "--case-number", "TCSD 77/2568", "--title", "Operation Dawn (demo)",
-        "--examiner", EXAMINER, "--agency", "Thai Police Cyber (demo)",
-    )  # fmt: skip
+        "case",
+        "init",
+        str(CASE),
+        "--case-number",
+        "TCSD 77/2568",
+        "--title",
+        "Operation Dawn (demo)",
+        "--examiner",
+        EXAMINER,
+        "--agency",
+        "Thai Police Cyber (demo)",
+    )
     for exhibit, kind, description, _sample, _format in EXHIBITS:
         demo.run(
-            "exhibit", "add", "--exhibit", exhibit, "--kind", kind, "--description", description,
-            "--seal", f"A-{exhibit[-3:]}", "--seized-at", "2568-03-14 06:30", "--seized-from", "Building C, room 5",
-            "--location", "Myawaddy border raid (demo)",
-        )  # fmt: skip
+            "exhibit",
+            "add",
+            "--exhibit",
+            exhibit,
+            "--kind",
+            kind,
+            "--description",
+            description,
+            "--seal",
+            f"A-{exhibit[-3:]}",
+            "--seized-at",
+            "2568-03-14 06:30",
+            "--seized-from",
+            "Building C, room 5",
+            "--location",
+            "Myawaddy border raid (demo)",
+        )
     demo.run(
-        "custody", "log", "--exhibit", "EX-001", "--action", "transferred", "--from", EXAMINER,
-        "--to", "Sgt. Malee (evidence room)", "--reason", "ส่งมอบเพื่อเก็บรักษา / storage pending analysis",
-        "--location", "TCSD HQ",
-    )  # fmt: skip
+        "custody",
+        "log",
+        "--exhibit",
+        "EX-001",
+        "--action",
+        "transferred",
+        "--from",
+        EXAMINER,
+        "--to",
+        "Sgt. Malee (evidence room)",
+        "--reason",
+        "ส่งมอบเพื่อเก็บรักษา / storage pending analysis",
+        "--location",
+        "TCSD HQ",
+    )
     demo.run("custody", "verify")
 
     demo.step("2. Acquisition of the sample media: hashes while reading, verified after writing")
