@@ -238,9 +238,9 @@ def main() -> int:
     if demo.has("artefacts"):
         counts = []
         for kind in ("messages", "contacts", "calls", "accounts"):
-            out = demo.run("artefacts", "--kind", kind, "--format", "json", capture=True)
-            if out.returncode == 0 and out.stdout.strip():
-                counts.append(f"{kind}: {len(json.loads(out.stdout))}")
+            listing = demo.run("artefacts", "--kind", kind, "--format", "json", capture=True)
+            if listing.returncode == 0 and listing.stdout.strip():
+                counts.append(f"{kind}: {len(json.loads(listing.stdout))}")
         print("artefacts  " + ", ".join(counts))
     for label, path in demo.written:
         print(f"{label:24} {(ROOT / path).resolve()}")
