@@ -161,7 +161,7 @@ def test_shared_identifiers_are_on_both_devices(tmp_path: Path) -> None:
     )
     phones = [r[0].replace(" ", "") for r in contacts.execute("SELECT data1 FROM data WHERE mimetype_id = 2")]
     assert story.SHARED_CAMBODIA_NUMBER in phones
-    wa_ios = [k for k in files if k.endswith("ContactsV2.sqlite")][0]
+    wa_ios = next(k for k in files if k.endswith("ContactsV2.sqlite"))
     ios = open_db(files[wa_ios], tmp_path, "cv2")
     assert (story.SHARED_CAMBODIA_NUMBER,) in ios.execute("SELECT ZPHONENUMBER FROM ZWAADDRESSBOOKCONTACT")
     line = open_db(files["data/data/jp.naver.line.android/databases/naver_line"], tmp_path, "line")
