@@ -16,9 +16,11 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/python samples/demo.py
 
+LINTED := evidence_intake chain_of_custody tests bench $(wildcard samples)
+
 lint: $(STAMP)
-	$(BIN)/ruff check evidence_intake chain_of_custody tests bench samples
-	$(BIN)/ruff format --check evidence_intake chain_of_custody tests bench samples
+	$(BIN)/ruff check $(LINTED)
+	$(BIN)/ruff format --check $(LINTED)
 	$(BIN)/mypy
 
 test: lint

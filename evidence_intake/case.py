@@ -134,7 +134,7 @@ class Case:
         Ledger.create(case.ledger_path, case_id=settings.case_id).close()
         from evidence_intake import register
 
-        register.migrate(case.db)
+        case.__dict__["db"] = register.open_database(case.db_path)
         workstation = case.workstation_key()
         case.record(
             "case_created",

@@ -65,9 +65,37 @@ def _root(
 
 
 def _register_all() -> None:
-    from evidence_intake.commands import acquire, artefacts, case, custody, exhibit, extract, hash, parsers
+    from evidence_intake.commands import (
+        acquire,
+        artefacts,
+        bundle,
+        case,
+        custody,
+        exhibit,
+        export,
+        extract,
+        files,
+        hash,
+        image,
+        parsers,
+        report,
+    )
 
-    for module in (case, exhibit, custody, acquire, hash, extract, artefacts, parsers):
+    for module in (
+        case,
+        exhibit,
+        custody,
+        acquire,
+        hash,
+        image,
+        files,
+        extract,
+        artefacts,
+        parsers,
+        report,
+        export,
+        bundle,
+    ):
         module.register(app)
 
 

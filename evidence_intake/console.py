@@ -23,12 +23,15 @@ from rich.progress import (
 )
 from rich.table import Table
 
-err = Console(stderr=True, highlight=False)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 def out() -> Console:
     """A console on the current stdout (looked up each time so that test runners can capture it)."""
-    return Console(file=sys.stdout, highlight=False, soft_wrap=False)
+    console = Console(file=sys.stdout, highlight=False, soft_wrap=False)
+    if not console.is_terminal:  # piped or captured: do not squeeze tables into 80 columns
+        console = Console(file=sys.stdout, highlight=False, soft_wrap=False, width=200)
+    return console
 
 
 def _json_default(value: Any) -> Any:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -183,7 +183,7 @@ def _validated_record(case: Case, data: ExhibitInput, examiner: str) -> dict[str
 def register_exhibit(case: Case, data: ExhibitInput, *, examiner: str) -> Exhibit:
     """Validate, write the register row and the ledger entries (registered, seized, sealed), copy photos."""
     record = _validated_record(case, data, examiner)
-    record_sha256 = hashlib.sha256(canonical_json(record)).hexdigest()
+    record_sha256 = hashlib.sha256(canonical_json(record).encode("utf-8")).hexdigest()
     db = case.db
     conn = db.conn
     conn.execute("BEGIN IMMEDIATE")

@@ -35,7 +35,10 @@ def parse_size(text: str) -> int:
         )
     value = float(m.group(1)) * _UNITS[m.group(2).lower()]
     if value != int(value):
-        raise UsageError(f"the size {text!r} is not a whole number of bytes")
+        raise UsageError(
+            f"the size {text!r} is not a whole number of bytes",
+            hint="write it like 2GiB, 650MB or 4000000000",
+        )
     return int(value)
 
 

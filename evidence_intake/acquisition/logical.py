@@ -83,6 +83,13 @@ def _copy_file_hashed(
         return hasher.hexdigests()
 
 
+def _copy_link(src: Path, dst: Path) -> None:
+    """A link is copied as a link, with its own times (never those of what it points to)."""
+    st = os.lstat(src)
+    os.symlink(os.readlink(src), dst)
+    os.utime(dst, ns=(st.st_atime_ns, st.st_mtime_ns), follow_symlinks=False)
+
+
 def _copy_tree(source: Path, target: Path, progress: Progress) -> list[str]:
     """Copy a folder member by member: links stay links, times are kept, nothing is followed."""
     problems: list[str] = []
@@ -93,7 +100,7 @@ def _copy_tree(source: Path, target: Path, progress: Progress) -> list[str]:
             src = Path(dirpath) / name
             dst = target / rel / name
             if src.is_symlink():
-                os.symlink(os.readlink(src), dst)
+                _copy_link(src, dst)
             else:
                 dst.mkdir()
         for name in filenames:
@@ -102,7 +109,7 @@ def _copy_tree(source: Path, target: Path, progress: Progress) -> list[str]:
             try:
                 st = os.lstat(src)
                 if stat.S_ISLNK(st.st_mode):
-                    os.symlink(os.readlink(src), dst)
+                    _copy_link(src, dst)
                 elif stat.S_ISREG(st.st_mode):
                     shutil.copy2(src, dst, follow_symlinks=False)
                     progress.advance(st.st_size)
@@ -199,9 +206,12 @@ def acquire_logical(
             progress.phase(f"copying {source_path.name}", size)
             notes += _copy_tree(source_path, preserved, progress)
         manifest_path = base.with_name(base.name + ".manifest.jsonl")
-        progress.phase("building manifest", size)
-        with open_tree(source_path, fmt) as tree:
-            members = build_manifest(tree, progress=lambda done, _total: None)
+        progress.phase("hashing members for the manifest", size)
+        # A container is listed from the kept copy (equal to the source by hash); a folder from
+        # the source, and its copy is then checked against that manifest.
+        listed = preserved if is_container else source_path
+        with open_tree(listed, fmt) as tree:
+            members = build_manifest(tree)
             summary = write_manifest(
                 members, manifest_path, container_hashes=container_hashes, source=str(source_path)
             )
@@ -214,11 +224,14 @@ def acquire_logical(
                     f"first: {differences[0]}",
                     path=preserved,
                 )
-        manifest_hash = hash_file(manifest_path, ("sha256",))["sha256"]
+        manifest_hash = summary.sha256
         hashes = container_hashes or {"manifest_sha256": manifest_hash}
-        summary_dict: dict[str, Any] = (
-            summary.to_dict() if hasattr(summary, "to_dict") else dict(vars(summary))
-        )
+        summary_dict: dict[str, Any] = {k: v for k, v in summary.to_dict().items() if k != "path"}
+        if summary.errors or summary.problems:
+            notes.append(
+                f"{summary.errors} member(s) could not be read and {summary.problems} "
+                "did not read as declared: see the manifest"
+            )
         acquisition = records.complete(
             case,
             draft,

@@ -270,9 +270,11 @@ def verify_image(
         from evidence_intake.evidence.images import open_image
 
         with open_image(list(paths)) as reader, MultiHasher(algorithms) as hasher:
+            # E01 holds whole sectors: a partial last sector read from the source was zero-padded.
+            end = size if 0 < size <= reader.size else reader.size
             offset = 0
-            while offset < reader.size:
-                data = reader.read_at(offset, min(DEFAULT_BLOCK, reader.size - offset))
+            while offset < end:
+                data = reader.read_at(offset, min(DEFAULT_BLOCK, end - offset))
                 if not data:
                     break
                 hasher.update(data)
@@ -417,6 +419,11 @@ def _acquire(
             )
         draft.paths = writer.paths
         notes.append(f"resumed acquisition {resume_from.id} at byte {start_at}")
+        discarded = getattr(writer, "discarded", [])
+        if discarded:
+            notes.append(
+                "segments begun after the last durable point were written again: " + ", ".join(discarded)
+            )
     else:
         draft = records.Draft(
             case=case,

@@ -45,6 +45,7 @@ class RawWriter(ImageWriter):
         self._fd = -1
         self._in_segment = 0
         self._accepted = 0
+        self.discarded: list[str] = []
 
     # -- segment handling ----------------------------------------------------------------
 
@@ -137,13 +138,14 @@ class RawWriter(ImageWriter):
                     path=path,
                     hint="start a new acquisition without --resume",
                 )
-        later = writer._segment_path(count)
-        if split is not None and later.exists():
-            raise ConflictError(
-                f"cannot resume: {later} exists beyond the recorded resume point",
-                path=later,
-                hint="start a new acquisition without --resume",
-            )
+        # Segments begun after the last durable point hold nothing that can be trusted: they are
+        # our own unfinished output (never evidence), removed so that they are written again.
+        writer.discarded = []
+        index = count
+        while split is not None and (later := writer._segment_path(index)).exists():
+            later.unlink()
+            writer.discarded.append(later.name)
+            index += 1
         last = paths[-1]
         os.chmod(last, 0o644)
         fd = os.open(last, os.O_WRONLY)

@@ -78,7 +78,7 @@ class FileSource(Source):
             "size": self.size,
             "device": f"{os.major(st.st_dev)}:{os.minor(st.st_dev)}",
             "inode": st.st_ino,
-            "mtime_ns": st.st_mtime_ns,
+            "mtime_ns": str(st.st_mtime_ns),  # beyond 2**53: kept exact as text
         }
 
     def close(self) -> None:

@@ -54,42 +54,64 @@ def _compare(label: str, expected: dict[str, str], got: dict[str, str], problems
             problems.append(f"{label}: {alg.upper()} is {got[alg]}, recorded {value}")
 
 
+def _verify_e01(
+    acq: Acquisition, algorithms: list[str], progress: Progress
+) -> tuple[dict[str, Any], list[str]]:
+    """One read of the E01: its own stored hashes and chunk checksums, and the media hashes."""
+    from evidence_intake.evidence.ewf_info import read_ewf_info, verify_ewf
+
+    progress.phase("verifying E01", acq.size)
+    last = [0]
+
+    def advance(done: int, _total: int) -> None:
+        progress.advance(done - last[0])
+        last[0] = done
+
+    ewf = verify_ewf(acq.paths[0], progress=advance, source_size=acq.size)
+    problems: list[str] = []
+    if ewf.status == "no stored hash":
+        problems.append("the E01 holds no stored hash: it is checked against the ledger only")
+    elif ewf.status != "verified":
+        problems.append(f"the E01's stored hashes do not match its media data ({ewf.status})")
+    for bad in ewf.bad_chunks:
+        problems.append(f"bad chunk: {bad.to_dict()}")
+    media = dict(ewf.source_hashes or ewf.computed)
+    others = [a for a in algorithms if a not in media]
+    if others:  # SHA-512 or BLAKE2b asked at acquisition: the generic reader computes them
+        extra, _ = verify_image(acq.paths, "e01", others, progress, acq.size or 0)
+        media.update(extra)
+    info = read_ewf_info(acq.paths[0], segment_hashes=True)
+    segments = [{"path": s.path.name, "size": s.size, "sha256": s.sha256} for s in info.segments]
+    return {"e01": ewf.to_dict(), "hashes": media, "segments": segments}, problems
+
+
 def _verify_physical(
     acq: Acquisition, recorded: dict[str, Any], progress: Progress
 ) -> tuple[dict[str, Any], list[str], str]:
-    problems: list[str] = []
     missing = [p for p in acq.paths if not p.is_file()]
     if missing:
         return {}, [f"image file {p} is missing" for p in missing], "verification_failed"
     algorithms = list(recorded.get("hashes", acq.hashes)) or ["sha256"]
-    status = "verified"
-    computed: dict[str, Any] = {}
+    problems: list[str] = []
     if acq.format == "e01":
-        from evidence_intake.evidence.ewf_info import verify_ewf
-
-        ewf = verify_ewf(acq.paths[0])
-        computed["e01"] = ewf.to_dict() if hasattr(ewf, "to_dict") else str(ewf)
-        ewf_status = getattr(ewf, "status", "")
-        if ewf_status == "no stored hash":
-            problems.append("the E01 holds no stored hash: checked against the ledger only")
-        elif ewf_status != "verified":
-            problems.append(f"the E01's own check says: {ewf_status}")
-    media, segments = verify_image(acq.paths, acq.format, algorithms, progress, acq.size or 0)
-    computed["hashes"] = media
-    computed["segments"] = segments
-    _compare("image", recorded.get("hashes", {}), media, problems)
+        computed, problems = _verify_e01(acq, algorithms, progress)
+    else:
+        media, segments = verify_image(acq.paths, acq.format, algorithms, progress, acq.size or 0)
+        computed = {"hashes": media, "segments": segments}
+    only_no_stored_hash = len(problems) == 1 and "no stored hash" in problems[0]
+    _compare("image", recorded.get("hashes", {}), computed["hashes"], problems)
     recorded_segments = {s.get("path"): s for s in recorded.get("segments", [])}
-    for seg in segments:
+    for seg in computed["segments"]:
         ref = recorded_segments.get(seg["path"])
         if ref is None:
             problems.append(f"segment {seg['path']} is not in the acquisition record")
         elif ref.get("sha256") and seg.get("sha256") and ref["sha256"] != seg["sha256"]:
             problems.append(f"segment {seg['path']}: SHA-256 is {seg['sha256']}, recorded {ref['sha256']}")
-    if problems and not (len(problems) == 1 and "no stored hash" in problems[0]):
-        status = "verification_failed"
-    elif problems:
-        status = "no stored hash"
-    return computed, problems, status
+    if not problems:
+        return computed, problems, "verified"
+    if only_no_stored_hash and len(problems) == 1:
+        return computed, problems, "no stored hash"
+    return computed, problems, "verification_failed"
 
 
 def _verify_logical(

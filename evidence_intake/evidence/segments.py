@@ -74,7 +74,12 @@ def find_segments(first: Path) -> list[Path]:
 
 def _ewf_segments(first: Path, stem: str, letter: str) -> list[Path]:
     folder = first.parent
-    by_ext = {p.suffix[1:].upper(): p for p in folder.glob(f"{glob_escape(stem)}.*") if len(p.suffix) == 4}
+    # Only files named exactly stem.XYZ: "img.v2.E02" is not a segment of "img.E01".
+    by_ext = {
+        p.suffix[1:].upper(): p
+        for p in folder.glob(f"{glob_escape(stem)}.*")
+        if len(p.suffix) == 4 and p.name[: -len(p.suffix)] == stem
+    }
     found: list[Path] = []
     number = 1
     while True:
@@ -85,7 +90,9 @@ def _ewf_segments(first: Path, stem: str, letter: str) -> list[Path]:
         found.append(path)
         number += 1
     present = {e for e in by_ext if _EWF.match(f"x.{e}") and e[0] in "EFGHIJKLMNOPQRSTUVWXYZ"}
-    beyond = sorted(e for e in present if _is_ewf_ext(e) and ewf_segment_number(e) > number)
+    beyond = sorted(
+        (e for e in present if _is_ewf_ext(e) and ewf_segment_number(e) > number), key=ewf_segment_number
+    )
     if not found:
         raise EvidenceError(
             f"{folder / (stem + '.' + letter.upper() + '01')} is missing: "

@@ -1,0 +1,232 @@
+"""The ledger file: SQLite layout, migrations, and the checks made before SQLite may touch a file.
+
+A ledger is an SQLite 3 database whose header carries :data:`APPLICATION_ID` and whose ``meta`` table says
+``format = chain_of_custody ledger``. :func:`probe` checks those (and that the file is not shorter than its
+header says) by reading bytes and through a read-only connection, so a file that is not a ledger is never
+written to: not by a ``journal_mode`` pragma, not by a migration, not by a "repair".
+
+Schema changes go through named migrations (sqlite-utils ``Migrations``), applied under the write lock.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlite_utils import Database
+from sqlite_utils.migrations import Migrations
+
+from .errors import LedgerError, LedgerNotFoundError, NotALedgerError
+
+APPLICATION_ID = 0x43434C47  # "CCLG" in the SQLite header at offset 68
+FORMAT_NAME = "chain_of_custody ledger"
+FORMAT_VERSION = 1
+SQLITE_MAGIC = b"SQLite format 3\x00"
+
+APPEND_ONLY_TABLES = ("meta", "entries", "tree_nodes", "checkpoints")
+TRIGGER_NAMES = (
+    *(f"{table}_no_{verb}" for table in APPEND_ONLY_TABLES for verb in ("update", "delete")),
+    "entries_seq_contiguous",
+)
+
+migrations = Migrations("chain_of_custody")
+
+
+@migrations(name="0001_initial")
+def _initial(db: Database) -> None:
+    db.executescript(
+        """
+        CREATE TABLE meta (
+            key TEXT PRIMARY KEY,
+            value TEXT NOT NULL
+        ) WITHOUT ROWID;
+
+        CREATE TABLE entries (
+            seq INTEGER PRIMARY KEY,
+            v INTEGER NOT NULL,
+            uuid TEXT NOT NULL,
+            timestamp TEXT NOT NULL,
+            case_id TEXT NOT NULL,
+            exhibit TEXT,
+            action TEXT NOT NULL,
+            actor TEXT NOT NULL,
+            from_party TEXT,
+            to_party TEXT,
+            location TEXT,
+            reason TEXT,
+            details TEXT NOT NULL,
+            host TEXT NOT NULL,
+            software TEXT NOT NULL,
+            prev_hash TEXT NOT NULL,
+            key_id TEXT,
+            entry_hash TEXT NOT NULL,
+            signature TEXT
+        );
+        CREATE INDEX entries_by_exhibit ON entries (exhibit, seq);
+        CREATE INDEX entries_key_registrations ON entries (seq) WHERE action = 'key_registered';
+
+        CREATE TABLE tree_nodes (
+            level INTEGER NOT NULL,
+            idx INTEGER NOT NULL,
+            hash BLOB NOT NULL,
+            PRIMARY KEY (level, idx)
+        ) WITHOUT ROWID;
+
+        CREATE TABLE checkpoints (
+            id INTEGER PRIMARY KEY,
+            tree_size INTEGER NOT NULL,
+            root_hash TEXT NOT NULL,
+            case_id TEXT NOT NULL,
+            timestamp TEXT NOT NULL,
+            key_id TEXT NOT NULL,
+            signature TEXT NOT NULL
+        );
+
+        CREATE TRIGGER entries_seq_contiguous BEFORE INSERT ON entries
+        WHEN NEW.seq IS NOT (SELECT IFNULL(MAX(seq), 0) + 1 FROM entries)
+        BEGIN
+            SELECT RAISE(ABORT, 'chain_of_custody: entries must be numbered 1, 2, 3... without gaps');
+        END;
+        """
+    )
+    for table in APPEND_ONLY_TABLES:
+        for verb in ("update", "delete"):
+            db.execute(
+                f"CREATE TRIGGER {table}_no_{verb} BEFORE {verb.upper()} ON {table} "
+                f"BEGIN SELECT RAISE(ABORT, 'chain_of_custody: the {table} table is append-only'); END"
+            )
+
+
+@dataclass(frozen=True)
+class LedgerInfo:
+    case_id: str
+    format_version: int
+    created_at: str
+
+
+def uri_for(path: Path, *, readonly: bool, immutable: bool = False) -> str:
+    """``immutable`` tells SQLite the file cannot change, so it takes no locks and creates no -shm/-wal
+    files: right only when no -wal file exists (nothing is pending) and nobody writes meanwhile."""
+    if immutable:
+        return path.absolute().as_uri() + "?mode=ro&immutable=1"
+    return path.absolute().as_uri() + ("?mode=ro" if readonly else "?mode=rw")
+
+
+def wal_path(path: Path) -> Path:
+    return path.with_name(path.name + "-wal")
+
+
+def _read_meta(path: Path, *, immutable: bool) -> tuple[dict[str, str], set[str]]:
+    conn = sqlite3.connect(uri_for(path, readonly=True, immutable=immutable), uri=True, isolation_level=None)
+    try:
+        rows = dict(conn.execute("SELECT key, value FROM meta").fetchall())
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    finally:
+        conn.close()
+    return rows, tables
+
+
+def probe(path: Path) -> LedgerInfo:
+    """Decide whether ``path`` is a ledger without writing to it; NotALedgerError (or not found) if not."""
+    if not path.exists():
+        raise LedgerNotFoundError(
+            f"{path}: no such file", path=path, hint="check the path; a case's ledger is its ledger.sqlite"
+        )
+    if not path.is_file():
+        raise NotALedgerError(f"{path}: this is not a file (a folder?), so not a ledger", path=path)
+    with open(path, "rb") as handle:
+        header = handle.read(100)
+        size = os.fstat(handle.fileno()).st_size
+    if len(header) < 100 or not header.startswith(SQLITE_MAGIC):
+        raise NotALedgerError(
+            f"{path}: not a ledger: it is not an SQLite database at all"
+            + (" (it is empty)" if size == 0 else ""),
+            path=path,
+            hint="give the path of a case's ledger.sqlite; the file was left untouched",
+        )
+    application_id = int.from_bytes(header[68:72], "big")
+    if application_id != APPLICATION_ID:
+        raise NotALedgerError(
+            f"{path}: not a ledger: it is an SQLite database of another kind "
+            f"(application id {application_id:#010x}, a ledger has {APPLICATION_ID:#010x})",
+            path=path,
+            hint="give the path of a case's ledger.sqlite; the file was left untouched",
+        )
+    page_size = int.from_bytes(header[16:18], "big")
+    page_size = 65536 if page_size == 1 else page_size
+    page_count = int.from_bytes(header[28:32], "big")
+    header_size_valid = header[24:28] == header[92:96]
+    wal = wal_path(path)
+    wal_has_data = wal.exists() and wal.stat().st_size > 0
+    if header_size_valid and not wal_has_data and page_count * page_size > size:
+        raise NotALedgerError(
+            f"{path}: the ledger is truncated: its header says {page_count} pages of {page_size} bytes "
+            f"({page_count * page_size} bytes) but the file has {size}",
+            path=path,
+            hint="restore the ledger from a copy (backup, evidence disc); the file was left untouched",
+        )
+    # Read the meta table without leaving -shm/-wal files beside a file that may not be a ledger: with no
+    # -wal present nothing is pending, so the file can be read as immutable. Should a writer have
+    # appeared meanwhile (a -wal now exists), read again through SQLite's locks.
+    immutable = not wal.exists()
+    try:
+        try:
+            rows, tables = _read_meta(path, immutable=immutable)
+        except sqlite3.Error:
+            if not immutable or not wal.exists():
+                raise
+            rows, tables = _read_meta(path, immutable=False)
+    except sqlite3.Error as exc:
+        raise NotALedgerError(
+            f"{path}: the ledger is damaged: SQLite cannot read it ({exc})",
+            path=path,
+            hint="restore the ledger from a copy (backup, evidence disc); the file was left untouched",
+        ) from exc
+    if rows.get("format") != FORMAT_NAME or not {"entries", "tree_nodes", "checkpoints"} <= tables:
+        raise NotALedgerError(
+            f"{path}: not a ledger: it carries the ledger's application id but not its tables",
+            path=path,
+            hint="the file was left untouched",
+        )
+    try:
+        version = int(rows.get("format_version", ""))
+    except ValueError as exc:
+        raise NotALedgerError(f"{path}: the ledger's format version is unreadable", path=path) from exc
+    if version > FORMAT_VERSION:
+        raise LedgerError(
+            f"{path}: this ledger was written in format {version}; "
+            f"this software reads up to {FORMAT_VERSION}",
+            path=path,
+            hint="verify it with a newer version of the software",
+        )
+    case_id = rows.get("case_id")
+    if not case_id:
+        raise NotALedgerError(f"{path}: the ledger names no case", path=path)
+    return LedgerInfo(case_id=case_id, format_version=version, created_at=rows.get("created_at", ""))
+
+
+def migration_db(conn: sqlite3.Connection) -> Database:
+    """A sqlite-utils view of an open connection, for the migrations only (no plugins, no pragmas)."""
+    return Database(conn, recursive_triggers=False, execute_plugins=False)
+
+
+def apply_migrations(conn: sqlite3.Connection) -> None:
+    """Apply pending migrations under the write lock (two processes opening at once apply them once)."""
+    db = migration_db(conn)
+    if not migrations.pending(db):
+        return
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        migrations.apply(db)
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+
+
+def missing_triggers(conn: sqlite3.Connection) -> list[str]:
+    present = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")}
+    return [name for name in TRIGGER_NAMES if name not in present]

@@ -1,0 +1,600 @@
+"""Walk and read the file systems of an image through The Sleuth Kit (pytsk3), read-only.
+
+``TskTree`` opens every readable file system of every partition (or the whole image) and streams
+its entries the way ``fls -r -p`` lists them: the same names, inodes (for NTFS "addr-type-id",
+one entry per data stream, so alternate data streams are entries of their own), deleted names
+and the $OrphanFiles virtual folder. Directories are walked with an explicit stack and a set of
+visited directory inodes, so a corrupt file system whose directories form a loop still ends,
+and memory grows with the number of pending directories, never with the number of files.
+
+A directory that cannot be read becomes a Problem and the walk goes on with the rest.
+FAT keeps local wall-clock times without a zone; The Sleuth Kit converts them with the process
+time zone, which is pinned to UTC here so that the same image always gives the same times (they
+are the device's local times, labelled UTC).
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import posixpath
+import re
+import time
+from collections.abc import Callable, Iterator, Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any, BinaryIO, NamedTuple
+
+import pytsk3
+
+from evidence_intake.errors import EvidenceError, UsageError
+from evidence_intake.evidence.images import TskImage
+from evidence_intake.evidence.libyal import ApfsContainer, ApfsFileSystem
+from evidence_intake.evidence.model import Entry, EntryType, EvidenceTree, ImageReader, Problem, Volume
+from evidence_intake.evidence.volumes import (
+    Partition,
+    inspect,
+    no_filesystem_reason,
+    partitions,
+    volume_record,
+)
+
+FS_NAMES = {
+    pytsk3.TSK_FS_TYPE_NTFS: "ntfs",
+    pytsk3.TSK_FS_TYPE_FAT12: "fat12",
+    pytsk3.TSK_FS_TYPE_FAT16: "fat16",
+    pytsk3.TSK_FS_TYPE_FAT32: "fat32",
+    pytsk3.TSK_FS_TYPE_EXFAT: "exfat",
+    pytsk3.TSK_FS_TYPE_EXT2: "ext2",
+    pytsk3.TSK_FS_TYPE_EXT3: "ext3",
+    pytsk3.TSK_FS_TYPE_EXT4: "ext4",
+    pytsk3.TSK_FS_TYPE_HFS: "hfs+",
+    pytsk3.TSK_FS_TYPE_ISO9660: "iso9660",
+    pytsk3.TSK_FS_TYPE_FFS1: "ufs1",
+    pytsk3.TSK_FS_TYPE_FFS1B: "ufs1",
+    pytsk3.TSK_FS_TYPE_FFS2: "ufs2",
+    pytsk3.TSK_FS_TYPE_YAFFS2: "yaffs2",
+    pytsk3.TSK_FS_TYPE_APFS: "apfs",
+    pytsk3.TSK_FS_TYPE_SWAP: "swap",
+    pytsk3.TSK_FS_TYPE_RAW: "raw",
+}
+
+# Single letters The Sleuth Kit prints for name and metadata types ("r/r", "d/d", "V/V"…).
+NAME_TYPE_CHARS = "-pcdbrlshwvV"
+META_TYPE_CHARS = "-rdpcblhswvV"
+
+_NAME_UNALLOC = pytsk3.TSK_FS_NAME_FLAG_UNALLOC
+_META_UNALLOC = pytsk3.TSK_FS_META_FLAG_UNALLOC
+_META_ALLOC = pytsk3.TSK_FS_META_FLAG_ALLOC
+_DIR_META_CHARS = ("d", "V")
+_DIR_NAME_CHARS = ("d", "-", "V")
+_ATTR_DATA = pytsk3.TSK_FS_ATTR_TYPE_NTFS_DATA
+_ATTR_IDXROOT = pytsk3.TSK_FS_ATTR_TYPE_NTFS_IDXROOT
+_ATTR_FNAME = pytsk3.TSK_FS_ATTR_TYPE_NTFS_FNAME
+_ATTR_DEFAULT = pytsk3.TSK_FS_ATTR_TYPE_DEFAULT
+_TYPES = {
+    pytsk3.TSK_FS_META_TYPE_REG: EntryType.FILE,
+    pytsk3.TSK_FS_META_TYPE_DIR: EntryType.DIRECTORY,
+    pytsk3.TSK_FS_META_TYPE_LNK: EntryType.LINK,
+}
+_NAME_TYPES = {
+    pytsk3.TSK_FS_NAME_TYPE_REG: EntryType.FILE,
+    pytsk3.TSK_FS_NAME_TYPE_DIR: EntryType.DIRECTORY,
+    pytsk3.TSK_FS_NAME_TYPE_LNK: EntryType.LINK,
+}
+_OTHER = EntryType.OTHER
+_FILE = EntryType.FILE
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_timedelta = timedelta
+_NTFS_EPOCH_DELTA = 116444736000000000  # 100 ns intervals between 1601-01-01 and 1970-01-01
+
+
+class TskDetail(NamedTuple):
+    """What ``fls -m`` prints beside an entry and the model does not hold (for bodyfile output).
+
+    A named tuple rather than a dataclass: one is made per entry, and the walk's speed is the
+    sum of such small costs.
+    """
+
+    name_type: str  # "r", "d", "V"… as in "r/r"
+    meta_type: str | None  # None when the name has no metadata left
+    name_deleted: bool  # the name itself is unallocated (fls's "*")
+    realloc: bool  # the name is deleted but its inode now belongs to another file
+    filename_attrs: tuple[tuple[int, int], ...]  # NTFS $FILE_NAME attributes (id, size) of the file
+
+
+def _pin_timezone() -> None:
+    if os.environ.get("TZ") != "UTC":
+        os.environ["TZ"] = "UTC"
+        time.tzset()
+
+
+def _time(seconds: int, nanoseconds: int) -> datetime | None:
+    """Seconds and nanoseconds since 1970 as an aware UTC datetime (microseconds kept); None if unset."""
+    if not seconds:
+        return None
+    try:
+        return _EPOCH + _timedelta(0, seconds, nanoseconds // 1000)
+    except OverflowError:
+        return None
+
+
+def _decode(raw: bytes | str | None) -> str:
+    if raw is None:
+        return ""
+    return raw.decode("utf-8", "backslashreplace") if isinstance(raw, bytes) else raw
+
+
+class TskFileSystem:
+    """One file system opened by The Sleuth Kit, named by its partition ("p1", or "" for a bare one)."""
+
+    def __init__(self, name: str, fs_info: Any, image: Any) -> None:
+        self.name = name
+        self._fs = fs_info
+        self._image = image  # keeps the TskImage alive as long as the file system
+        self.label = FS_NAMES.get(int(fs_info.info.ftype), f"tsk-{int(fs_info.info.ftype):#x}")
+        self._ntfs = self.label == "ntfs"
+
+    # -- walking -------------------------------------------------------------------------------------
+
+    def walk(self, report: Callable[[Problem], None]) -> Iterator[Entry]:
+        fs = self._fs
+        root = int(fs.info.root_inum)
+        stack: list[tuple[int, str]] = [(root, "/")]
+        seen = {root}
+        volume, label, ntfs = self.name, self.label, self._ntfs
+        where = f"{volume}:" if volume else ""
+        orphans = -1
+        while stack:
+            inum, parent = stack.pop()
+            in_orphans = inum == orphans
+            try:
+                directory = fs.open_dir(inode=inum)
+            except OSError as exc:
+                report(
+                    Problem(where=f"{where}{parent}", reason=f"directory cannot be read: {_tsk_message(exc)}")
+                )
+                continue
+            try:
+                for item in directory:
+                    info = item.info
+                    name = info.name
+                    raw = name.name
+                    if raw == b"." or raw == b"..":
+                        continue
+                    meta = info.meta
+                    if meta is None and in_orphans:
+                        meta = self._orphan_meta(int(name.meta_addr))
+                    elif raw == b"$OrphanFiles" and name.type == pytsk3.TSK_FS_NAME_TYPE_VIRT_DIR:
+                        orphans = int(name.meta_addr)
+                    text = raw.decode("utf-8", "backslashreplace")
+                    path = parent + text
+                    if ntfs and meta is not None:
+                        streams = list(self._ntfs_entries(item, name, meta, text, path))
+                        yield from streams
+                        first = streams[0]
+                    else:
+                        first = self._entry(name, meta, text, path, volume, label)
+                        yield first
+                    # Recurse as TSK's own directory walk does: a folder by name and by metadata, whose
+                    # name is allocated, or deleted together with its metadata (not reallocated).
+                    locator = first.locator
+                    detail: TskDetail = locator[4]  # type: ignore[assignment]
+                    if (
+                        detail.meta_type in _DIR_META_CHARS
+                        and detail.name_type in _DIR_NAME_CHARS
+                        and not detail.realloc
+                        and locator[1] not in seen
+                    ):
+                        seen.add(locator[1])  # type: ignore[arg-type]
+                        stack.append((locator[1], path + "/"))  # type: ignore[arg-type]
+            except OSError as exc:
+                report(
+                    Problem(
+                        where=f"{where}{parent}", reason=f"directory listing stops early: {_tsk_message(exc)}"
+                    )
+                )
+
+    def _orphan_meta(self, addr: int) -> Any:
+        """Metadata of an orphan file: its name was made by TSK from this very inode, so it is its own."""
+        if not addr:
+            return None
+        try:
+            return self._fs.open_meta(inode=addr).info.meta
+        except OSError:
+            return None
+
+    @staticmethod
+    def _entry(name: Any, meta: Any, text: str, path: str, volume: str, label: str) -> Entry:
+        name_type = name.type
+        addr = name.meta_addr
+        deleted = bool(name.flags & _NAME_UNALLOC)
+        if meta is None:
+            return Entry(
+                path=path,
+                name=text,
+                type=_NAME_TYPES.get(name_type, _OTHER),
+                size=0,
+                volume=volume,
+                filesystem=label,
+                inode=addr,
+                deleted=deleted,
+                locator=(
+                    volume,
+                    addr,
+                    -1,
+                    -1,
+                    TskDetail(NAME_TYPE_CHARS[name_type], None, deleted, False, ()),
+                ),
+            )
+        meta_type = meta.type
+        meta_flags = meta.flags
+        # Inline for speed, since this runs once per entry. A file's four times are often equal (written
+        # once, never read since), and a datetime costs more than comparing two integers, so equal
+        # times share one object. _time handles the rare value out of datetime's range.
+        mt, at, ct, crt = meta.mtime, meta.atime, meta.ctime, meta.crtime
+        mtn = meta.mtime_nano if mt else 0
+        atn = meta.atime_nano if at else 0
+        ctn = meta.ctime_nano if ct else 0
+        crn = meta.crtime_nano if crt else 0
+        try:
+            mtime = _EPOCH + _timedelta(0, mt, mtn // 1000) if mt else None
+            if at == mt and atn == mtn:
+                atime = mtime
+            else:
+                atime = _EPOCH + _timedelta(0, at, atn // 1000) if at else None
+            if ct == mt and ctn == mtn:
+                ctime = mtime
+            else:
+                ctime = _EPOCH + _timedelta(0, ct, ctn // 1000) if ct else None
+            if crt == mt and crn == mtn:
+                crtime = mtime
+            elif crt == ct and crn == ctn:
+                crtime = ctime
+            else:
+                crtime = _EPOCH + _timedelta(0, crt, crn // 1000) if crt else None
+        except OverflowError:
+            mtime, atime, ctime, crtime = _time(mt, mtn), _time(at, atn), _time(ct, ctn), _time(crt, crn)
+        return Entry(
+            path=path,
+            name=text,
+            type=_TYPES.get(meta_type, _OTHER),
+            size=meta.size,
+            volume=volume,
+            filesystem=label,
+            inode=addr,
+            deleted=deleted or bool(meta_flags & _META_UNALLOC),
+            mtime=mtime,
+            atime=atime,
+            ctime=ctime,
+            crtime=crtime,
+            link_target=_decode(meta.link)
+            if meta_type == pytsk3.TSK_FS_META_TYPE_LNK and meta.link
+            else None,
+            mode=meta.mode,
+            uid=meta.uid,
+            gid=meta.gid,
+            locator=(
+                volume,
+                addr,
+                -1,
+                -1,
+                TskDetail(
+                    NAME_TYPE_CHARS[name_type] if name_type < len(NAME_TYPE_CHARS) else "-",
+                    META_TYPE_CHARS[meta_type] if meta_type < len(META_TYPE_CHARS) else "-",
+                    deleted,
+                    deleted and bool(meta_flags & _META_ALLOC),
+                    (),
+                ),
+            ),
+        )
+
+    def _ntfs_entries(self, item: Any, name: Any, meta: Any, text: str, path: str) -> Iterator[Entry]:
+        """One entry per $DATA stream and per index root other than a folder's $I30, as fls prints them."""
+        base = self._entry(name, meta, text, path, self.name, self.label)
+        detail: TskDetail = base.locator[4]  # type: ignore[assignment]
+        streams: list[tuple[int, int, str | None, int]] = []
+        fnames: list[tuple[int, int]] = []
+        try:
+            for attr in item:
+                ainfo = attr.info
+                atype = int(ainfo.type)
+                if atype == _ATTR_DATA or atype == _ATTR_IDXROOT:
+                    aname = _decode(ainfo.name) or None
+                    if atype == _ATTR_IDXROOT and aname == "$I30":
+                        aname = None
+                    streams.append((atype, int(ainfo.id), aname, int(ainfo.size)))
+                elif atype == _ATTR_FNAME:
+                    fnames.append((int(ainfo.id), int(ainfo.size)))
+        except OSError:
+            pass  # attributes that cannot be listed leave the entry as TSK knows it from its name
+        if not streams:
+            yield _replace_locator(base, (self.name, base.locator[1], -1, -1, _with_fnames(detail, fnames)))
+            return
+        addr = base.locator[1]
+        for index, (atype, aid, aname, asize) in enumerate(streams):
+            yield Entry(
+                path=base.path,
+                name=base.name,
+                type=_FILE if aname is not None and atype == _ATTR_DATA else base.type,
+                size=asize,
+                volume=base.volume,
+                filesystem=base.filesystem,
+                inode=f"{addr}-{atype}-{aid}",
+                deleted=base.deleted,
+                mtime=base.mtime,
+                atime=base.atime,
+                ctime=base.ctime,
+                crtime=base.crtime,
+                link_target=base.link_target,
+                stream=aname,
+                mode=base.mode,
+                uid=base.uid,
+                gid=base.gid,
+                locator=(self.name, addr, atype, aid, _with_fnames(detail, fnames) if index == 0 else detail),
+            )
+
+    # -- reading -------------------------------------------------------------------------------------
+
+    def open(self, entry: Entry) -> BinaryIO:
+        if entry.type is EntryType.DIRECTORY and entry.stream is None:
+            raise UsageError(f"{entry.location} is a folder, not a file", hint="give the path of a file")
+        _, addr, atype, aid = entry.locator[:4]
+        try:
+            handle = self._fs.open_meta(inode=addr)
+        except OSError as exc:
+            raise EvidenceError(
+                f"cannot open {entry.location} (inode {entry.inode}): {_tsk_message(exc)}",
+                hint="its metadata is gone or damaged; the content cannot be recovered from the file system",
+            ) from exc
+        stream = _TskStream(handle, entry.size, int(atype), int(aid), entry.location)  # type: ignore[call-overload]
+        return io.BufferedReader(stream, buffer_size=1 << 16)
+
+    def filename_times(self, entry: Entry, attr_id: int) -> tuple[int, int, int, int] | None:
+        """(atime, mtime, ctime, crtime) in Unix seconds from one NTFS $FILE_NAME attribute."""
+        try:
+            handle = self._fs.open_meta(inode=entry.locator[1])
+            data = handle.read_random(0, 66, _ATTR_FNAME, attr_id)
+        except OSError:
+            return None
+        if len(data) < 40:
+            return None
+        crt, mt, ct, at = (int.from_bytes(data[o : o + 8], "little") for o in (8, 16, 24, 32))
+        return tuple(  # type: ignore[return-value]
+            0 if v < _NTFS_EPOCH_DELTA else (v - _NTFS_EPOCH_DELTA) // 10_000_000 for v in (at, mt, ct, crt)
+        )
+
+    def find(self, path: str, stream: str | None) -> Entry | None:
+        """The allocated entry at ``path`` (and NTFS ``stream``), straight from TSK's path lookup."""
+        try:
+            item = self._fs.open(path)
+        except OSError:
+            return None
+        info = item.info
+        if info.name is None:
+            return None
+        parent = path.rstrip("/").rsplit("/", 1)[0] + "/"
+        text = _decode(info.name.name)
+        if path.rstrip("/") == "" or text in (".", ""):
+            return None
+        entries: list[Entry]
+        if self._ntfs and info.meta is not None:
+            entries = list(self._ntfs_entries(item, info.name, info.meta, text, parent + text))
+        else:
+            entries = [self._entry(info.name, info.meta, text, parent + text, self.name, self.label)]
+        for entry in entries:
+            if entry.stream == stream:
+                return entry
+        return None
+
+
+def _with_fnames(detail: TskDetail, fnames: list[tuple[int, int]]) -> TskDetail:
+    if not fnames:
+        return detail
+    return TskDetail(detail.name_type, detail.meta_type, detail.name_deleted, detail.realloc, tuple(fnames))
+
+
+def _replace_locator(entry: Entry, locator: tuple[object, ...]) -> Entry:
+    from dataclasses import replace
+
+    return replace(entry, locator=locator)
+
+
+_PYTSK_PREFIX = re.compile(r"^\w+: \(tsk3\.cpp:\d+\) ")
+
+
+def _tsk_message(exc: BaseException) -> str:
+    """The Sleuth Kit's own words, without pytsk3's "Class: (tsk3.cpp:123)" prefix."""
+    text = _PYTSK_PREFIX.sub("", " ".join(str(exc).split()))
+    return text or type(exc).__name__
+
+
+class _TskStream(io.RawIOBase):
+    """Read-only, seekable stream of one file (or NTFS stream) through TSK's read_random."""
+
+    def __init__(self, handle: Any, size: int, attr_type: int, attr_id: int, where: str) -> None:
+        super().__init__()
+        self._handle = handle
+        self._size = size
+        self._type = attr_type if attr_type >= 0 else _ATTR_DEFAULT
+        self._id = attr_id
+        self._where = where
+        self._position = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._position
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._position, io.SEEK_END: self._size}[whence]
+        self._position = max(0, base + offset)
+        return self._position
+
+    def readinto(self, buffer: Any) -> int:
+        want = max(0, min(len(buffer), self._size - self._position))
+        if want == 0:
+            return 0
+        try:
+            data = self._handle.read_random(self._position, want, self._type, self._id)
+        except OSError as exc:
+            raise EvidenceError(
+                f"cannot read {self._where} at byte {self._position}: {_tsk_message(exc)}",
+                hint="the file's clusters are damaged or reused (deleted file); what was read is incomplete",
+            ) from exc
+        if not data:
+            raise EvidenceError(
+                f"{self._where} ends at byte {self._position}, before its recorded size {self._size}",
+                hint="the file's content is incomplete in the image (deleted or damaged)",
+            )
+        buffer[: len(data)] = data
+        self._position += len(data)
+        return len(data)
+
+
+class TskTree(EvidenceTree):
+    """Every readable file system of an image: partitions through TSK, APFS through libfsapfs.
+
+    ``keys`` maps a volume name ("p2", "p3.v1", or "*" for any) to a BitLocker or FileVault
+    password or recovery password; keys are used to open the volume and then dropped.
+    The tree owns ``reader`` and closes it with itself.
+    """
+
+    def __init__(self, reader: ImageReader, *, keys: Mapping[str, str] | None = None) -> None:
+        _pin_timezone()
+        self.reader = reader
+        self.problems = []
+        self._seen_problems: set[Problem] = set()
+        self._volumes: list[Volume] = []
+        self._filesystems: dict[str, TskFileSystem | ApfsFileSystem] = {}
+        self._closers: list[Any] = []
+        self._image = TskImage(reader)
+        self.scheme, parts = partitions(self._image, reader.size)
+        for problem in getattr(reader, "problems", []):
+            self._problem(problem)
+        for part in parts:
+            self._open_partition(part, keys)
+
+    def _open_partition(self, part: Partition, keys: Mapping[str, str] | None) -> None:
+        content = inspect(self.reader, part, keys)
+        if content.kind == "problem":
+            assert content.problem is not None
+            self._volumes.append(volume_record(part, None, content.problem))
+            self._problem(content.problem)
+            return
+        if content.kind == "apfs":
+            try:
+                container = ApfsContainer(content.reader, content.offset, content.size, part.name, keys)
+            except EvidenceError as exc:
+                problem = Problem(where=part.name or "image", reason=exc.message, kind="corrupt")
+                self._volumes.append(volume_record(part, None, problem, content.note))
+                self._problem(problem)
+                return
+            self._closers.append(container)
+            for problem in container.problems:
+                self._problem(problem)
+            for name, volume in container.volumes:
+                self._filesystems[name] = ApfsFileSystem(name, volume)
+            note = (
+                f"APFS container with volumes {', '.join(n for n, _ in container.volumes) or 'none readable'}"
+            )
+            self._volumes.append(volume_record(part, "apfs", None, note))
+            return
+        image = self._image if content.reader is self.reader else TskImage(content.reader)
+        if content.reader is not self.reader:
+            self._closers.append(content.reader)
+        try:
+            fs_info = pytsk3.FS_Info(image, offset=content.offset)
+        except OSError as exc:
+            problem = no_filesystem_reason(
+                content.reader, Partition(part.name, content.offset, content.size, ""), _tsk_message(exc)
+            )
+            self._volumes.append(volume_record(part, None, problem, content.note))
+            self._problem(problem)
+            return
+        fs = TskFileSystem(part.name, fs_info, image)
+        self._filesystems[part.name] = fs
+        self._volumes.append(volume_record(part, fs.label, None, content.note))
+
+    def _problem(self, problem: Problem) -> None:
+        if problem not in self._seen_problems:
+            self._seen_problems.add(problem)
+            self.problems.append(problem)
+
+    def volumes(self) -> list[Volume]:
+        return list(self._volumes)
+
+    def walk(self) -> Iterator[Entry]:
+        for fs in list(self._filesystems.values()):
+            yield from fs.walk(self._problem)
+        self.collect_reader_problems()
+
+    def collect_reader_problems(self) -> list[Problem]:
+        """Problems the image reader found while being read (E01 chunks failing their checksum)."""
+        found = list(getattr(self.reader, "problems", []))
+        for problem in found:
+            self._problem(problem)
+        return found
+
+    def open(self, entry: Entry) -> BinaryIO:
+        fs = self._filesystems.get(entry.volume)
+        if fs is None or not entry.locator:
+            raise UsageError(
+                f"{entry.location} does not come from this image",
+                hint="look the entry up again in the exhibit it belongs to",
+            )
+        return fs.open(entry)
+
+    def detail(self, entry: Entry) -> TskDetail | None:
+        """fls's extra columns for an entry of this tree (None for APFS entries)."""
+        found = entry.locator[4] if len(entry.locator) >= 5 else None
+        return found if isinstance(found, TskDetail) else None
+
+    def filename_times(self, entry: Entry, attr_id: int) -> tuple[int, int, int, int] | None:
+        fs = self._filesystems.get(entry.volume)
+        return fs.filename_times(entry, attr_id) if isinstance(fs, TskFileSystem) else None
+
+    def lookup(self, location: str) -> Entry | None:
+        volume, path = _split_location(location, self._filesystems)
+        fs = self._filesystems.get(volume)
+        if fs is None:
+            return None
+        stream: str | None = None
+        if isinstance(fs, TskFileSystem) and fs.label == "ntfs" and ":" in path.rsplit("/", 1)[-1]:
+            path, stream = path.rsplit(":", 1)
+        found = fs.find(path, stream) if isinstance(fs, TskFileSystem) else fs.find(path)
+        if found is not None:
+            return found
+        want = f"{volume}:{path}" if volume else path
+        if stream:
+            want = f"{want}:{stream}"
+        for entry in fs.walk(self._problem):
+            if entry.location == want:
+                return entry
+        return None
+
+    def close(self) -> None:
+        self._filesystems.clear()
+        for closer in self._closers:
+            try:
+                closer.close()
+            except (OSError, ValueError):
+                pass
+        self._closers = []
+        self.reader.close()
+
+
+def _split_location(location: str, filesystems: Mapping[str, object]) -> tuple[str, str]:
+    head, sep, rest = location.partition(":")
+    if sep and head in filesystems and head:
+        volume, path = head, rest
+    else:
+        volume, path = (
+            ("" if "" in filesystems or len(filesystems) != 1 else next(iter(filesystems))),
+            location,
+        )
+    # ".." is resolved inside the file system, never above its root
+    return volume, posixpath.normpath("/" + path.lstrip("/")).replace("//", "/")

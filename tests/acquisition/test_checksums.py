@@ -1,0 +1,81 @@
+from __future__ import annotations
+
+import hashlib
+import subprocess
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from evidence_intake.cli import app
+
+
+@pytest.fixture
+def tree(tmp_path: Path) -> Path:
+    root = tmp_path / "extraction"
+    (root / "data" / "ไลน์").mkdir(parents=True)
+    (root / "data" / "ไลน์" / "chat.db").write_bytes(b"SQLite format 3\x00" + bytes(100))
+    (root / "微信.txt").write_text("转账", encoding="utf-8")
+    (root / "empty").write_bytes(b"")
+    return root
+
+
+def test_hash_folder_in_sha256sum_format_and_check_with_coreutils(
+    tree: Path, monkeypatch, require_tool
+) -> None:
+    sha256sum = require_tool("sha256sum", "coreutils")
+    monkeypatch.chdir(tree.parent)
+    result = CliRunner().invoke(app, ["hash", "extraction"])
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert len(lines) == 3
+    for line in lines:
+        digest, path = line.split("  ", 1)
+        assert hashlib.sha256(Path(path).read_bytes()).hexdigest() == digest
+    sums = tree.parent / "sums.txt"
+    sums.write_text(result.stdout, encoding="utf-8")
+    assert subprocess.run([sha256sum, "-c", str(sums)], cwd=tree.parent, capture_output=True).returncode == 0
+
+
+def test_several_algorithms_write_tagged_lines(tree: Path, monkeypatch, require_tool) -> None:
+    md5sum = require_tool("md5sum", "coreutils")
+    monkeypatch.chdir(tree.parent)
+    result = CliRunner().invoke(app, ["hash", "extraction/empty", "-a", "md5,sha1,sha256"])
+    assert result.exit_code == 0
+    assert result.stdout.splitlines() == [
+        f"MD5 (extraction/empty) = {hashlib.md5(b'').hexdigest()}",
+        f"SHA1 (extraction/empty) = {hashlib.sha1(b'').hexdigest()}",
+        f"SHA256 (extraction/empty) = {hashlib.sha256(b'').hexdigest()}",
+    ]
+    md5_lines = tree.parent / "md5.txt"
+    md5_lines.write_text(result.stdout.splitlines()[0] + "\n")
+    assert (
+        subprocess.run([md5sum, "-c", str(md5_lines)], cwd=tree.parent, capture_output=True).returncode == 0
+    )
+
+
+def test_check_catches_a_changed_and_a_missing_file(tree: Path, monkeypatch) -> None:
+    monkeypatch.chdir(tree.parent)
+    runner = CliRunner()
+    listing = runner.invoke(app, ["hash", "extraction", "-a", "sha256,md5"]).stdout
+    (tree.parent / "sums").write_text(listing, encoding="utf-8")
+    ok = runner.invoke(app, ["hash", "--check", "sums"])
+    assert ok.exit_code == 0 and "FAILED" not in ok.stdout
+    (tree / "微信.txt").write_text("转账 changed", encoding="utf-8")
+    (tree / "empty").unlink()
+    bad = runner.invoke(app, ["hash", "--check", "sums", "--json"])
+    assert bad.exit_code == 5
+    import json
+
+    statuses = {(r["path"], r["algorithm"]): r["status"] for r in json.loads(bad.stdout)}
+    assert statuses[("extraction/微信.txt", "sha256")] == "FAILED"
+    assert statuses[("extraction/empty", "md5")] == "MISSING"
+    assert statuses[("extraction/data/ไลน์/chat.db", "sha256")] == "OK"
+
+
+def test_a_malformed_checksum_file_is_a_usage_error(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.sums"
+    bad.write_text("this is not a checksum line\n")
+    result = CliRunner().invoke(app, ["hash", "--check", str(bad)])
+    assert result.exit_code == 2
+    assert "line 1" in result.stderr

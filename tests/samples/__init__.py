@@ -1,0 +1,1 @@
+"""Tests of the seized-device samples and their generator."""

@@ -1,0 +1,259 @@
+from __future__ import annotations
+
+import json
+import os
+import stat
+from pathlib import Path
+
+import pytest
+
+from evidence_intake.case import Case
+from evidence_intake.errors import UsageError
+from evidence_intake.exhibits import check_imei, luhn_valid
+from tests.helpers import add_exhibit, cli, cli_json, make_case
+
+VALID_IMEI = "356938035643809"
+VALID_IMEI_2 = "490154203237518"
+
+
+def test_case_init_makes_the_folder_ledger_and_workstation_key(tmp_path: Path) -> None:
+    root = make_case(tmp_path / "case")
+    for name in (
+        "case.json",
+        "ledger.sqlite",
+        "case.sqlite",
+        "evidence",
+        "photos",
+        "reports",
+        "exports",
+        "scratch",
+    ):
+        assert (root / name).exists(), name
+    settings = json.loads((root / "case.json").read_text())
+    assert settings["case_number"] == "TCSD 123/2568" and settings["timezone"] == "Asia/Bangkok"
+    entries = cli_json("custody", "show", "--case", root)
+    assert [e["action"] for e in entries] == ["case_created", "key_registered"]
+    assert entries[0]["actor"] == "Pol.Lt. Somchai Jaidee"
+    assert entries[0]["host"] and entries[0]["software"].startswith("evidence-intake ")
+    keys = Path(os.environ["EVIDENCE_INTAKE_KEYS"])
+    private = [p for p in keys.rglob("*") if p.is_file() and "work" in p.name and not p.name.endswith(".pub")]
+    assert private and stat.S_IMODE(private[0].stat().st_mode) == 0o600
+    assert not any(root.rglob("*.key")), "no key may live inside the case folder"
+
+
+def test_case_init_refuses_a_folder_with_content(tmp_path: Path) -> None:
+    (tmp_path / "busy").mkdir()
+    (tmp_path / "busy" / "file").write_text("x")
+    result = cli(
+        "case", "init", tmp_path / "busy", "--case-number", "1", "--title", "t", "--examiner", "e", expect=6
+    )
+    assert "not an empty folder" in result.stderr
+    assert (tmp_path / "busy" / "file").read_text() == "x"
+
+
+def test_case_is_found_from_option_environment_and_parent_folders(tmp_path: Path, monkeypatch) -> None:
+    root = make_case(tmp_path / "case")
+    add_exhibit(root)
+    assert len(cli_json("exhibit", "list", "--case", root)) == 1
+    monkeypatch.setenv("EVIDENCE_INTAKE_CASE", str(root))
+    assert len(cli_json("exhibit", "list")) == 1
+    monkeypatch.delenv("EVIDENCE_INTAKE_CASE")
+    inner = root / "evidence" / "deep"
+    inner.mkdir()
+    monkeypatch.chdir(inner)
+    assert len(cli_json("exhibit", "list")) == 1
+    monkeypatch.chdir(tmp_path)
+    result = cli("exhibit", "list", expect=3)
+    assert "no case found" in result.stderr
+
+
+def test_a_folder_that_is_not_a_case(tmp_path: Path) -> None:
+    result = cli("exhibit", "list", "--case", tmp_path, expect=3)
+    assert "is not a case folder" in result.stderr
+
+
+def test_examiner_from_option_environment_or_case(tmp_path: Path, monkeypatch) -> None:
+    root = make_case(tmp_path / "case")
+    add_exhibit(root, "EX-001")
+    monkeypatch.setenv("EVIDENCE_INTAKE_EXAMINER", "Sgt. Malee")
+    add_exhibit(root, "EX-002")
+    cli(
+        "exhibit",
+        "add",
+        "--case",
+        root,
+        "--exhibit",
+        "EX-003",
+        "--kind",
+        "sim",
+        "--description",
+        "SIM",
+        "--examiner",
+        "Capt. Aung",
+    )
+    actors = {e["exhibit"]: e["actor"] for e in cli_json("custody", "show", "--case", root) if e["exhibit"]}
+    assert actors == {"EX-001": "Pol.Lt. Somchai Jaidee", "EX-002": "Sgt. Malee", "EX-003": "Capt. Aung"}
+
+
+def test_exhibit_with_every_field(tmp_path: Path) -> None:
+    root = make_case(tmp_path / "case")
+    photo = tmp_path / "front.jpg"
+    photo.write_bytes(b"\xff\xd8\xff\xe0 jpeg bytes")
+    record = add_exhibit(
+        root,
+        "EX-001",
+        "phone",
+        "--make",
+        "Apple",
+        "--model",
+        "iPhone 12",
+        "--serial",
+        "F2LDX1XXXXXX",
+        "--imei",
+        f"{VALID_IMEI},{VALID_IMEI_2}",
+        "--phone-number",
+        "081 234 5678",
+        "--seal",
+        "A-0042",
+        "--seized-at",
+        "14/03/2568 09:30",
+        "--seized-from",
+        "สมชาย (Suspect 1)",
+        "--location",
+        "Building C, KK Park, Myawaddy",
+        "--latitude",
+        "16.69",
+        "--longitude",
+        "98.51",
+        "--powered-on",
+        "yes",
+        "--screen-locked",
+        "yes",
+        "--airplane-mode",
+        "no",
+        "--faraday-bag",
+        "yes",
+        "--condition",
+        "cracked screen",
+        "--photo",
+        str(photo),
+    )
+    assert record["imeis"] == [VALID_IMEI, VALID_IMEI_2]
+    assert record["phone_number"] == "+66812345678" and record["phone_number_raw"] == "081 234 5678"
+    assert record["seized_at"].startswith("2025-03-14T02:30:00")
+    assert record["condition"] == {
+        "powered_on": "yes",
+        "screen_locked": "yes",
+        "airplane_mode": "no",
+        "faraday_bag": "yes",
+        "notes": "cracked screen",
+    }
+    [copied] = record["photographs"]
+    assert Path(copied["path"]).read_bytes() == photo.read_bytes()
+    import hashlib
+
+    assert copied["sha256"] == hashlib.sha256(photo.read_bytes()).hexdigest()
+    actions = [e["action"] for e in cli_json("custody", "show", "--case", root, "--exhibit", "EX-001")]
+    assert actions == ["exhibit_registered", "seized", "sealed", "photographed"]
+    shown = cli_json("exhibit", "show", "EX-001", "--case", root)
+    assert shown["custody"]["holder"] == "Pol.Lt. Somchai Jaidee" and shown["custody"]["seal"] == "A-0042"
+    table = cli("exhibit", "show", "EX-001", "--case", root).stdout
+    assert "iPhone 12" in table and "2568" not in table.split("seized at")[0]
+
+
+def test_invalid_imei_is_refused_with_a_clear_message(tmp_path: Path) -> None:
+    root = make_case(tmp_path / "case")
+    result = cli(
+        "exhibit",
+        "add",
+        "--case",
+        root,
+        "--exhibit",
+        "EX-1",
+        "--kind",
+        "phone",
+        "--description",
+        "x",
+        "--imei",
+        "356938035643808",
+        expect=2,
+    )
+    assert "check digit" in result.stderr
+    assert cli_json("exhibit", "list", "--case", root) == []
+
+
+def test_duplicate_exhibit_is_refused(tmp_path: Path) -> None:
+    root = make_case(tmp_path / "case")
+    add_exhibit(root, "EX-001")
+    result = cli(
+        "exhibit",
+        "add",
+        "--case",
+        root,
+        "--exhibit",
+        "EX-001",
+        "--kind",
+        "phone",
+        "--description",
+        "x",
+        expect=6,
+    )
+    assert "already registered" in result.stderr
+    assert len(cli_json("exhibit", "list", "--case", root)) == 1
+
+
+def test_unknown_exhibit_lists_the_known_ones(tmp_path: Path) -> None:
+    root = make_case(tmp_path / "case")
+    add_exhibit(root, "EX-001")
+    add_exhibit(root, "EX-002")
+    result = cli("exhibit", "show", "EX-404", "--case", root, expect=3)
+    assert "EX-001, EX-002" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "message"),
+    [
+        ("--kind", "tablet", "not one of"),
+        ("--seized-at", "last tuesday", "accepted forms"),
+        ("--phone-number", "12", "not a possible number"),
+        ("--latitude", "95", "out of range"),
+        ("--powered-on", "maybe", "yes, no, unknown"),
+    ],
+)
+def test_bad_values_are_refused_before_anything_is_written(
+    tmp_path: Path, option: str, value: str, message: str
+) -> None:
+    root = make_case(tmp_path / "case")
+    args = ["exhibit", "add", "--case", root, "--exhibit", "EX-9", "--kind", "phone", "--description", "d"]
+    args = [a for a in args]
+    if option == "--kind":
+        args[args.index("--kind") + 1] = value
+    else:
+        args += [option, value]
+        if option == "--latitude":
+            args += ["--longitude", "98"]
+    result = cli(*args, expect=2)
+    assert message in result.stderr
+    assert len(cli_json("custody", "show", "--case", root)) == 2
+
+
+def test_luhn() -> None:
+    assert luhn_valid(VALID_IMEI) and not luhn_valid("356938035643808")
+    assert check_imei("35-693803-564380-9") == VALID_IMEI
+    with pytest.raises(UsageError):
+        check_imei("3569380356438091")
+
+
+def test_case_settings_file_that_is_damaged(tmp_path: Path) -> None:
+    root = make_case(tmp_path / "case")
+    (root / "case.json").write_text("{ not json")
+    result = cli("exhibit", "list", "--case", root, expect=1)
+    assert "not a readable case settings file" in result.stderr
+    assert (root / "case.json").read_text() == "{ not json"
+
+
+def test_case_object_round_trip(tmp_path: Path) -> None:
+    root = make_case(tmp_path / "case")
+    with Case.open(root) as case:
+        assert case.settings.region == "TH" and case.examiner() == "Pol.Lt. Somchai Jaidee"
+        assert case.examiner("  Sgt. Malee ") == "Sgt. Malee"

@@ -1,0 +1,162 @@
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from tests.helpers import add_exhibit, cli, cli_json, make_case
+
+
+def test_handover_logged_shown_and_verified(tmp_path: Path) -> None:
+    root = make_case(tmp_path / "case")
+    add_exhibit(root, "EX-001")
+    entry = cli_json(
+        "custody",
+        "log",
+        "--case",
+        root,
+        "--exhibit",
+        "EX-001",
+        "--action",
+        "transferred",
+        "--to",
+        "Sgt. Malee (evidence room)",
+        "--reason",
+        "storage pending analysis",
+        "--location",
+        "TCSD HQ, Bangkok",
+    )
+    assert entry["action"] == "transferred" and entry["to_party"] == "Sgt. Malee (evidence room)"
+    cli(
+        "custody",
+        "log",
+        "--case",
+        root,
+        "--exhibit",
+        "EX-001",
+        "--action",
+        "received",
+        "--from",
+        "Pol.Lt. Somchai Jaidee",
+        "--examiner",
+        "Sgt. Malee",
+    )
+    shown = cli_json("custody", "show", "--case", root, "--exhibit", "EX-001")
+    assert [e["action"] for e in shown] == ["exhibit_registered", "transferred", "received"]
+    assert cli_json("exhibit", "show", "EX-001", "--case", root)["custody"]["holder"] == "Sgt. Malee"
+    report = cli_json("custody", "verify", "--case", root)
+    assert report["ok"] is True and report["entries"] == 5
+    table = cli("custody", "show", "--case", root).stdout
+    assert "transferred" in table and "Sgt. Malee" in table
+
+
+def test_manual_log_checks_its_fields(tmp_path: Path) -> None:
+    root = make_case(tmp_path / "case")
+    add_exhibit(root, "EX-001")
+    assert (
+        "needs --to"
+        in cli(
+            "custody", "log", "--case", root, "--exhibit", "EX-001", "--action", "transferred", expect=2
+        ).stderr
+    )
+    assert (
+        "cannot be logged by hand"
+        in cli(
+            "custody",
+            "log",
+            "--case",
+            root,
+            "--exhibit",
+            "EX-001",
+            "--action",
+            "acquisition_completed",
+            expect=2,
+        ).stderr
+    )
+    assert (
+        "EX-001"
+        in cli(
+            "custody",
+            "log",
+            "--case",
+            root,
+            "--exhibit",
+            "EX-9",
+            "--action",
+            "stored",
+            "--location",
+            "room 4",
+            expect=3,
+        ).stderr
+    )
+    noted = cli_json(
+        "custody",
+        "log",
+        "--case",
+        root,
+        "--action",
+        "note",
+        "--reason",
+        "ข้อสังเกต: ซองปิดผนึกสมบูรณ์",
+        "--at",
+        "2568-03-15 08:00",
+    )
+    assert noted["details"]["occurred_at"].startswith("2025-03-15T01:00:00")
+
+
+def test_verify_names_a_changed_entry_and_fails(tmp_path: Path) -> None:
+    root = make_case(tmp_path / "case")
+    add_exhibit(root, "EX-001")
+    cli("custody", "log", "--case", root, "--exhibit", "EX-001", "--action", "stored", "--location", "Room 4")
+    conn = sqlite3.connect(root / "ledger.sqlite")
+    for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'").fetchall():
+        conn.execute(f'DROP TRIGGER "{name}"')
+    conn.execute("UPDATE entries SET location = 'Room 9' WHERE action = 'stored'")
+    conn.commit()
+    conn.close()
+    result = cli("custody", "verify", "--case", root, expect=5)
+    assert "entry 4" in result.stderr
+
+
+def test_head_checkpoint_detects_truncation(tmp_path: Path) -> None:
+    root = make_case(tmp_path / "case")
+    add_exhibit(root, "EX-001")
+    head = cli_json("custody", "head", "--case", root)
+    assert head["head"].startswith("3:")
+    short = cli("custody", "head", "--case", root).stdout.splitlines()[0]
+    assert short.startswith("3:") and len(short) < 40
+    cli("custody", "verify", "--case", root, "--expect-head", head["head"])
+    cli("custody", "verify", "--case", root, "--expect-head", short)
+    qr = cli("custody", "head", "--case", root, "--qr").stdout
+    assert "█" in qr or "▀" in qr
+    bogus = head["head"].split(":")[0] + ":" + "0" * 64
+    assert cli("custody", "verify", "--case", root, "--expect-head", bogus, expect=5).exit_code == 5
+    assert cli("custody", "verify", "--case", root, "--expect-head", "nonsense", expect=2).exit_code == 2
+
+
+def test_prove_and_keygen(tmp_path: Path) -> None:
+    root = make_case(tmp_path / "case")
+    add_exhibit(root, "EX-001")
+    proof = cli_json("custody", "prove", "--case", root, "--entry", "2")
+    assert proof["verifies"] is True and proof["entry"]["seq"] == 2
+    key = cli_json("custody", "keygen", "--case", root, "--examiner", "ร.ต.อ. สมชาย")
+    assert len(key["key_id"]) == 16
+    signed = cli_json(
+        "custody",
+        "log",
+        "--case",
+        root,
+        "--exhibit",
+        "EX-001",
+        "--action",
+        "stored",
+        "--location",
+        "Room 4",
+        "--examiner",
+        "ร.ต.อ. สมชาย",
+    )
+    assert signed["key_id"] == key["key_id"] and signed["signature"]
+    assert cli_json("custody", "verify", "--case", root)["signed"] >= 2
+    assert (
+        "already has a key"
+        in cli("custody", "keygen", "--case", root, "--examiner", "ร.ต.อ. สมชาย", expect=6).stderr
+    )
