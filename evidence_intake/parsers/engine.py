@@ -18,6 +18,7 @@ ledger entry. The caller decides the exit status from ``ExtractionReport.failed`
 
 from __future__ import annotations
 
+import importlib
 import math
 import os
 import shutil
@@ -164,8 +165,9 @@ def make_executor(jobs: int) -> Executor:
 
 
 def default_opener(case: Any, exhibit_id: str) -> EvidenceTree:
+    """The exhibit's latest completed acquisition, opened read-only (evidence.opener)."""
     try:
-        from evidence_intake.evidence import opener  # type: ignore[attr-defined,unused-ignore]
+        opener = importlib.import_module("evidence_intake.evidence.opener")
     except ImportError as exc:
         raise EvidenceError(
             "opening acquired evidence is not available in this build "
