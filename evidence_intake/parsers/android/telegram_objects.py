@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from evidence_intake.artefacts.text import LossyText
 from evidence_intake.parsers.android.telegram_layouts import TABLES
 from evidence_intake.parsers.android.telegram_tl import NotDecoded, Reader, TLError, TLObject, peer_of
 
@@ -66,8 +67,16 @@ class DecodedUser:
 
     @property
     def display_name(self) -> str | None:
-        full = " ".join(p for p in (self.first_name, self.last_name) if p)
-        return full or None
+        return join_text([p for p in (self.first_name, self.last_name) if p], " ") or None
+
+
+def join_text(parts: list[str], sep: str) -> str:
+    """``sep.join(parts)`` that stays a ``LossyText`` (with its raw bytes) when a part is one."""
+    text = sep.join(parts)
+    if any(isinstance(p, LossyText) for p in parts):
+        raw = sep.encode().join(p.raw if isinstance(p, LossyText) else p.encode() for p in parts)
+        return LossyText(text, raw)
+    return text
 
 
 def _head(blob: bytes) -> tuple[int | None, str, str]:
