@@ -8,13 +8,19 @@ user (7123450143, "chen"). Read through the real evidence opener and the registe
 
 from __future__ import annotations
 
+import json
+import sys
+import types
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from evidence_intake.evidence.model import EvidenceTree
 from evidence_intake.evidence.opener import open_evidence
 from evidence_intake.parsers.android.telegram import AndroidTelegramParser
 from evidence_intake.parsers.registry import ParserRegistry
+from tests.parsers.cli import invoke, use_case
 from tests.parsers.conftest import Runner
 from tests.parsers.fakecase import FakeCase
 from tests.parsers.util import store_rows
@@ -87,3 +93,28 @@ def test_owner_contacts_and_shared_identifiers(extracted: FakeCase) -> None:
     assert where("golden_dawn_hr") == {("contacts", "handle")}
     assert where(HR) == {("contacts", "handle"), ("messages", "sender")}
     assert where(OWNER) == {("accounts", "account")}
+
+
+def test_through_the_cli(monkeypatch: pytest.MonkeyPatch, case: FakeCase) -> None:
+    """``evidence-intake extract`` then ``artefacts`` on the sample, as an examiner would run them."""
+    use_case(monkeypatch, case)
+    opener = types.ModuleType("evidence_intake.evidence.opener")
+
+    def open_exhibit(_case: Any, exhibit: str) -> EvidenceTree:
+        return open_evidence([ANDROID])
+
+    opener.open_exhibit = open_exhibit  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "evidence_intake.evidence.opener", opener)
+    monkeypatch.setenv("COLUMNS", "250")
+    out = json.loads(
+        invoke("extract", "--exhibit", "EX-001", "--parser", "android.telegram", "-j", "0", "--json").stdout
+    )
+    (exhibit,) = out["exhibits"]
+    assert exhibit["status"] == "completed" and not out["failed"]
+    assert {k: v for k, v in exhibit["records"].items() if v} == {"messages": 5, "contacts": 2, "accounts": 1}
+    found = json.loads(invoke("artefacts", "--kind", "messages", "--search", "ประชุมพรุ่งนี้", "--json").stdout)
+    assert [(r["app"], r["thread_name"], r["record_table"]) for r in found] == [
+        ("Telegram", "园区通知 compound notices", "messages_v2")
+    ]
+    handles = json.loads(invoke("artefacts", "--kind", "contacts", "--search", "golden", "--json").stdout)
+    assert HR in {h["user_id"] for c in handles for h in json.loads(c["handles"])}
