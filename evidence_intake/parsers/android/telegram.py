@@ -403,14 +403,16 @@ class _Messages:
             when = unix_s(fwd.date)
             parts = [f"from {origin}" if origin else "", f"originally sent {iso_utc(when)}" if when else ""]
             lines.append("[Forwarded " + ", ".join(p for p in parts if p) + "]")
-        if decoded.reply_to is not None:
+        pinned = decoded.action is not None and decoded.action.name == "messageActionPinMessage"
+        if decoded.reply_to is not None and not pinned:  # a pin's reply_to is the pinned message
             lines.append(f"[Reply to message {decoded.reply_to}]")
         if decoded.reply_to_story is not None:
             lines.append(f"[Reply to story {decoded.reply_to_story}]")
         if decoded.kind == "service":
             status = "service message"
             if decoded.action is not None:
-                lines.append(describe_action(decoded.action, self.name_of))
+                words = describe_action(decoded.action, self.name_of)
+                lines.append(f"{words}: message {decoded.reply_to}" if pinned and decoded.reply_to else words)
         elif decoded.text:
             lines.append(decoded.text)
         attachments = (Attachment(name=describe_media(decoded.media)),) if decoded.media is not None else ()

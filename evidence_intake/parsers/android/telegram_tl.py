@@ -31,6 +31,7 @@ VECTOR = 0x1CB5C415
 BOOL_TRUE, BOOL_FALSE = 0x997275B5, 0xBC799737
 MAX_VECTOR = 100_000
 PRIMITIVES = frozenset({"#", "int", "long", "double", "string", "bytes", "true", "Bool"})
+_U32, _I32, _I64, _F64 = struct.Struct("<I"), struct.Struct("<i"), struct.Struct("<q"), struct.Struct("<d")
 
 
 class TLError(ValueError):
@@ -108,7 +109,9 @@ class TLObject:
 
     def notes(self) -> list[str]:
         """Notes of this object and every object inside it, outermost first."""
-        out = [self.note] if self.note else []
+        if self.note:  # it already names what inside stopped the reading
+            return [self.note]
+        out: list[str] = []
         for value in self.values.values():
             for item in value if isinstance(value, list) else [value]:
                 if isinstance(item, TLObject):
@@ -125,25 +128,36 @@ class Reader:
         self.data = data
         self.pos = 0
 
+    def _short(self, n: int, what: str) -> TLError:
+        return TLError(f"{what} at offset {self.pos} runs past the end of the {len(self.data)}-byte blob")
+
     def _take(self, n: int, what: str) -> bytes:
         end = self.pos + n
         if n < 0 or end > len(self.data):
-            raise TLError(f"{what} at offset {self.pos} runs past the end of the {len(self.data)}-byte blob")
+            raise self._short(n, what)
         chunk = self.data[self.pos : end]
         self.pos = end
         return chunk
 
+    def _unpack(self, fmt: struct.Struct, what: str) -> int | float:
+        pos = self.pos
+        if pos + fmt.size > len(self.data):
+            raise self._short(fmt.size, what)
+        self.pos = pos + fmt.size
+        value: int | float = fmt.unpack_from(self.data, pos)[0]
+        return value
+
     def uint32(self) -> int:
-        return int(struct.unpack("<I", self._take(4, "a 4-byte integer"))[0])
+        return int(self._unpack(_U32, "a 4-byte integer"))
 
     def int32(self) -> int:
-        return int(struct.unpack("<i", self._take(4, "a 4-byte integer"))[0])
+        return int(self._unpack(_I32, "a 4-byte integer"))
 
     def int64(self) -> int:
-        return int(struct.unpack("<q", self._take(8, "an 8-byte integer"))[0])
+        return int(self._unpack(_I64, "an 8-byte integer"))
 
     def double(self) -> float:
-        return float(struct.unpack("<d", self._take(8, "a double"))[0])
+        return float(self._unpack(_F64, "a double"))
 
     def raw_bytes(self) -> bytes:
         """TL ``bytes``/``string``: a 1-byte length (or 254 and 3 bytes), the data, zero padding to 4."""
@@ -282,9 +296,12 @@ class Tables:
 
 
 def _first_incomplete(value: object) -> TLObject | None:
-    for item in value if isinstance(value, list) else [value]:
-        if isinstance(item, TLObject) and not item.complete:
-            return item
+    if type(value) is TLObject:
+        return None if value.complete else value
+    if type(value) is list:
+        for item in value:
+            if type(item) is TLObject and not item.complete:
+                return item
     return None
 
 

@@ -287,14 +287,20 @@ def service(
     action: bytes,
     from_user: int | None = None,
     out: bool = False,
+    reply_to: int | None = None,
 ) -> bytes:
-    """messageService of the 0x7A800E0A (current), 0x2B085862 (layer 195) or 0x9E19A1F6 (layer 118) layout."""
+    """messageService of the 0x7A800E0A (current), 0x2B085862 (layer 195) or 0x9E19A1F6 (layer 118) layout.
+
+    ``reply_to`` is the message a pin (or a game score) refers to: a reply header, a bare id in layer 118.
+    """
     legacy = constructor == 0x9E19A1F6
-    flags = flag((1, out), (8, from_user is not None))
+    flags = flag((1, out), (8, from_user is not None), (3, reply_to is not None))
     blob = u32(constructor) + u32(flags) + i32(mid)
     if from_user is not None:
         blob += i32(from_user) if legacy else peer("user", from_user)
     blob += to
+    if reply_to is not None:
+        blob += i32(reply_to) if legacy else reply(0x6917560B, msg_id=reply_to)
     return blob + i32(date) + action + tl_string(" ")
 
 

@@ -242,6 +242,34 @@ MESSAGES: list[dict[str, Any]] = [
     msg_row(
         26, KO_MIN, T + 960, enc.message(226, mid=26, date=T + 960, text=HUGE, to=u(KO_MIN), from_user=KO_MIN)
     ),
+    # Ko Min pinned the huge message; a call whose end reason is of a layout not in the tables
+    msg_row(
+        27,
+        KO_MIN,
+        T + 1020,
+        enc.service(
+            0x7A800E0A,
+            mid=27,
+            date=T + 1020,
+            to=u(OWNER),
+            from_user=KO_MIN,
+            reply_to=26,
+            action=enc.u32(0x94BD38ED),
+        ),
+    ),
+    msg_row(
+        28,
+        HR,
+        T + 1080,
+        enc.service(
+            0x7A800E0A,
+            mid=28,
+            date=T + 1080,
+            to=u(OWNER),
+            from_user=HR,
+            action=enc.phone_call(call_id=3, video=False, reason=0x9FBBF1F7, duration=30),
+        ),
+    ),
 ]
 
 
@@ -393,11 +421,14 @@ def test_service_messages_and_calls(extracted: FakeCase) -> None:
     assert [(c["direction"], c["status"], c["call_type"], c["duration_s"]) for c in calls] == [
         ("incoming", "missed", "voice", None),
         ("outgoing", "answered", "video", 300),
+        ("incoming", None, "voice", None),  # the end reason is of an unknown layout: what follows it too
     ]
     assert {c["name"] for c in calls} == {f"Golden Dawn HR (Telegram user {HR})"}
     assert {c["number_e164"] for c in calls} == {"+855965550187"}
-    assert [c["started_at_raw"] for c in calls] == [T + 360, T + 420]
-    assert [c["record_rowid"] for c in calls] == [8, 9]  # the rows of their service messages
+    assert [c["started_at_raw"] for c in calls] == [T + 360, T + 420, T + 1080]
+    assert [c["record_rowid"] for c in calls] == [8, 9, 20]  # the rows of their service messages
+    assert rows[28]["body"] == "call: voice call, reason 0x9fbbf1f7; details not decoded"
+    assert rows[27]["body"] == "message pinned: message 26" and rows[27]["sender_name"] == "ko min"
 
 
 def test_undecodable_blobs_keep_the_row_and_say_why(extracted: FakeCase) -> None:
@@ -411,7 +442,8 @@ def test_undecodable_blobs_keep_the_row_and_say_why(extracted: FakeCase) -> None
         "SELECT error, record_table, record_rowid FROM extraction_errors WHERE severity = 'warning'",
     )
     by_row = {w["record_rowid"]: w["error"] for w in warnings if w["record_table"] == "messages_v2"}
-    assert set(by_row) == {10, 11, 12, 13}
+    assert set(by_row) == {10, 11, 12, 13, 20}
+    assert by_row[20].endswith("PhoneCallDiscardReason constructor 0x9fbbf1f7 at offset 56 is not known")
     assert "TL constructor 0x12345678 not decoded" in by_row[10] and "mid=19" in by_row[10]
     assert "messageMediaPhoto" in by_row[11] and "no text" in by_row[11]
     assert "no TL blob" in by_row[12]
