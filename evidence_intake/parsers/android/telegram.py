@@ -143,7 +143,7 @@ class AndroidTelegramParser(Parser):
         people = self._people(source)
         chats = {
             int(r["uid"]): r["name"]
-            for r in source.rows("SELECT uid, name FROM chats WHERE uid IS NOT NULL")
+            for r in source.rows("SELECT uid, name FROM chats WHERE typeof(uid) = 'integer'")
             if r["name"]
         }
         owner = self._owner(source, table, people)
@@ -156,7 +156,8 @@ class AndroidTelegramParser(Parser):
 
     def _people(self, source: Source) -> dict[int, Person]:
         people: dict[int, Person] = {}
-        for row in source.rows("SELECT uid, name, data FROM users WHERE uid IS NOT NULL ORDER BY uid"):
+        # users.uid is the INTEGER PRIMARY KEY: always an integer, and the rowid of the locator
+        for row in source.rows("SELECT uid, name, data FROM users ORDER BY uid"):
             uid = int(row["uid"])
             search, _, username = (row["name"] or "").partition(";;;")
             user = None
@@ -183,7 +184,8 @@ class AndroidTelegramParser(Parser):
             if person.user is not None and person.user.is_self:
                 return person.uid
         senders: Counter[int] = Counter()
-        sql = f"SELECT data FROM {table} WHERE out = 1 AND data IS NOT NULL ORDER BY date DESC LIMIT ?"
+        newest = f"SELECT rowid FROM {table} WHERE out = 1 AND data IS NOT NULL ORDER BY date DESC LIMIT ?"
+        sql = f"SELECT data FROM {table} WHERE rowid IN ({newest})"  # sort the ids, not the blobs
         for row in source.rows(sql, (OWNER_SAMPLE,)):
             decoded = decode_message(bytes(row["data"]))
             if decoded.sender is not None and decoded.sender[0] == "user":
@@ -194,7 +196,9 @@ class AndroidTelegramParser(Parser):
         saved: dict[int, bool] = {}
         if source.has_table("contacts") and source.has_column("contacts", "uid"):
             mutual = "mutual" if source.has_column("contacts", "mutual") else "0"
-            for row in source.rows(f"SELECT uid, {mutual} AS mutual FROM contacts"):
+            for row in source.rows(
+                f"SELECT uid, {mutual} AS mutual FROM contacts WHERE typeof(uid) = 'integer'"
+            ):
                 saved[int(row["uid"])] = bool(row["mutual"])
         for person in people.values():
             if person.uid == owner:
@@ -266,7 +270,7 @@ class _Messages:
         self.secret_chats: dict[int, int] = {}  # secret chat id -> the other user
         if source.has_table("enc_chats") and source.has_column("enc_chats", "user"):
             for row in source.rows(
-                "SELECT uid, user FROM enc_chats WHERE uid IS NOT NULL AND user IS NOT NULL"
+                "SELECT uid, user FROM enc_chats WHERE typeof(uid) = 'integer' AND typeof(user) = 'integer'"
             ):
                 self.secret_chats[int(row["uid"])] = int(row["user"])
 
