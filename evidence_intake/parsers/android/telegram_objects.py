@@ -112,7 +112,7 @@ def decode_message(blob: bytes) -> DecodedMessage:
         result.problem = f"the blob does not follow the {name} layout ({label}): {exc}"
         return result
     result = _message(obj.values, constructor, name, label, _kind(name))
-    result.notes = obj.notes()
+    result.notes = reader.notes
     return result
 
 

@@ -107,26 +107,16 @@ class TLObject:
     def get(self, name: str, default: object = None) -> object:
         return self.values.get(name, default)
 
-    def notes(self) -> list[str]:
-        """Notes of this object and every object inside it, outermost first."""
-        if self.note:  # it already names what inside stopped the reading
-            return [self.note]
-        out: list[str] = []
-        for value in self.values.values():
-            for item in value if isinstance(value, list) else [value]:
-                if isinstance(item, TLObject):
-                    out.extend(item.notes())
-        return out
-
 
 class Reader:
     """Little-endian TL primitives over a byte string; every read checks the bytes are there."""
 
-    __slots__ = ("data", "pos")
+    __slots__ = ("data", "notes", "pos")
 
     def __init__(self, data: bytes) -> None:
         self.data = data
         self.pos = 0
+        self.notes: list[str] = []  # what inside the blob could not be read, outermost cause only
 
     def _short(self, n: int, what: str) -> TLError:
         return TLError(f"{what} at offset {self.pos} runs past the end of the {len(self.data)}-byte blob")
@@ -253,31 +243,22 @@ class Tables:
 
     def _boxed(self, reader: Reader, kind: str, name: str) -> TLObject:
         at = reader.pos
+        mark = len(reader.notes)
         try:
             return self.read(reader, kind)
         except NotDecoded as exc:
             reader.pos = len(reader.data)  # nothing after it can be located
+            del reader.notes[mark:]  # the note below names what inside stopped it
             constructor = int.from_bytes(reader.data[at : at + 4], "little")
             found = self.layouts.get(constructor)
             if found is None:
-                return TLObject(
-                    constructor,
-                    f"0x{constructor:08x}",
-                    kind,
-                    "",
-                    complete=False,
-                    known=False,
-                    note=f"{name}: {exc}",
-                )
-            return TLObject(
-                constructor,
-                found.name,
-                found.type,
-                found.label,
-                exc.values,
-                complete=False,
-                note=f"{name} ({found.name}): {exc}",
-            )
+                obj = TLObject(constructor, f"0x{constructor:08x}", kind, "", complete=False, known=False)
+                obj.note = f"{name}: {exc}"
+            else:
+                obj = TLObject(constructor, found.name, found.type, found.label, exc.values, complete=False)
+                obj.note = f"{name} ({found.name}): {exc}"
+            reader.notes.append(obj.note)
+            return obj
 
     def _vector(self, reader: Reader, inner: str, name: str) -> list[object]:
         at = reader.pos
