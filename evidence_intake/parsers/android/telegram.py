@@ -124,7 +124,7 @@ class AndroidTelegramParser(Parser):
         "layouts of API layers 68 to 227 and the old and secret-chat layouts; photos, documents, voice "
         "notes, web previews, polls and stickers are listed as an attachment of their kind, not decoded "
         "(no file name, size or local path); locations, venues and shared contacts are decoded. A blob "
-        "in an unknown layout, or one whose reply quotes media or formatted text, gives a message with "
+        "in an unknown layout, or one whose reply quotes media, gives a message with "
         "the table's columns (time, dialog, direction, state) and no text, plus a warning naming what "
         "was not decoded; nothing is guessed. Forwards and replies are written before the text as "
         "'[Forwarded from …]' and '[Reply to message …]'. Captions of media in pre-2017 layers, message "

@@ -255,6 +255,41 @@ REPLIES = (
     ),
 )
 
+# The formatting of a quote in a reply: read only to reach what follows it.
+_SPAN = "offset:int length:int"
+ENTITIES = (
+    *(
+        layout(f"messageEntity{name}#{hex_id}", "MessageEntity", name.lower(), _SPAN)
+        for name, hex_id in (
+            ("Unknown", "bb92ba95"),
+            ("Mention", "fa04579d"),
+            ("Hashtag", "6f635b0d"),
+            ("BotCommand", "6cef8ac7"),
+            ("Url", "6ed02538"),
+            ("Email", "64e475c2"),
+            ("Bold", "bd610bc9"),
+            ("Italic", "826f8b60"),
+            ("Code", "28a20571"),
+            ("Phone", "9b69e34b"),
+            ("Cashtag", "4c4e743f"),
+            ("Underline", "9c4e7e8b"),
+            ("Strike", "bf0693d4"),
+            ("BankCard", "761e6af4"),
+            ("Spoiler", "32ca960f"),
+            ("Blockquote", "020df5d0"),
+        )
+    ),
+    layout("messageEntityPre#73924be0", "MessageEntity", "pre", f"{_SPAN} language:string"),
+    layout("messageEntityTextUrl#76a6d327", "MessageEntity", "text url", f"{_SPAN} url:string"),
+    layout("messageEntityMentionName#dc7b1140", "MessageEntity", "mention name", f"{_SPAN} user_id:long"),
+    layout("messageEntityMentionName#352dca58", "MessageEntity", "mention name", f"{_SPAN} user_id:int"),
+    layout("messageEntityCustomEmoji#c8cf05f8", "MessageEntity", "custom emoji", f"{_SPAN} document_id:long"),
+    layout("messageEntityBlockquote#f1ccaaac", "MessageEntity", "blockquote", f"flags:# {_SPAN}"),
+    layout(
+        "messageEntityFormattedDate#904ac7c7", "MessageEntity", "formatted date", f"flags:# {_SPAN} date:int"
+    ),
+)
+
 # --- media: the kind always; a few simple ones in full ---------------------------------------------
 
 _OPAQUE_MEDIA = (
@@ -438,4 +473,4 @@ USERS = (
     layout("userEmpty#200250ba", "User", "empty, layer 132", "id:int"),
 )
 
-TABLES = Tables(table(*MESSAGES, *SERVICES, *PEERS, *FORWARDS, *REPLIES, *MEDIA, *ACTIONS, *USERS))
+TABLES = Tables(table(*MESSAGES, *SERVICES, *PEERS, *FORWARDS, *REPLIES, *ENTITIES, *MEDIA, *ACTIONS, *USERS))

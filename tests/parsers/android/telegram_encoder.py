@@ -98,6 +98,7 @@ def reply(
     reply_media: bytes | None = None,
     top_id: int | None = None,
     quote_text: str | None = None,
+    quote_entities: list[bytes] | None = None,
     quote_offset: int | None = None,
     todo_item: int | None = None,
     poll_option: bytes | None = None,
@@ -109,6 +110,7 @@ def reply(
         return out + (to_peer or b"") + (i32(top_id) if top_id is not None else b"")
     flags = flag((4, msg_id is not None), (0, to_peer is not None), (8, reply_media is not None))
     flags |= flag((1, top_id is not None), (6, quote_text is not None), (9, quote_text is not None))
+    flags |= flag((7, quote_entities is not None))
     flags |= flag((10, quote_offset is not None), (11, todo_item is not None), (12, poll_option is not None))
     out = u32(constructor) + u32(flags)
     out += i32(msg_id) if msg_id is not None else b""
@@ -116,6 +118,8 @@ def reply(
     out += reply_media or b""
     out += i32(top_id) if top_id is not None else b""
     out += tl_string(quote_text) if quote_text is not None else b""
+    if quote_entities is not None:
+        out += u32(VECTOR) + i32(len(quote_entities)) + b"".join(quote_entities)
     if constructor in (0x1B97DD66, 0x6917560B, 0xAFBC09DB):
         out += i32(quote_offset) if quote_offset is not None else b""
     if constructor in (0x1B97DD66, 0x6917560B):
@@ -123,6 +127,14 @@ def reply(
     if constructor == 0x1B97DD66:
         out += tl_bytes(poll_option) if poll_option is not None else b""
     return out
+
+
+def entity_bold(offset: int, length: int) -> bytes:
+    return u32(0xBD610BC9) + i32(offset) + i32(length)
+
+
+def entity_text_url(offset: int, length: int, url: str) -> bytes:
+    return u32(0x76A6D327) + i32(offset) + i32(length) + tl_string(url)
 
 
 def reply_story(peer_bytes: bytes, story: int) -> bytes:
