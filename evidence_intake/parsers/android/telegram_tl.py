@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import re
 import struct
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from evidence_intake.artefacts.text import LossyText
@@ -310,15 +310,3 @@ def peer_of(value: object) -> tuple[str, int] | None:
             if isinstance(found, int):
                 return (kind, found)
     return None
-
-
-def dialog_id(peer: tuple[str, int] | None) -> int | None:
-    """The client's dialog id of a peer: users positive, groups and channels negative."""
-    if peer is None:
-        return None
-    kind, ident = peer
-    return ident if kind == "user" else -ident
-
-
-def constructors(items: Iterable[Layout]) -> list[str]:
-    return [f"{i.name}#{i.constructor:08x}" for i in items]

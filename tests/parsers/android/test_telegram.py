@@ -448,6 +448,12 @@ def test_undecodable_blobs_keep_the_row_and_say_why(extracted: FakeCase) -> None
     assert "messageMediaPhoto" in by_row[11] and "no text" in by_row[11]
     assert "no TL blob" in by_row[12]
     assert "do not match the row's mid 22" in by_row[13]
+    joined = store_rows(  # the query docs/artefacts.md gives for messages read only in part
+        extracted,
+        "SELECT m.*, e.error FROM messages m JOIN extraction_errors e ON e.source_id = m.source_id "
+        "AND e.record_table = m.record_table AND e.record_rowid = m.record_rowid",
+    )
+    assert sorted(r["record_rowid"] for r in joined) == [10, 11, 12, 13, 20]
     users = [w for w in warnings if w["record_table"] == "users"]
     assert len(users) == 1 and users[0]["record_rowid"] == OLD and "0x4b46c37e" in users[0]["error"]
 
