@@ -37,6 +37,7 @@ from evidence_intake.errors import (
     InterruptedError_,
     UsageError,
 )
+from evidence_intake.progress import Progress
 from evidence_intake.register import Acquisition, list_acquisitions
 from evidence_intake.timeutil import utcnow
 
@@ -112,16 +113,6 @@ class BackgroundSync:
                 )
                 self._thread.start()
         return completed
-
-
-class Progress:
-    """What the engine tells its caller as it works; the CLI draws bars, tests count."""
-
-    def phase(self, name: str, total: int | None) -> None:
-        """A new phase begins (reading, re-hashing for resume, verifying)."""
-
-    def advance(self, n: int) -> None:
-        """``n`` more bytes done in the current phase."""
 
 
 @dataclass
