@@ -345,12 +345,13 @@ def user(
     phone: str | None = None,
     is_self: bool = False,
     contact: bool = False,
+    deleted: bool = False,
 ) -> bytes:
     """TL_user up to its phone, then a photo and status the reader need not decode."""
     flags2 = constructor in (0x31774388, 0x020B1422, 0x83314FCA, 0x215C4438, 0x8F97C628)
     long_id = flags2 or constructor == 0x3FF6ECB0
     flags = flag((0, True), (1, first is not None), (2, last is not None), (3, username is not None))
-    flags |= flag((4, phone is not None), (10, is_self), (11, contact), (5, True), (6, True))
+    flags |= flag((4, phone is not None), (10, is_self), (11, contact), (13, deleted), (5, True), (6, True))
     out = u32(constructor) + u32(flags) + (u32(0) if flags2 else b"")
     out += i64(uid) if long_id else i32(uid)
     out += i64(0x1234_5678_9ABC)

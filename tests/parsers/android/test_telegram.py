@@ -24,7 +24,7 @@ from tests.parsers.util import make_db, sha256_tree, store_rows
 DB = "data/data/org.telegram.messenger/files/cache4.db"
 CACHE4_SQL = schema("android/telegram_cache4")
 
-OWNER, HR, KO_MIN, OLD = 7_123_450_143, 6_512_340_871, 1_234_567_890, 2_000_000_001
+OWNER, HR, KO_MIN, OLD, GHOST = 7_123_450_143, 6_512_340_871, 1_234_567_890, 2_000_000_001, 5_000_000_009
 GROUP, CHANNEL, NEWS = 4_155_501_877, 1_987_654_321, 1_500_000_000
 SECRET_CHAT = 77
 SECRET_DIALOG = (1 << 62) | SECRET_CHAT
@@ -302,6 +302,7 @@ def build(path: Path, messages: list[dict[str, Any]] | None = None) -> Path:
             {"uid": HR, "name": "golden dawn hr;;;golden_dawn_hr", "status": -100, "data": hr},
             {"uid": KO_MIN, "name": "ko min;;;", "status": 0, "data": None},
             {"uid": OLD, "name": "someone", "status": 0, "data": enc.u32(0x4B46C37E) + bytes(40)},
+            {"uid": GHOST, "name": "", "status": 0, "data": enc.user(0x8F97C628, uid=GHOST, deleted=True)},
         ],
     )
     insert(conn, "contacts", [{"uid": HR, "mutual": 1}])
@@ -484,7 +485,11 @@ def test_owner_account_contacts_and_phone_book(extracted: FakeCase) -> None:
     )
     assert (account["phone"], account["phone_e164"]) == ("+66925550143", "+66925550143")
     contacts = {c["name"]: c for c in store_rows(extracted, "SELECT * FROM contacts")}
-    assert set(contacts) == {"Golden Dawn HR", "ko min", "someone", "Wichai Mule"}
+    assert set(contacts) == {"Golden Dawn HR", "ko min", "someone", "Wichai Mule", None}
+    assert (
+        contacts[None]["notes"] == "seen in the owner's chats or groups, not a saved contact; deleted account"
+    )
+    assert json.loads(contacts[None]["handles"])[0]["user_id"] == str(GHOST)
     hr = contacts["Golden Dawn HR"]
     assert json.loads(hr["phones"]) == [{"number": "+855965550187", "label": None, "e164": "+855965550187"}]
     assert json.loads(hr["handles"]) == [
