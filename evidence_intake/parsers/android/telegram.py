@@ -133,7 +133,8 @@ class AndroidTelegramParser(Parser):
         "name of users.name. chats.data, dialogs (folders, unread counts), secret-chat keys, scheduled "
         "messages, topics, media files in the cache folders and the owner's record in shared_prefs are "
         "not read. Calls come from call service messages only. Messages the user deleted are not in "
-        "the tables and are not recovered."
+        "the tables and are not recovered. Telegram X (a TDLib database) and forks under other package "
+        "names are not read."
     )
 
     def parse(self, source: Source) -> Iterator[Artefact]:
