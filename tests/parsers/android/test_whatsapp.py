@@ -1,0 +1,800 @@
+"""android.whatsapp on the current msgstore.db (jid_map, groups, media, revoked, system, calls), the
+legacy one, a database of the migration with both tables, and damaged input."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from evidence_intake.parsers.android.whatsapp import WhatsAppParser
+from tests.parsers.android.chatdb import build, errors, garbled, rows, set_raw_text, sources, truncated
+from tests.parsers.android.whatsapp_legacy_schema import LEGACY_SQL
+from tests.parsers.conftest import Runner
+from tests.parsers.fakecase import FakeCase
+from tests.parsers.trees import FolderTree, MemoryTree
+from tests.parsers.util import store_rows
+
+DB = "data/data/com.whatsapp/databases/msgstore.db"
+SCHEMA = "android/whatsapp_msgstore"
+T = 1_741_266_060_000  # 2025-03-06T13:01:00Z in Unix milliseconds
+
+JIDS = [
+    (1, "66925550143", "s.whatsapp.net", 0),
+    (2, "203944150871257", "lid", 0),  # Boss Wang's privacy id, mapped to row 3
+    (3, "855965550187", "s.whatsapp.net", 0),
+    (4, "8613955500178", "s.whatsapp.net", 0),
+    (5, "959425550188", "s.whatsapp.net", 0),
+    (6, "120363025555018", "g.us", 1),
+    (7, "111222333444555", "lid", 0),  # a group member's privacy id with no mapping
+]
+
+
+def jid_rows() -> list[dict[str, Any]]:
+    return [
+        {"_id": i, "user": u, "server": s, "agent": 0, "device": 0, "type": t, "raw_string": f"{u}@{s}"}
+        for i, u, s, t in JIDS
+    ]
+
+
+def message(
+    n: int, chat: int, from_me: int, when: int, kind: int = 0, text: str | None = None, **extra: Any
+) -> dict[str, Any]:
+    row: dict[str, Any] = {
+        "_id": n,
+        "chat_row_id": chat,
+        "from_me": from_me,
+        "key_id": f"3EB0{n:04X}",
+        "sender_jid_row_id": 0,
+        "status": 13 if from_me else 0,
+        "timestamp": when,
+        "received_timestamp": when + (0 if from_me else 900),
+        "message_type": kind,
+        "text_data": text,
+        "sort_id": n,
+    }
+    row.update(extra)
+    return row
+
+
+def current_rows() -> dict[str, list[dict[str, Any]]]:
+    return {
+        "jid": jid_rows(),
+        "jid_map": [{"lid_row_id": 2, "jid_row_id": 3, "sort_id": 1}],
+        "chat": [
+            {"_id": 1, "jid_row_id": 2, "subject": None},
+            {"_id": 2, "jid_row_id": 4, "subject": None},
+            {"_id": 3, "jid_row_id": 6, "subject": "ทีมขาย Team A 销售组"},
+        ],
+        "message": [
+            message(1, 1, 0, T, text="new USDT address 不要用旧的"),
+            message(2, 1, 1, T + 60_000, text="明白老板"),
+            message(3, 1, 0, T + 120_000, kind=1),  # picture only
+            message(4, 1, 0, T + 180_000, kind=15),  # deleted for everyone
+            message(5, 3, 0, T + 240_000, text="ဒီနေ့ customer ၁၀ ယောက်", sender_jid_row_id=5),
+            message(6, 3, 0, T + 300_000, text="who is this?", sender_jid_row_id=7),
+            message(7, 3, 0, T + 360_000, kind=7, text="ทีมขาย Team B", sender_jid_row_id=4, status=6),
+            message(8, 2, 0, T + 420_000, kind=5, text=None),
+            message(9, 2, 1, T + 480_000, kind=9, text="สัญญา contract", status=5),
+            message(10, 2, 0, T + 540_000, text="odd status", status=99, received_timestamp=0),
+        ],
+        "message_media": [
+            {
+                "message_row_id": 3,
+                "chat_row_id": 1,
+                "file_path": "Media/WhatsApp Images/IMG-1.jpg",
+                "file_size": 183_244,
+                "mime_type": "image/jpeg",
+            },
+            {
+                "message_row_id": 9,
+                "chat_row_id": 2,
+                "file_path": "Media/WhatsApp Documents/contract.pdf",
+                "file_size": 96_410,
+                "mime_type": "application/pdf",
+                "media_name": "contract.pdf",
+            },
+        ],
+        "message_revoked": [
+            {"message_row_id": 4, "revoked_key_id": "3EB0REVOKED", "revoke_timestamp": T + 200_000}
+        ],
+        "message_system": [{"message_row_id": 7, "action_type": 1}],
+        "message_location": [
+            {
+                "message_row_id": 8,
+                "chat_row_id": 2,
+                "latitude": 16.6987,
+                "longitude": 98.5066,
+                "place_name": "Myawaddy",
+            },
+        ],
+        "call_log": [
+            {
+                "_id": 1,
+                "jid_row_id": 2,
+                "from_me": 0,
+                "call_id": "C1",
+                "timestamp": T - 60_000,
+                "video_call": 0,
+                "duration": 241,
+                "call_result": 5,
+            },
+            {
+                "_id": 2,
+                "jid_row_id": 4,
+                "from_me": 0,
+                "call_id": "C2",
+                "timestamp": T,
+                "video_call": 1,
+                "duration": 0,
+                "call_result": 2,
+            },
+            {
+                "_id": 3,
+                "jid_row_id": 4,
+                "from_me": 1,
+                "call_id": "C3",
+                "timestamp": T + 1000,
+                "video_call": 0,
+                "duration": 0,
+                "call_result": 4,
+            },
+            {
+                "_id": 4,
+                "jid_row_id": 7,
+                "from_me": 1,
+                "call_id": "C4",
+                "timestamp": T + 2000,
+                "video_call": 0,
+                "duration": 0,
+                "call_result": 2,
+            },
+            {
+                "_id": 5,
+                "jid_row_id": 3,
+                "from_me": 1,
+                "call_id": "C5",
+                "timestamp": T + 3000,
+                "video_call": 0,
+                "duration": 5,
+                "call_result": 9,
+            },
+        ],
+    }
+
+
+def evidence(tmp_path: Path, sql: str = SCHEMA, data: dict[str, list[dict[str, Any]]] | None = None) -> Path:
+    root = tmp_path / "evidence"
+    build(root / DB, sql, current_rows() if data is None else data)
+    return root
+
+
+MESSAGE_COLUMNS = (
+    "record_rowid",
+    "thread_id",
+    "thread_name",
+    "direction",
+    "sender",
+    "sender_phone",
+    "sender_user_id",
+    "recipients",
+    "recipient_phones",
+    "status",
+    "sent_at",
+    "received_at",
+    "body",
+    "is_deleted",
+)
+
+
+def test_current_layout_exact_rows(tmp_path: Path, case: FakeCase, run_extract: Runner) -> None:
+    report = run_extract(FolderTree(evidence(tmp_path)), WhatsAppParser)
+    assert not report.failed, report.exhibits[0].problems
+    lid, wang, liu = "203944150871257@lid", "+855965550187", "8613955500178@s.whatsapp.net"
+    group = "120363025555018@g.us"
+    team = "ทีมขาย Team A 销售组"
+    assert rows(case, "messages", MESSAGE_COLUMNS) == [
+        (
+            1,
+            lid,
+            None,
+            "incoming",
+            lid,
+            wang,
+            lid,
+            "[]",
+            "[]",
+            "received",
+            "2025-03-06T13:01:00.000000Z",
+            "2025-03-06T13:01:00.900000Z",
+            "new USDT address 不要用旧的",
+            0,
+        ),
+        (
+            2,
+            lid,
+            None,
+            "outgoing",
+            None,
+            None,
+            None,
+            f'["{lid}"]',
+            f'["{wang}"]',
+            "read",
+            "2025-03-06T13:02:00.000000Z",
+            None,
+            "明白老板",
+            0,
+        ),
+        (
+            3,
+            lid,
+            None,
+            "incoming",
+            lid,
+            wang,
+            lid,
+            "[]",
+            "[]",
+            "received",
+            "2025-03-06T13:03:00.000000Z",
+            "2025-03-06T13:03:00.900000Z",
+            None,
+            0,
+        ),
+        (
+            4,
+            lid,
+            None,
+            "incoming",
+            lid,
+            wang,
+            lid,
+            "[]",
+            "[]",
+            "deleted for everyone",
+            "2025-03-06T13:04:00.000000Z",
+            "2025-03-06T13:04:00.900000Z",
+            None,
+            1,
+        ),
+        (
+            5,
+            group,
+            team,
+            "incoming",
+            "959425550188@s.whatsapp.net",
+            "+959425550188",
+            "959425550188@s.whatsapp.net",
+            "[]",
+            "[]",
+            "received",
+            "2025-03-06T13:05:00.000000Z",
+            "2025-03-06T13:05:00.900000Z",
+            "ဒီနေ့ customer ၁၀ ယောက်",
+            0,
+        ),
+        (
+            6,
+            group,
+            team,
+            "incoming",
+            "111222333444555@lid",
+            None,
+            "111222333444555@lid",
+            "[]",
+            "[]",
+            "received",
+            "2025-03-06T13:06:00.000000Z",
+            "2025-03-06T13:06:00.900000Z",
+            "who is this?",
+            0,
+        ),
+        (
+            7,
+            group,
+            team,
+            "incoming",
+            liu,
+            "+8613955500178",
+            liu,
+            "[]",
+            "[]",
+            "system: group name changed",
+            "2025-03-06T13:07:00.000000Z",
+            "2025-03-06T13:07:00.900000Z",
+            "ทีมขาย Team B",
+            0,
+        ),
+        (
+            8,
+            liu,
+            None,
+            "incoming",
+            liu,
+            "+8613955500178",
+            liu,
+            "[]",
+            "[]",
+            "received",
+            "2025-03-06T13:08:00.000000Z",
+            "2025-03-06T13:08:00.900000Z",
+            "Location: 16.698700, 98.506600 (Myawaddy)",
+            0,
+        ),
+        (
+            9,
+            liu,
+            None,
+            "outgoing",
+            None,
+            None,
+            None,
+            f'["{liu}"]',
+            '["+8613955500178"]',
+            "delivered",
+            "2025-03-06T13:09:00.000000Z",
+            None,
+            "สัญญา contract",
+            0,
+        ),
+        (
+            10,
+            liu,
+            None,
+            "incoming",
+            liu,
+            "+8613955500178",
+            liu,
+            "[]",
+            "[]",
+            "status 99",
+            "2025-03-06T13:10:00.000000Z",
+            None,
+            "odd status",
+            0,
+        ),
+    ]
+    media = {r[0]: json.loads(r[1]) for r in rows(case, "messages", ("record_rowid", "attachments"))}
+    assert media[3] == [
+        {"name": None, "mime_type": "image/jpeg", "path": "Media/WhatsApp Images/IMG-1.jpg", "size": 183244}
+    ]
+    assert media[9] == [
+        {
+            "name": "contract.pdf",
+            "mime_type": "application/pdf",
+            "path": "Media/WhatsApp Documents/contract.pdf",
+            "size": 96410,
+        }
+    ]
+    assert all(v == [] for k, v in media.items() if k not in (3, 9))
+    assert {r[0] for r in rows(case, "messages", ("app", "record_table"))} == {"WhatsApp"}
+    assert rows(case, "messages", ("received_at_raw",), "record_rowid = 10") == [(0,)]
+
+
+def test_calls_resolve_privacy_ids_and_map_results(
+    tmp_path: Path, case: FakeCase, run_extract: Runner
+) -> None:
+    run_extract(FolderTree(evidence(tmp_path)), WhatsAppParser)
+    assert rows(
+        case,
+        "calls",
+        (
+            "record_rowid",
+            "app",
+            "number",
+            "number_e164",
+            "direction",
+            "status",
+            "call_type",
+            "started_at",
+            "started_at_raw",
+            "duration_s",
+        ),
+    ) == [
+        (
+            1,
+            "WhatsApp",
+            "+855965550187",
+            "+855965550187",
+            "incoming",
+            "answered",
+            "voice",
+            "2025-03-06T13:00:00.000000Z",
+            T - 60_000,
+            241,
+        ),
+        (
+            2,
+            "WhatsApp",
+            "+8613955500178",
+            "+8613955500178",
+            "incoming",
+            "missed",
+            "video",
+            "2025-03-06T13:01:00.000000Z",
+            T,
+            0,
+        ),
+        (
+            3,
+            "WhatsApp",
+            "+8613955500178",
+            "+8613955500178",
+            "outgoing",
+            "cancelled",
+            "voice",
+            "2025-03-06T13:01:01.000000Z",
+            T + 1000,
+            0,
+        ),
+        (
+            4,
+            "WhatsApp",
+            "111222333444555@lid",
+            None,
+            "outgoing",
+            "not answered",
+            "voice",
+            "2025-03-06T13:01:02.000000Z",
+            T + 2000,
+            0,
+        ),
+        (
+            5,
+            "WhatsApp",
+            "+855965550187",
+            "+855965550187",
+            "outgoing",
+            "result 9",
+            "voice",
+            "2025-03-06T13:01:03.000000Z",
+            T + 3000,
+            5,
+        ),
+    ]
+
+
+def test_identifiers_link_the_privacy_id_and_the_number(
+    tmp_path: Path, case: FakeCase, run_extract: Runner
+) -> None:
+    run_extract(FolderTree(evidence(tmp_path)), WhatsAppParser)
+
+    def where(value: str) -> set[tuple[str, str, str]]:
+        found = store_rows(case, "SELECT kind, role, type FROM identifiers WHERE value = ?", (value,))
+        return {(r["kind"], r["role"], r["type"]) for r in found}
+
+    assert where("+855965550187") == {
+        ("messages", "sender", "phone"),
+        ("messages", "recipient", "phone"),
+        ("calls", "number", "phone"),
+    }
+    assert where("203944150871257@lid") == {("messages", "sender", "user_id")}
+
+
+def test_business_app_is_named(tmp_path: Path, case: FakeCase, run_extract: Runner) -> None:
+    root = tmp_path / "evidence"
+    build(root / DB.replace("com.whatsapp/", "com.whatsapp.w4b/"), SCHEMA, current_rows())
+    run_extract(FolderTree(root), WhatsAppParser)
+    assert {r[0] for r in rows(case, "messages", ("app",))} == {"WhatsApp Business"}
+    assert {r[0] for r in rows(case, "calls", ("app",))} == {"WhatsApp Business"}
+
+
+def legacy_rows() -> dict[str, list[dict[str, Any]]]:
+    def m(n: int, jid: str, from_me: int, when: int, **extra: Any) -> dict[str, Any]:
+        row: dict[str, Any] = {
+            "_id": n,
+            "key_remote_jid": jid,
+            "key_from_me": from_me,
+            "key_id": f"K{n}",
+            "status": 13 if from_me else 0,
+            "timestamp": when,
+            "received_timestamp": when + (0 if from_me else 700),
+            "media_wa_type": "0",
+        }
+        row.update(extra)
+        return row
+
+    pranee, group = "66815550199@s.whatsapp.net", "66925550143-1546300800@g.us"
+    return {
+        "messages": [
+            m(1, "-1", 0, 0, status=-1),  # the table's placeholder row
+            m(2, pranee, 0, T, data="โอนเงินแล้วนะคะ"),
+            m(3, pranee, 1, T + 1000, data="ขอบคุณครับ"),
+            m(
+                4,
+                group,
+                0,
+                T + 2000,
+                remote_resource="959425550188@s.whatsapp.net",
+                media_wa_type="1",
+                media_mime_type="image/jpeg",
+                media_name="IMG-2.jpg",
+                media_size=5120,
+                media_caption="ดูนี่",
+            ),
+            m(5, group, 0, T + 3000, remote_resource="8613955500178@s.whatsapp.net", status=6, media_size=4),
+            m(6, pranee, 0, T + 4000, edit_version=7),
+            m(7, pranee, 0, T + 5000, media_wa_type="5", latitude=13.7563, longitude=100.5018),
+        ],
+        "chat_list": [{"key_remote_jid": group, "subject": "การเงิน"}],
+        "message_system": [{"message_row_id": 5, "action_type": 4}],
+    }
+
+
+def test_legacy_layout_exact_rows(tmp_path: Path, case: FakeCase, run_extract: Runner) -> None:
+    report = run_extract(FolderTree(evidence(tmp_path, LEGACY_SQL, legacy_rows())), WhatsAppParser)
+    assert not report.failed, report.exhibits[0].problems
+    (source,) = sources(case)
+    assert (source["status"], source["schema"], source["records"]) == ("parsed", "legacy", 6)
+    pranee = "66815550199@s.whatsapp.net"
+    columns = (
+        "record_rowid",
+        "record_table",
+        "thread_name",
+        "direction",
+        "sender",
+        "sender_phone",
+        "recipient_phones",
+        "status",
+        "sent_at",
+        "body",
+        "attachments",
+        "is_deleted",
+    )
+    assert rows(case, "messages", columns) == [
+        (
+            2,
+            "messages",
+            None,
+            "incoming",
+            pranee,
+            "+66815550199",
+            "[]",
+            "received",
+            "2025-03-06T13:01:00.000000Z",
+            "โอนเงินแล้วนะคะ",
+            "[]",
+            0,
+        ),
+        (
+            3,
+            "messages",
+            None,
+            "outgoing",
+            None,
+            None,
+            '["+66815550199"]',
+            "read",
+            "2025-03-06T13:01:01.000000Z",
+            "ขอบคุณครับ",
+            "[]",
+            0,
+        ),
+        (
+            4,
+            "messages",
+            "การเงิน",
+            "incoming",
+            "959425550188@s.whatsapp.net",
+            "+959425550188",
+            "[]",
+            "received",
+            "2025-03-06T13:01:02.000000Z",
+            "ดูนี่",
+            '[{"name":"IMG-2.jpg","mime_type":"image/jpeg","path":null,"size":5120}]',
+            0,
+        ),
+        (
+            5,
+            "messages",
+            "การเงิน",
+            "incoming",
+            "8613955500178@s.whatsapp.net",
+            "+8613955500178",
+            "[]",
+            "system: participant added",
+            "2025-03-06T13:01:03.000000Z",
+            None,
+            "[]",
+            0,
+        ),
+        (
+            6,
+            "messages",
+            None,
+            "incoming",
+            pranee,
+            "+66815550199",
+            "[]",
+            "deleted for everyone",
+            "2025-03-06T13:01:04.000000Z",
+            None,
+            "[]",
+            1,
+        ),
+        (
+            7,
+            "messages",
+            None,
+            "incoming",
+            pranee,
+            "+66815550199",
+            "[]",
+            "received",
+            "2025-03-06T13:01:05.000000Z",
+            "Location: 13.756300, 100.501800",
+            "[]",
+            0,
+        ),
+    ]
+    assert rows(case, "calls", ("record_rowid",)) == []  # this legacy database has no call_log
+
+
+def test_migration_database_reads_both_tables(tmp_path: Path, case: FakeCase, run_extract: Runner) -> None:
+    """WhatsApp 2.21 keeps the legacy messages table beside the new message table: neither is dropped."""
+    from samples.sqlitebuild import schema
+
+    data = current_rows()
+    data.update({k: v for k, v in legacy_rows().items() if k == "messages"})
+    sql = schema(SCHEMA) + "\n" + LEGACY_SQL.split("CREATE TABLE chat_list")[0]
+    run_extract(FolderTree(evidence(tmp_path, sql, data)), WhatsAppParser)
+    (source,) = sources(case)
+    assert source["schema"] == "current" and source["records"] == 10 + 6 + 5
+    tables = store_rows(
+        case, "SELECT record_table, count(*) AS n FROM messages GROUP BY record_table ORDER BY 1"
+    )
+    assert [(t["record_table"], t["n"]) for t in tables] == [("message", 10), ("messages", 6)]
+
+
+def test_database_without_optional_tables(tmp_path: Path, case: FakeCase, run_extract: Runner) -> None:
+    """An older current-layout database: no jid_map, no message_media, no call_log."""
+    root = tmp_path / "evidence"
+    sql = """
+        CREATE TABLE jid (_id INTEGER PRIMARY KEY AUTOINCREMENT, user TEXT NOT NULL, server TEXT NOT NULL,
+          agent INTEGER, device INTEGER, type INTEGER, raw_string TEXT);
+        CREATE TABLE chat (_id INTEGER PRIMARY KEY AUTOINCREMENT, jid_row_id INTEGER UNIQUE, subject TEXT);
+        CREATE TABLE message (_id INTEGER PRIMARY KEY AUTOINCREMENT, chat_row_id INTEGER NOT NULL,
+          from_me INTEGER NOT NULL, key_id TEXT NOT NULL, sender_jid_row_id INTEGER, status INTEGER,
+          timestamp INTEGER, received_timestamp INTEGER, message_type INTEGER, text_data TEXT);
+    """
+    build(
+        root / DB,
+        sql,
+        {
+            "jid": jid_rows(),
+            "chat": [{"_id": 1, "jid_row_id": 2}],
+            "message": [
+                {
+                    "_id": 1,
+                    "chat_row_id": 1,
+                    "from_me": 0,
+                    "key_id": "A",
+                    "status": 0,
+                    "timestamp": T,
+                    "received_timestamp": T,
+                    "message_type": 0,
+                    "text_data": "hi",
+                }
+            ],
+        },
+    )
+    report = run_extract(FolderTree(root), WhatsAppParser)
+    assert not report.failed
+    assert rows(case, "messages", ("sender", "sender_phone", "body")) == [("203944150871257@lid", None, "hi")]
+
+
+# --- damaged and hostile input: the engine's rules, ridden by this parser -------------------------
+
+
+def many(n: int) -> dict[str, list[dict[str, Any]]]:
+    data = current_rows()
+    data["message"] = [message(i, 2, i % 2, T + i, text=f"ข้อความ {i} " + "x" * 200) for i in range(1, n + 1)]
+    data["message_media"] = []
+    data["message_location"] = []
+    return data
+
+
+def run_on(data: bytes, run_extract: Runner) -> Any:
+    return run_extract(MemoryTree({"/" + DB: data}), WhatsAppParser)
+
+
+def test_not_sqlite_is_an_error_naming_the_file(case: FakeCase, run_extract: Runner) -> None:
+    report = run_on(os.urandom(8192), run_extract)
+    assert report.failed
+    (message_,) = errors(case)
+    assert "is not a SQLite database" in message_ and DB in message_
+
+
+def test_truncated_database_keeps_the_rows_before_the_cut(
+    tmp_path: Path, case: FakeCase, run_extract: Runner
+) -> None:
+    path = build(tmp_path / "full.db", SCHEMA, many(3000))
+    run_on(truncated(path.read_bytes()), run_extract)
+    got = store_rows(case, "SELECT status, records, detail FROM sources")
+    assert got[0]["status"] == "error" and 0 < int(got[0]["records"]) < 3000 + 5, got
+    assert "malformed" in str(got[0]["detail"])
+
+
+def test_pages_of_garbage_give_an_error_and_a_partial_result(
+    tmp_path: Path, case: FakeCase, run_extract: Runner
+) -> None:
+    path = build(tmp_path / "full.db", SCHEMA, many(3000))
+    run_on(garbled(path.read_bytes()), run_extract)
+    (source,) = store_rows(case, "SELECT status, records FROM sources")
+    assert source["status"] == "error" and 0 < int(source["records"]) < 3000 + 5
+    assert errors(case)
+
+
+def test_missing_columns_are_an_unsupported_schema_with_the_tables_seen(
+    tmp_path: Path, case: FakeCase, run_extract: Runner
+) -> None:
+    root = tmp_path / "evidence"
+    sql = """
+        CREATE TABLE jid (_id INTEGER PRIMARY KEY, user TEXT, server TEXT, raw_string TEXT);
+        CREATE TABLE chat (_id INTEGER PRIMARY KEY, jid_row_id INTEGER, subject TEXT);
+        CREATE TABLE message (_id INTEGER PRIMARY KEY, chat_row_id INTEGER, from_me INTEGER, key_id TEXT,
+          sender_jid_row_id INTEGER, status INTEGER, timestamp INTEGER, received_timestamp INTEGER,
+          message_type INTEGER, body_of_a_future_version TEXT);
+    """
+    build(root / DB, sql, {})
+    report = run_extract(FolderTree(root), WhatsAppParser)
+    assert report.exhibits[0].parsers["android.whatsapp"].unsupported == 1 and not report.failed
+    (source,) = sources(case)
+    assert source["status"] == "unsupported schema"
+    assert "tables seen: chat, jid, message" in str(source["detail"])
+    assert "'current' lacks message.text_data" in str(source["detail"])
+
+
+def test_huge_text_is_stored_whole(tmp_path: Path, case: FakeCase, run_extract: Runner) -> None:
+    body = "โอนเงิน USDT " * 300_000  # about 7 MiB
+    data = current_rows()
+    data["message"] = [message(1, 2, 0, T, text=body)]
+    run_extract(FolderTree(evidence(tmp_path, data=data)), WhatsAppParser)
+    assert rows(case, "messages", ("body",)) == [(body,)]
+
+
+def test_invalid_utf8_is_replaced_flagged_and_kept(
+    tmp_path: Path, case: FakeCase, run_extract: Runner
+) -> None:
+    root = evidence(tmp_path)
+    raw = "โอน".encode() + b"\xff\xfe" + "เงิน".encode()
+    set_raw_text(root / DB, "message", "text_data", 1, raw)
+    report = run_extract(FolderTree(root), WhatsAppParser)
+    assert not report.failed
+    assert rows(case, "messages", ("body", "has_undecodable_text"), "record_rowid = 1") == [
+        ("โอน\ufffd\ufffdเงิน", 1)
+    ]
+    (kept,) = store_rows(case, "SELECT raw, column_name, record_rowid FROM undecodable_text")
+    assert (kept["raw"], kept["column_name"], kept["record_rowid"]) == (raw, "body", 1)
+
+
+def test_timestamps_out_of_range_are_warned_and_kept(
+    tmp_path: Path, case: FakeCase, run_extract: Runner
+) -> None:
+    data = current_rows()
+    data["message"] = [
+        message(1, 2, 1, 99_999_999_999_999_999, text="year 3 million"),
+        message(2, 2, 1, -5_000_000_000_000, text="before 1900"),
+        message(3, 2, 1, T, text="fine"),
+    ]
+    report = run_extract(FolderTree(evidence(tmp_path, data=data)), WhatsAppParser)
+    assert rows(case, "messages", ("sent_at", "sent_at_raw")) == [
+        (None, 99_999_999_999_999_999),
+        (None, -5_000_000_000_000),
+        ("2025-03-06T13:01:00.000000Z", T),
+    ]
+    assert not report.failed
+    (warning,) = errors(case, "warning")
+    assert "2 messages have a sent_at that is out of range" in warning
+
+
+@pytest.mark.parametrize("jobs", [0, 2])
+def test_same_rows_inline_and_in_a_pool(
+    tmp_path: Path, case: FakeCase, run_extract: Runner, jobs: int
+) -> None:
+    run_extract(FolderTree(evidence(tmp_path)), WhatsAppParser, jobs=jobs)
+    assert len(rows(case, "messages", ("id",))) == 10 and len(rows(case, "calls", ("id",))) == 5
