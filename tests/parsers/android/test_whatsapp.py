@@ -640,6 +640,19 @@ def test_migration_database_reads_both_tables(tmp_path: Path, case: FakeCase, ru
 
     data = current_rows()
     data.update({k: v for k, v in legacy_rows().items() if k == "messages"})
+    # the legacy group's name is in the new chat table, found through jid.raw_string
+    data["jid"].append(
+        {
+            "_id": 8,
+            "user": "66925550143-1546300800",
+            "server": "g.us",
+            "agent": 0,
+            "device": 0,
+            "type": 1,
+            "raw_string": "66925550143-1546300800@g.us",
+        }
+    )
+    data["chat"].append({"_id": 4, "jid_row_id": 8, "subject": "การเงิน"})
     sql = schema(SCHEMA) + "\n" + LEGACY_SQL.split("CREATE TABLE chat_list")[0]
     run_extract(FolderTree(evidence(tmp_path, sql, data)), WhatsAppParser)
     (source,) = sources(case)
@@ -648,6 +661,9 @@ def test_migration_database_reads_both_tables(tmp_path: Path, case: FakeCase, ru
         case, "SELECT record_table, count(*) AS n FROM messages GROUP BY record_table ORDER BY 1"
     )
     assert [(t["record_table"], t["n"]) for t in tables] == [("message", 10), ("messages", 6)]
+    assert rows(
+        case, "messages", ("thread_name", "sender_phone"), "record_table = 'messages' AND record_rowid = 4"
+    ) == [("การเงิน", "+959425550188")]
 
 
 def test_database_without_optional_tables(tmp_path: Path, case: FakeCase, run_extract: Runner) -> None:
