@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from evidence_intake.parsers.android.messenger import MessengerParser
-from tests.parsers.android.chatdb import build, errors, rows, sources, truncated
+from tests.parsers.android.chatdb import build, errors, rows, set_raw_text, sources, truncated
 from tests.parsers.conftest import Runner
 from tests.parsers.fakecase import FakeCase
 from tests.parsers.trees import FolderTree, MemoryTree
@@ -338,3 +338,18 @@ def test_truncated_database_keeps_the_rows_before_the_cut(
     assert report.failed
     (source,) = store_rows(case, "SELECT status, records, detail FROM sources")
     assert source["status"] == "error" and 0 < int(source["records"]) < 3000 + 3, source
+
+
+def test_invalid_utf8_is_replaced_flagged_and_kept(
+    tmp_path: Path, case: FakeCase, run_extract: Runner
+) -> None:
+    root = evidence(tmp_path)
+    raw = "โอน".encode() + b"\xe0\x80" + "เงิน".encode()
+    set_raw_text(root / DB, "messages", "text", 2, raw)
+    report = run_extract(FolderTree(root), MessengerParser)
+    assert not report.failed
+    assert rows(case, "messages", ("body", "has_undecodable_text"), "record_rowid = 2") == [
+        ("โอน\ufffd\ufffdเงิน", 1)
+    ]
+    (kept,) = store_rows(case, "SELECT raw, column_name, record_rowid FROM undecodable_text")
+    assert (kept["raw"], kept["column_name"], kept["record_rowid"]) == (raw, "body", 2)
