@@ -17,6 +17,7 @@ records those hashes. A run that fails part way deletes what it had written and 
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import io
 import os
@@ -28,7 +29,13 @@ from typing import IO, Any
 
 from evidence_intake import SOFTWARE
 from evidence_intake.case import Case, safe_name
-from evidence_intake.errors import ConflictError, IntakeError, NotFoundError, UsageError
+from evidence_intake.errors import (
+    ConflictError,
+    InsufficientSpaceError,
+    IntakeError,
+    NotFoundError,
+    UsageError,
+)
 from evidence_intake.register import relative_to_case
 from evidence_intake.reports import artefacts_data as data
 from evidence_intake.reports.artefacts_flat import XlsxWriter, column_width, write_csv, write_jsonl
@@ -219,6 +226,15 @@ def generate_artefact_report(
         else:
             counts = _write_csv(path, created, sections, folder)
         files = [_digest(p) for p in created]
+    except OSError as exc:
+        _cleanup(created, folder)
+        kind = InsufficientSpaceError if exc.errno == errno.ENOSPC else IntakeError
+        raise kind(
+            f"cannot write the report {path}: {exc.strerror or exc}; what was written was deleted and "
+            "nothing was recorded in the ledger",
+            path=path,
+            hint="free space on that disk or choose another --out, then run the report again",
+        ) from exc
     except BaseException:
         _cleanup(created, folder)
         raise

@@ -13,7 +13,8 @@ Numbers stay numbers, except integers of 15 digits or more (raw timestamps in mi
 which a spreadsheet would round: XLSX gets them as text. XLSX cannot hold C0 control characters (other
 than tab, line feed, carriage return) nor more than 32,767 characters in a cell: controls are shown as
 their Unicode control pictures (U+0007 as ␇) and over-long text is cut with a note; both are counted
-as warnings. CSV and JSONL are not affected by either limit.
+as warnings. A carriage return inside text is read back from XLSX as a line feed (XML normalises line
+ends). CSV and JSONL are affected by none of these.
 """
 
 from __future__ import annotations
