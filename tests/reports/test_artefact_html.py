@@ -11,7 +11,7 @@ from pathlib import Path
 
 from evidence_intake.artefacts.query import query
 from evidence_intake.case import Case
-from evidence_intake.reports.artefacts_html import STATIC
+from evidence_intake.reports.artefacts_html import HEAD_SCRIPT, STATIC
 from tests.helpers import cli, cli_json
 from tests.reports.artefact_case import (
     END_TABLE,
@@ -90,7 +90,7 @@ def test_hostile_text_is_shown_as_text_and_never_becomes_markup(tmp_path: Path) 
     names = [t for t, _ in page.tags]
     assert names.count("h1") == 1
     assert "img" not in names and "iframe" not in names and "object" not in names
-    assert [a for t, a in page.tags if t == "script"] == [{}]
+    assert [a for t, a in page.tags if t == "script"] == [{}, {}]  # the page's own two, inline
     hrefs = [a.get("href") or "" for t, a in page.tags if t == "a"]
     assert hrefs and all(h.startswith("#") for h in hrefs)
     assert not [(t, k) for t, a in page.tags for k in a if k.lower().startswith("on")]
@@ -119,10 +119,12 @@ def test_csp_allows_only_the_pages_own_script_and_style_by_hash(tmp_path: Path) 
     directives = dict(d.strip().split(" ", 1) for d in csp.split(";") if d.strip())
     assert directives["default-src"] == "'none'"
     assert "unsafe-inline" not in csp and "unsafe-eval" not in csp and "nonce-" not in csp
-    (script,) = page.scripts
-    digest = base64.b64encode(hashlib.sha256(script.encode("utf-8")).digest()).decode("ascii")
-    assert directives["script-src"] == f"'sha256-{digest}'"
-    assert script == (STATIC / "artefacts.js").read_text(encoding="utf-8")
+    head, script = page.scripts
+    assert head == HEAD_SCRIPT and script == (STATIC / "artefacts.js").read_text(encoding="utf-8")
+    digests = [
+        base64.b64encode(hashlib.sha256(js.encode("utf-8")).digest()).decode("ascii") for js in (head, script)
+    ]
+    assert directives["script-src"] == " ".join(f"'sha256-{d}'" for d in digests)
     style = re.search(r"<style>(.*?)</style>", out.read_text(encoding="utf-8"), re.S)
     assert style is not None
     css_digest = base64.b64encode(hashlib.sha256(style.group(1).encode("utf-8")).digest()).decode("ascii")

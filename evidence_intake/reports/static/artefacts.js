@@ -1,8 +1,12 @@
-/* evidence-intake artefact report: search, sorting and the conversation view.
+/* evidence-intake artefact report: search, sorting, pages and the conversation view.
  *
  * Every row is already in the page, escaped by the generator. This script never builds HTML from
- * data: it only toggles the `hidden` attribute, moves existing rows and sets textContent. It is
- * allowed by the report's Content-Security-Policy through its SHA-256 hash; nothing else may run. */
+ * data: it only sets classes, moves existing rows and sets textContent. It is allowed by the report's
+ * Content-Security-Policy through its SHA-256 hash; nothing else may run.
+ *
+ * Large tables stay usable because only one page of rows is ever laid out: a tiny script in the head
+ * marks <html class="js"> before the rows arrive, the style sheet then hides every row not marked
+ * "on", and this script marks the rows of the current page. Search and sorting work on all rows. */
 (function () {
   "use strict";
 
@@ -37,23 +41,30 @@
   }
 
   function RowTable(section) {
+    var self = this;
     this.section = section;
     this.table = section.querySelector("table.rows");
     this.body = this.table.tBodies[0];
-    this.rows = Array.prototype.slice.call(this.body.rows);
+    this.rows = Array.prototype.slice.call(this.body.rows); // in page order
     this.texts = null; // lower-cased text of each row, computed on the first search
+    this.matches = this.rows;
+    this.shown = [];
+    this.page = 0;
     this.input = section.querySelector("input.search");
     this.counter = section.querySelector(".shown");
+    this.range = section.querySelector(".range");
+    this.prev = section.querySelector("button.prev");
+    this.next = section.querySelector("button.next");
+    this.size = section.querySelector("select.size");
     this.banner = section.querySelector(".thread-banner");
     this.thread = null;
     this.sortCol = -1;
     this.sortDir = 1;
     this.timer = 0;
-    var self = this;
     if (this.input) {
       this.input.addEventListener("input", function () {
         window.clearTimeout(self.timer);
-        self.timer = window.setTimeout(function () { self.apply(); }, 120);
+        self.timer = window.setTimeout(function () { self.apply(); }, 150);
       });
       this.input.addEventListener("keydown", function (event) {
         if (event.key === "Enter") {
@@ -61,6 +72,15 @@
           self.apply();
         }
       });
+    }
+    if (this.prev) {
+      this.prev.addEventListener("click", function () { self.page--; self.render(); });
+    }
+    if (this.next) {
+      this.next.addEventListener("click", function () { self.page++; self.render(); });
+    }
+    if (this.size) {
+      this.size.addEventListener("change", function () { self.page = 0; self.render(); });
     }
     Array.prototype.forEach.call(this.table.tHead.querySelectorAll("button.sort"), function (button) {
       button.addEventListener("click", function () {
@@ -71,6 +91,7 @@
     if (all) {
       all.addEventListener("click", function () { self.showThread(null, ""); });
     }
+    this.render();
   }
 
   RowTable.prototype.textOf = function (i) {
@@ -80,22 +101,48 @@
     return this.texts[i];
   };
 
+  RowTable.prototype.pageSize = function () {
+    var size = this.size ? Number(this.size.value) : 0;
+    return size > 0 ? size : Math.max(this.matches.length, 1);
+  };
+
+  /* Recompute which rows match the search box and the conversation, then show the first page. */
   RowTable.prototype.apply = function () {
     var query = this.input ? norm(this.input.value.trim()) : "";
-    var shown = 0;
+    var matches = [];
     for (var i = 0; i < this.rows.length; i++) {
       var row = this.rows[i];
-      var visible = (this.thread === null || row.dataset.thread === this.thread) &&
-        (query === "" || this.textOf(i).indexOf(query) !== -1);
-      if (row.hidden === visible) {
-        row.hidden = !visible;
-      }
-      if (visible) {
-        shown++;
+      if ((this.thread === null || row.dataset.thread === this.thread) &&
+          (query === "" || this.textOf(i).indexOf(query) !== -1)) {
+        matches.push(row);
       }
     }
+    this.matches = matches;
+    this.page = 0;
+    this.render();
+  };
+
+  RowTable.prototype.render = function () {
+    var size = this.pageSize();
+    var pages = Math.max(1, Math.ceil(this.matches.length / size));
+    this.page = Math.min(Math.max(this.page, 0), pages - 1);
+    var start = this.page * size;
+    var end = Math.min(start + size, this.matches.length);
+    var next = this.matches.slice(start, end);
+    this.shown.forEach(function (row) { row.classList.remove("on"); });
+    next.forEach(function (row) { row.classList.add("on"); });
+    this.shown = next;
     if (this.counter) {
-      this.counter.textContent = shown + " of " + this.rows.length + " shown";
+      this.counter.textContent = this.matches.length + " of " + this.rows.length + " match";
+    }
+    if (this.range) {
+      this.range.textContent = end > start ? "rows " + (start + 1) + "\u2013" + end : "";
+    }
+    if (this.prev) {
+      this.prev.disabled = this.page === 0;
+    }
+    if (this.next) {
+      this.next.disabled = this.page >= pages - 1;
     }
   };
 
@@ -120,6 +167,7 @@
         th.removeAttribute("aria-sort");
       }
     });
+    this.apply();
   };
 
   RowTable.prototype.showThread = function (ref, label) {
@@ -134,10 +182,9 @@
     }
     if (ref !== null) {
       this.sortBy(0, 1); // the first column of the messages table is the time: oldest first
-    }
-    this.apply();
-    if (ref !== null) {
       this.section.scrollIntoView();
+    } else {
+      this.apply();
     }
   };
 
@@ -152,7 +199,7 @@
   if (messages) {
     var labels = {};
     Array.prototype.forEach.call(document.querySelectorAll("tr[data-thread-row]"), function (row) {
-      labels[row.dataset.threadRow] = row.cells[0].textContent.trim() + " · " + row.cells[1].textContent.trim();
+      labels[row.dataset.threadRow] = row.cells[0].textContent.trim() + " \u00b7 " + row.cells[1].textContent.trim();
     });
     document.addEventListener("click", function (event) {
       var target = event.target;
@@ -163,8 +210,4 @@
       }
     });
   }
-
-  Array.prototype.forEach.call(document.querySelectorAll(".needs-script"), function (element) {
-    element.hidden = false;
-  });
 })();
