@@ -74,6 +74,7 @@ class Renderer:
     def __init__(self, zone: str, refs: dict[ThreadKey, str]) -> None:
         self.zone = zone
         self.refs = refs
+        self._sources: dict[Any, tuple[str, str]] = {}
 
     # -- shared cells ------------------------------------------------------------------------------
 
@@ -89,29 +90,33 @@ class Renderer:
         return _td("time", lines(main, *subs), sort=first or "")
 
     def source(self, row: dict[str, Any]) -> str:
-        where = " · ".join(
-            p
-            for p in (
-                f"partition {row['source_partition']}" if row.get("source_partition") else "",
-                row.get("source_filesystem") or "",
-                f"inode {row['source_inode']}" if row.get("source_inode") is not None else "",
+        """Parser, file, record and the file's SHA-256; the file's part is escaped once per source file."""
+        key = row.get("source_id")
+        file_part = self._sources.get(key)
+        if file_part is None:
+            where = " · ".join(
+                p
+                for p in (
+                    f"partition {row['source_partition']}" if row.get("source_partition") else "",
+                    row.get("source_filesystem") or "",
+                    f"inode {row['source_inode']}" if row.get("source_inode") is not None else "",
+                )
+                if p
             )
-            if p
-        )
+            head = lines(f"{row.get('parser')} {row.get('parser_version')}", row.get("source_path"), where)
+            sha = f'<span class="sub hex">SHA-256 {esc(row.get("source_sha256") or "not computed")}</span>'
+            file_part = (head, sha)
+            if key is not None:
+                self._sources[key] = file_part
         if row.get("record_table") is not None:
             locator = f"{row['record_table']} #{row['record_rowid']}"
         elif row.get("record_offset") is not None:
             locator = f"byte offset {row['record_offset']}"
         else:
             locator = "record not located"
-        inner = lines(
-            f"{row.get('parser')} {row.get('parser_version')}",
-            row.get("source_path"),
-            where,
-            f"record {locator} · row {row.get('id')}",
-        )
-        inner += f'<span class="sub hex">SHA-256 {esc(row.get("source_sha256") or "not computed")}</span>'
-        return _td("source", inner)
+        record = esc(f"record {locator} · row {row.get('id')}")
+        record = f'<span class="sub">{record}</span>'
+        return _td("source", file_part[0] + record + file_part[1])
 
     @staticmethod
     def flags(row: dict[str, Any]) -> str:

@@ -13,8 +13,10 @@ Numbers stay numbers, except integers of 15 digits or more (raw timestamps in mi
 which a spreadsheet would round: XLSX gets them as text. XLSX cannot hold C0 control characters (other
 than tab, line feed, carriage return) nor more than 32,767 characters in a cell: controls are shown as
 their Unicode control pictures (U+0007 as ␇) and over-long text is cut with a note; both are counted
-as warnings. A carriage return inside text is read back from XLSX as a line feed (XML normalises line
-ends). CSV and JSONL are affected by none of these.
+as warnings. CSV and JSONL are affected by neither.
+
+Most text goes to openpyxl as a plain value: a cell object made here costs as much again, so only text
+that must stay text (formula-like), or that XLSX cannot hold as it is, gets one.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from typing import IO, Any
 from evidence_intake.reports.artefacts_data import Section
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_FORMULA_CHARS = frozenset(FORMULA_START)
 XLSX_MAX_ROWS = 1_048_576  # rows of a sheet, header included
 XLSX_MAX_CELL = 32_767  # characters of a cell
 XLSX_EXACT_INT = 10**15  # integers from here on are written as text (Excel keeps 15 significant digits)
@@ -57,9 +60,17 @@ def write_csv(fh: IO[str], section: Section) -> int:
     """One kind as CSV (RFC 4180 line ends): a header of the view's columns, then every row."""
     writer = csv.writer(fh, lineterminator="\r\n")
     writer.writerow(section.columns)
+    columns = section.columns
     n = 0
     for row in section.rows:
-        writer.writerow([_csv_value(row[c]) for c in section.columns])
+        values = [row[c] for c in columns]
+        for i, value in enumerate(values):
+            if type(value) is str:  # the common case first: no call unless the text needs it
+                if value[:1] in _FORMULA_CHARS and value:
+                    values[i] = "'" + value
+            elif value is not None and not isinstance(value, int | float):
+                values[i] = _csv_value(value)
+        writer.writerow(values)
         n += 1
     return n
 
@@ -147,6 +158,14 @@ class XlsxWriter:
         return cell
 
     def cell(self, ws: Any, value: Any) -> Any:
+        """A value openpyxl writes as it is, or a cell made to stay text."""
+        if type(value) is str:
+            # Most text goes as a plain value (openpyxl makes a string cell of it, at half the cost of
+            # a cell made here); only text starting like a formula, holding characters XLSX cannot
+            # hold, or too long for a cell needs one.
+            if value[:1] in _FORMULA_CHARS or len(value) > XLSX_MAX_CELL or self._illegal.search(value):
+                return self._text_cell(ws, value)
+            return value
         if value is None:
             return None
         if isinstance(value, bytes):
