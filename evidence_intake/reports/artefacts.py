@@ -21,6 +21,7 @@ import errno
 import hashlib
 import io
 import os
+import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -138,6 +139,15 @@ def _text(fh: IO[bytes], *, bom: bool = False) -> Iterator[IO[str]]:
         wrapper.detach()
 
 
+def _store_error(store: Path, exc: sqlite3.Error) -> IntakeError:
+    return IntakeError(
+        f"cannot read the artefact store {store}: {exc}; no report was written or recorded",
+        path=store,
+        hint="if an extraction is running, let it finish and try again; a damaged store can be rebuilt by "
+        "moving it aside and extracting again (the evidence is not affected)",
+    )
+
+
 def _digest(path: Path) -> ReportFile:
     with open(path, "rb") as fh:
         sha = hashlib.file_digest(fh, "sha256").hexdigest()
@@ -178,9 +188,12 @@ def generate_artefact_report(
     path = target.expanduser().resolve()
     _check_target(path)
 
-    sections = data.open_sections(
-        store, selected, exhibit=exhibit, reveal=reveal, case=case, examiner=examiner
-    )
+    try:
+        sections = data.open_sections(
+            store, selected, exhibit=exhibit, reveal=reveal, case=case, examiner=examiner
+        )
+    except sqlite3.Error as exc:
+        raise _store_error(store, exc) from exc
     head = str(case.ledger.checkpoint())
     header = ReportHeader(
         case_number=case.settings.case_number,
@@ -226,6 +239,9 @@ def generate_artefact_report(
         else:
             counts = _write_csv(path, created, sections, folder)
         files = [_digest(p) for p in created]
+    except sqlite3.Error as exc:
+        _cleanup(created, folder)
+        raise _store_error(store, exc) from exc
     except OSError as exc:
         _cleanup(created, folder)
         kind = InsufficientSpaceError if exc.errno == errno.ENOSPC else IntakeError

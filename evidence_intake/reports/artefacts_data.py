@@ -191,7 +191,8 @@ SELECT exhibit, app, account, thread_id, json_group_array(DISTINCT who) AS who F
   SELECT exhibit, app, account, thread_id, coalesce(sender_name, sender) AS who FROM messages {where}
   UNION ALL
   SELECT m.exhibit, m.app, m.account, m.thread_id, r.value AS who
-  FROM messages AS m, json_each(m.recipients) AS r {where_m}
+  FROM messages AS m, json_each(CASE WHEN json_valid(m.recipients) THEN m.recipients ELSE '[]' END) AS r
+  {where_m}
 ) WHERE who IS NOT NULL AND who != ''
 GROUP BY exhibit, app, account, thread_id
 """
