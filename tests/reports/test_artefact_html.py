@@ -98,6 +98,11 @@ def test_hostile_text_is_shown_as_text_and_never_becomes_markup(tmp_path: Path) 
     # The tables are exactly the report's own (the case table, then one with a head per listing): the
     # hostile </table> closed nothing and opened nothing.
     assert names.count("table") == names.count("thead") + 1 == names.count("tbody") + 1
+    # Without scripts every row shows: nothing in the file itself hides a row (only the page's script does).
+    assert not [
+        a for t, a in page.tags if t == "tr" and ("hidden" in a or "on" in (a.get("class") or "").split())
+    ]
+    assert ("html", {"lang": "en"}) in page.tags
     # …and the hostile strings are there, as text, in the cells that hold them.
     bodies = [text for css, text in page.cells if css == "c-body"]
     hostile_body = next(b for b in bodies if THAI_WORD in b)
