@@ -25,6 +25,7 @@ ACTION_MEANINGS: dict[str, str] = {
     "extraction_completed": "parsers finished (counts and versions in details)",
     "parser_error": "a parser failed on a file; the run went on",
     "report_generated": "a report was produced (its hash in details)",
+    "secrets_revealed": "seed phrases, keys or passwords from evidence were shown unmasked (details: what)",
     "exported": "data was exported (its hash and destination in details)",
     "returned": "the item was returned to its owner",
     "disposed": "the item was destroyed or disposed of",

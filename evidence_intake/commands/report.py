@@ -1,4 +1,4 @@
-"""`evidence-intake report …`: the custody report (PDF or HTML, English or Thai)."""
+"""`evidence-intake report …`: the custody report (PDF or HTML, English or Thai) and artefact reports."""
 
 from __future__ import annotations
 
@@ -11,9 +11,13 @@ from evidence_intake import console
 from evidence_intake.case import Case
 from evidence_intake.commands._options import CaseOpt, ExaminerOpt, JsonOpt, OptionalExhibitOpt
 from evidence_intake.errors import IntegrityError
+from evidence_intake.reports.artefacts import FORMATS as ARTEFACT_FORMATS
+from evidence_intake.reports.artefacts import generate_artefact_report
 from evidence_intake.reports.custody import generate_custody_report
 
-app = typer.Typer(help="Reports on the case: the chain-of-custody report.", no_args_is_help=True)
+app = typer.Typer(
+    help="Reports on the case: the chain-of-custody report and the extracted artefacts.", no_args_is_help=True
+)
 
 
 @app.command("custody")
@@ -62,6 +66,71 @@ def custody(
                 "but nothing was added to the broken ledger",
                 hint="run `evidence-intake custody verify` and compare the ledger with its backups",
             )
+
+
+@app.command("artefacts")
+def artefacts(
+    exhibit: OptionalExhibitOpt = None,
+    kind: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--kind",
+            help="Kind to include (repeat, or separate with commas): messages, contacts, calls, accounts, "
+            "wallet_addresses, secrets, encrypted_stores. Default: all.",
+            show_default=False,
+        ),
+    ] = None,
+    fmt: Annotated[str, typer.Option("--format", help=f"One of: {', '.join(ARTEFACT_FORMATS)}.")] = "html",
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            help="File to write (never overwritten); a new folder for CSV of several kinds. "
+            "Default: a dated name in reports/.",
+        ),
+    ] = None,
+    reveal: Annotated[
+        bool, typer.Option("--reveal", help="Show secrets unmasked (recorded in the ledger).")
+    ] = False,
+    case_dir: CaseOpt = None,
+    examiner: ExaminerOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Write the extracted artefacts of the case, or of one exhibit, and record the report in the ledger.
+
+    html is one self-contained page (searchable, sortable tables; conversations as threads; nothing in it
+    is fetched or run from the evidence); csv, jsonl and xlsx are flat exports. Every row keeps its
+    provenance: exhibit, source path and SHA-256, parser and version, record locator. Secrets stay masked
+    unless --reveal. Spreadsheet cells that could run as formulas are neutralised.
+
+    Example: evidence-intake report artefacts --exhibit EX-001 --kind messages --format html --out EX-001.html
+    """
+    with Case.locate(case_dir) as case:
+        result = generate_artefact_report(
+            case,
+            fmt=fmt,
+            examiner=case.examiner(examiner),
+            out=out,
+            exhibit=exhibit,
+            kinds=kind,
+            reveal=reveal,
+        )
+        for warning in result.warnings:
+            console.warn(warning)
+        if json_out:
+            console.print_json(result.to_dict())
+            return
+        console.key_values(
+            None,
+            [
+                ("report", result.path),
+                ("sha256", result.sha256),
+                ("size", f"{result.size} bytes"),
+                ("rows", ", ".join(f"{k} {n}" for k, n in result.counts.items())),
+                ("secrets", "revealed" if result.revealed else "masked"),
+                ("ledger entry", result.ledger_seq),
+            ],
+        )
 
 
 def register(root: typer.Typer) -> None:

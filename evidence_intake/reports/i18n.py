@@ -255,6 +255,7 @@ _ACTIONS_TH: dict[str, str] = {
     "extraction_completed": "สกัดข้อมูลเสร็จ",
     "parser_error": "ตัวแยกข้อมูลผิดพลาด",
     "report_generated": "จัดทำรายงาน",
+    "secrets_revealed": "เปิดเผยข้อมูลลับ",
     "exported": "ส่งออกข้อมูล",
     "returned": "คืนเจ้าของ",
     "disposed": "ทำลาย",
