@@ -23,6 +23,7 @@ ACTION_MEANINGS: dict[str, str] = {
     "verification_failed": "an image or copy was re-hashed and did not match",
     "extraction_started": "parsers began reading the acquired evidence",
     "extraction_completed": "parsers finished (counts and versions in details)",
+    "extraction_failed": "an extraction run failed or was interrupted (status and counts so far in details)",
     "parser_error": "a parser failed on a file; the run went on",
     "report_generated": "a report was produced (its hash in details)",
     "secrets_revealed": "seed phrases, keys or passwords from evidence were shown unmasked (details: what)",

@@ -287,8 +287,9 @@ class Extraction:
 
     def _finish(self, status: str) -> None:
         counts = {name: s.to_dict() for name, s in self.summary.parsers.items()}
-        # completed and partial runs finished; a failed or interrupted one says so in its action
-        action = "extraction_completed" if status in ("completed", "partial") else f"extraction_{status}"
+        # completed and partial runs finished; a failed or interrupted one is extraction_failed, and
+        # its details say which
+        action = "extraction_completed" if status in ("completed", "partial") else "extraction_failed"
         entry = self.case.record(
             action,
             examiner=self.examiner,

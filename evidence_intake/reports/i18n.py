@@ -253,6 +253,7 @@ _ACTIONS_TH: dict[str, str] = {
     "verification_failed": "ตรวจสอบแล้วไม่ตรงกัน",
     "extraction_started": "เริ่มสกัดข้อมูล",
     "extraction_completed": "สกัดข้อมูลเสร็จ",
+    "extraction_failed": "สกัดข้อมูลไม่สำเร็จ",
     "parser_error": "ตัวแยกข้อมูลผิดพลาด",
     "report_generated": "จัดทำรายงาน",
     "secrets_revealed": "เปิดเผยข้อมูลลับ",

@@ -81,9 +81,13 @@ class FakeCase:
         details: Mapping[str, Any] | None = None,
         **_: Any,
     ) -> FakeEntry:
-        import json
+        from chain_of_custody import ACTIONS, canonical_json
 
-        json.dumps(dict(details or {}))  # the real ledger stores JSON: fail here as it would
+        # The real ledger refuses unknown actions and anything its canonical JSON cannot encode:
+        # fail here as it would.
+        if action not in ACTIONS:
+            raise AssertionError(f"the ledger has no action {action!r}")
+        canonical_json(dict(details or {}))
         entry = FakeEntry(len(self.entries) + 1, action, examiner, exhibit, dict(details or {}))
         self.entries.append(entry)
         return entry

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from evidence_intake.errors import NotFoundError
+from evidence_intake.evidence.model import Entry
 from evidence_intake.parsers import engine
 from evidence_intake.parsers.registry import ParserRegistry
 from tests.parsers.conftest import Runner
@@ -270,3 +272,17 @@ def test_an_exhibit_that_cannot_be_opened_fails_alone(case: FakeCase, evidence: 
     )
     assert [e.status for e in report.exhibits] == ["failed", "completed"] and report.failed
     assert "no completed acquisition" in report.exhibits[0].problems[0]
+
+
+def test_a_run_that_fails_is_recorded_as_extraction_failed(case: Any, run_extract: Any) -> None:
+    class BrokenTree(MemoryTree):
+        def walk(self) -> Iterator[Entry]:
+            yield from super().walk()
+            raise OSError(5, "Input/output error while walking the evidence")
+
+    tree = BrokenTree({"/data/x.txt": b"x"})
+    with pytest.raises(OSError):
+        run_extract(tree, TypedNotes)
+    [failed] = case.actions("extraction_failed")
+    assert failed.details["status"] == "failed"
+    assert case.actions("extraction_started")
