@@ -8,14 +8,19 @@ Myanmar recruiter's, so the exhibit is registered with region MM (its local numb
 from __future__ import annotations
 
 import json
+import sys
+import types
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from evidence_intake.evidence.model import EvidenceTree
 from evidence_intake.evidence.opener import open_evidence
 from evidence_intake.parsers.registry import ParserRegistry
 from samples import story
 from samples.encodings import tron_address
+from tests.parsers.cli import invoke, use_case
 from tests.parsers.conftest import Runner
 from tests.parsers.fakecase import FakeCase, FakeExhibit
 from tests.parsers.util import sha256_tree, store_rows
@@ -119,3 +124,24 @@ def test_shared_identifiers_are_found(extracted: FakeCase) -> None:
         ("calls", "number", "ios.callhistory"),
     } <= ko_min
     assert ("messages", "sender", "ios.line") in where(story.LINE_MID_CHEN)
+
+
+def test_through_the_cli(monkeypatch: pytest.MonkeyPatch, case: FakeCase) -> None:
+    """``evidence-intake extract --exhibit EX-002`` on the zip: the summary and ``artefacts`` read back."""
+    use_case(monkeypatch, case)
+    opener = types.ModuleType("evidence_intake.evidence.opener")
+
+    def open_exhibit(_case: Any, exhibit: str) -> EvidenceTree:
+        assert exhibit == "EX-002"
+        return open_evidence([IPHONE])
+
+    opener.open_exhibit = open_exhibit  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "evidence_intake.evidence.opener", opener)
+    out = json.loads(invoke("extract", "--exhibit", "EX-002", "--jobs", "1", "--json").stdout)
+    (exhibit,) = out["exhibits"]
+    assert not out["failed"] and exhibit["status"] == "completed"
+    assert {k: v for k, v in exhibit["records"].items() if v} == {"messages": 19, "contacts": 11, "calls": 6}
+    found = json.loads(
+        invoke("artefacts", "--kind", "messages", "--search", "golden_dawn_hr", "--json").stdout
+    )
+    assert [(r["parser"], r["app"]) for r in found] == [("ios.sms", "iMessage")]
