@@ -163,8 +163,8 @@ class IosSmsParser(Parser):
               {sender} AS sender,
               CASE WHEN instr({sender}, '@') = 0 THEN {sender} END AS sender_phone,
               CASE WHEN instr({sender}, '@') > 0 THEN {sender} END AS sender_user_id,
-              {_recipients(src, from_me, phones=False)} AS recipients,
-              {_recipients(src, from_me, phones=True)} AS recipient_phones,
+              {_recipients(from_me, phones=False)} AS recipients,
+              {_recipients(from_me, phones=True)} AS recipient_phones,
               CASE WHEN {from_me} THEN 'outgoing' ELSE 'incoming' END AS direction,
               {status} AS status,
               {times}
@@ -175,6 +175,7 @@ class IosSmsParser(Parser):
             LEFT JOIN {src}handle AS h ON h.ROWID = m.handle_id
             {joins}
             LEFT JOIN {src}chat AS c ON c.ROWID = {chat_id}
+            {_members_join(src)}
             {where}
         """
 
@@ -279,27 +280,35 @@ def _chat_of_message(source: Source, src: str) -> tuple[str, str, str]:
     return "\n".join(joins), f"coalesce({', '.join(chats)}, NULL)", deleted
 
 
-def _members(src: str, *, others: bool, phones: bool) -> str:
-    """JSON list of the chat's members' handles (without the sender when ``others``)."""
-    where = "ch.chat_id = c.ROWID AND h2.id IS NOT NULL"
-    if others:
-        where += " AND h2.ROWID IS NOT m.handle_id"
-    if phones:
-        where += " AND instr(h2.id, '@') = 0"
+def _members_join(src: str) -> str:
+    """A join giving each chat's members once (``mem.ids``, ``mem.phones``: JSON lists of handle ids in
+    handle order), instead of gathering them again for every message of the chat. The GROUP BY keeps
+    SQLite from folding the subquery into the message loop: it is computed once, then looked up."""
+
+    def ids(where: str) -> str:
+        return (
+            f"(SELECT json_group_array(id) FROM (SELECT h2.id FROM {src}chat_handle_join AS ch "
+            f"JOIN {src}handle AS h2 ON h2.ROWID = ch.handle_id WHERE ch.chat_id = c2.ROWID "
+            f"AND h2.id IS NOT NULL{where} ORDER BY h2.ROWID))"
+        )
+
+    everyone, phones = ids(""), ids(" AND instr(h2.id, '@') = 0")
     return (
-        f"(SELECT json_group_array(id) FROM (SELECT h2.id FROM {src}chat_handle_join AS ch "
-        f"JOIN {src}handle AS h2 ON h2.ROWID = ch.handle_id WHERE {where} ORDER BY h2.ROWID))"
+        f"LEFT JOIN (SELECT c2.ROWID AS chat_id, {everyone} AS ids, {phones} AS phones FROM {src}chat AS c2 "
+        "GROUP BY c2.ROWID) AS mem ON mem.chat_id = c.ROWID"
     )
 
 
-def _recipients(src: str, from_me: str, *, phones: bool) -> str:
+def _recipients(from_me: str, *, phones: bool) -> str:
     """The owner's messages go to the chat's members (or the message's handle when the chat has none);
-    an incoming message also went to the group's other members."""
+    an incoming message also went to the group's other members (all but its sender)."""
+    members = "mem.phones" if phones else "mem.ids"
     own = "h.id IS NOT NULL" + (" AND instr(h.id, '@') = 0" if phones else "")
+    others = f"(SELECT json_group_array(value) FROM json_each({members}) WHERE value IS NOT h.id)"
+    fallback = f"CASE WHEN {own} THEN json_array(h.id) END"
     return (
-        f"CASE WHEN {from_me} THEN coalesce(nullif({_members(src, others=False, phones=phones)}, '[]'), "
-        f"CASE WHEN {own} THEN json_array(h.id) END, '[]') "
-        f"ELSE {_members(src, others=True, phones=phones)} END"
+        f"CASE WHEN {from_me} THEN coalesce(nullif({members}, '[]'), {fallback}, '[]') "
+        f"WHEN json_array_length({members}) > 1 OR h.id IS NULL THEN coalesce({others}, '[]') ELSE '[]' END"
     )
 
 
