@@ -23,11 +23,21 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check $(LINTED)
 	$(BIN)/mypy
 
-test: lint
-	$(BIN)/python -m pytest
+# Reference tools that come from PyPI live in their own environment, so that their dependencies
+# (case-utils brings pandas and numpy) never load into the tool under test.
+TOOLS := .tools
+$(TOOLS)/.installed: Makefile
+	$(PYTHON) -m venv $(TOOLS)/case-utils
+	$(TOOLS)/case-utils/bin/python -m pip install --quiet 'case-utils>=0.17'
+	mkdir -p $(TOOLS)/bin
+	ln -sf ../case-utils/bin/case_validate $(TOOLS)/bin/case_validate
+	@touch $@
+
+test: lint $(TOOLS)/.installed
+	PATH="$(CURDIR)/$(TOOLS)/bin:$$PATH" $(BIN)/python -m pytest
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) build *.egg-info demo-case
+	rm -rf $(VENV) $(TOOLS) build *.egg-info demo-case

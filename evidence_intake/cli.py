@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import importlib
 import sys
+from functools import cache
 from typing import Any
 
 import typer
@@ -19,8 +21,46 @@ def report_error(exc: IntakeError) -> None:
         err.print(f"  [dim]what to do:[/] {exc.hint}", markup=True, highlight=False)
 
 
+# Command name -> the module in evidence_intake.commands that registers it, in the order `--help`
+# lists them. Modules are imported only when their command runs, so that a command pays at start-up
+# only for the libraries it uses (the PDF renderer alone takes longer to import than most commands
+# take to run).
+COMMANDS: dict[str, str] = {
+    "case": "case",
+    "exhibit": "exhibit",
+    "custody": "custody",
+    "acquire": "acquire",
+    "verify": "acquire",
+    "hash": "hash",
+    "image": "image",
+    "files": "files",
+    "export-file": "files",
+    "parsers": "parsers",
+    "extract": "extract",
+    "artefacts": "artefacts",
+    "report": "report",
+    "export": "export",
+    "bundle": "bundle",
+}
+
+
+@cache
+def _module_group(module_name: str) -> Any:
+    module = importlib.import_module(f"evidence_intake.commands.{module_name}")
+    holder = typer.Typer(rich_markup_mode=None, context_settings={"help_option_names": ["-h", "--help"]})
+    module.register(holder)
+    return typer.main.get_group(holder)
+
+
 class IntakeGroup(TyperGroup):
     """Root group: an IntakeError anywhere below becomes its message on stderr and its exit status."""
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        module_name = COMMANDS.get(cmd_name)
+        return None if module_name is None else _module_group(module_name).get_command(ctx, cmd_name)
 
     def invoke(self, ctx: Any) -> Any:
         try:
@@ -62,44 +102,6 @@ def _root(
     ),
 ) -> None:
     """Evidence intake with a tamper-evident chain of custody."""
-
-
-def _register_all() -> None:
-    from evidence_intake.commands import (
-        acquire,
-        artefacts,
-        bundle,
-        case,
-        custody,
-        exhibit,
-        export,
-        extract,
-        files,
-        hash,
-        image,
-        parsers,
-        report,
-    )
-
-    for module in (
-        case,
-        exhibit,
-        custody,
-        acquire,
-        hash,
-        image,
-        files,
-        extract,
-        artefacts,
-        parsers,
-        report,
-        export,
-        bundle,
-    ):
-        module.register(app)
-
-
-_register_all()
 
 
 def main() -> None:

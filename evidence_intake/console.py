@@ -16,12 +16,15 @@ from rich.progress import (
     DownloadColumn,
     MofNCompleteColumn,
     Progress,
+    TaskID,
     TaskProgressColumn,
     TextColumn,
     TimeRemainingColumn,
     TransferSpeedColumn,
 )
 from rich.table import Table
+
+from evidence_intake.progress import Progress as ProgressSink
 
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
@@ -102,3 +105,20 @@ def progress(*, transfer: bool = False) -> Iterator[Progress]:
         columns += [MofNCompleteColumn(), TaskProgressColumn(), TimeRemainingColumn()]
     with Progress(*columns, console=err, transient=False, disable=not err.is_terminal) as p:
         yield p
+
+
+class BarProgress(ProgressSink):
+    """Engine progress drawn as rich bars on stderr, one bar per phase."""
+
+    def __init__(self, bar: Progress) -> None:
+        self.bar = bar
+        self.task: TaskID | None = None
+
+    def phase(self, name: str, total: int | None) -> None:
+        if self.task is not None:
+            self.bar.stop_task(self.task)
+        self.task = self.bar.add_task(name, total=total)
+
+    def advance(self, n: int) -> None:
+        if self.task is not None:
+            self.bar.advance(self.task, n)

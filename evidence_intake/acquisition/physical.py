@@ -37,6 +37,7 @@ from evidence_intake.errors import (
     InterruptedError_,
     UsageError,
 )
+from evidence_intake.progress import Progress
 from evidence_intake.register import Acquisition, list_acquisitions
 from evidence_intake.timeutil import utcnow
 
@@ -72,14 +73,46 @@ class PhysicalOptions:
         }
 
 
-class Progress:
-    """What the engine tells its caller as it works; the CLI draws bars, tests count."""
+class BackgroundSync:
+    """Makes resume points durable in a worker thread, so that the read pass never waits for the disk.
 
-    def phase(self, name: str, total: int | None) -> None:
-        """A new phase begins (reading, re-hashing for resume, verifying)."""
+    At a checkpoint the image's current segment is fsynced (through a duplicated descriptor) while
+    reading goes on; once that fsync has returned, the offset it covered is a point a resume can
+    trust, and the next checkpoint records it in the register.
+    """
 
-    def advance(self, n: int) -> None:
-        """``n`` more bytes done in the current phase."""
+    def __init__(self, writer: RawWriter) -> None:
+        self._writer = writer
+        self._thread: threading.Thread | None = None
+        self._pending: tuple[int, list[ErrorRange]] | None = None
+        self._error: OSError | None = None
+
+    def _sync(self, fd: int) -> None:
+        try:
+            os.fsync(fd)
+        except OSError as exc:
+            self._error = exc
+        finally:
+            os.close(fd)
+
+    def request(self, offset: int, errors: Sequence[ErrorRange]) -> tuple[int, list[ErrorRange]] | None:
+        """Start making ``offset`` durable; return an earlier point that now is, if any."""
+        completed = None
+        if self._thread is not None and not self._thread.is_alive():
+            self._thread.join()
+            self._thread = None
+            if self._error is not None:
+                raise self._error
+            completed = self._pending
+        if self._thread is None:
+            fd = self._writer.sync_handle()
+            if fd >= 0:
+                self._pending = (offset, list(errors))
+                self._thread = threading.Thread(
+                    target=self._sync, args=(fd,), name="image-fsync", daemon=True
+                )
+                self._thread.start()
+        return completed
 
 
 @dataclass
@@ -443,10 +476,17 @@ def _acquire(
     if resume_from is not None:
         state.errors = [ErrorRange(e["offset"], e["length"]) for e in resume_from.error_map]
 
+    syncer = BackgroundSync(writer) if isinstance(writer, RawWriter) else None
+
     def on_checkpoint(s: PassState) -> None:
-        draft.paths = writer.paths
-        case.db.table("acquisitions").update(draft.id, {"paths": records.paths_column(case, writer.paths)})
-        records.checkpoint(case, draft.id, bytes_done=s.offset, errors=s.errors)
+        assert syncer is not None
+        durable = syncer.request(s.offset, s.errors)
+        if durable is not None:
+            offset, errors = durable
+            case.db.table("acquisitions").update(
+                draft.id, {"paths": records.paths_column(case, writer.paths)}
+            )
+            records.checkpoint(case, draft.id, bytes_done=offset, errors=errors)
 
     hasher = MultiHasher(algorithms)
     try:
@@ -464,7 +504,7 @@ def _acquire(
                 block_size=options.block_size,
                 retries=options.retries,
                 on_progress=progress.advance,
-                on_checkpoint=on_checkpoint if writer.resumable else None,
+                on_checkpoint=on_checkpoint if syncer is not None else None,
                 stop=stop,
             )
             hashes = hasher.hexdigests()

@@ -111,7 +111,8 @@ def copy_and_hash(
     ``state`` is updated as blocks are written, so that whatever interrupts the pass, it tells
     exactly how many bytes are in the image and which ranges were zero-filled.
     ``on_checkpoint`` is called every ``checkpoint_bytes`` or ``checkpoint_seconds``, whichever
-    comes first, after the writer was flushed: those are the points a resume can trust.
+    comes first, with every byte up to ``state.offset`` handed to the writer; making them durable
+    (the points a resume can trust) is the callback's business.
     """
     block_size = max(source.sector_size, (block_size // source.sector_size) * source.sector_size)
     buffers = [bytearray(block_size) for _ in range(RING)]
@@ -141,13 +142,6 @@ def copy_and_hash(
                 or time.monotonic() - last_checkpoint >= checkpoint_seconds
             )
             if on_checkpoint is not None and due:
-                for i, t in enumerate(tokens):
-                    if t is not None:
-                        hasher.wait(t)
-                        tokens[i] = None
-                flush = getattr(writer, "flush", None)
-                if callable(flush):
-                    flush()
                 on_checkpoint(state)
                 since_checkpoint = 0
                 last_checkpoint = time.monotonic()

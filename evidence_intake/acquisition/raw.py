@@ -55,7 +55,8 @@ class RawWriter(ImageWriter):
         return split_raw_name(self.base, index)
 
     def _open_next(self) -> None:
-        if self._fd >= 0:
+        if self._fd >= 0:  # a finished segment is made durable before it is left
+            os.fsync(self._fd)
             os.close(self._fd)
         path = self._segment_path(len(self._paths))
         try:
@@ -84,6 +85,10 @@ class RawWriter(ImageWriter):
             self._in_segment += room
             self._accepted += room
             view = view[room:]
+
+    def sync_handle(self) -> int:
+        """A duplicate of the current segment's descriptor, to fsync from another thread."""
+        return os.dup(self._fd) if self._fd >= 0 else -1
 
     def flush(self) -> None:
         """Make everything written so far durable (the engine's resume points)."""

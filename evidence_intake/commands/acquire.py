@@ -3,40 +3,21 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.progress import Progress as RichProgress
-from rich.progress import TaskID
 
 from evidence_intake import console
-from evidence_intake.acquisition.hashing import DEFAULT_ALGORITHMS, parse_algorithms
-from evidence_intake.acquisition.physical import COMPRESSION, PhysicalOptions, Progress, Result
-from evidence_intake.case import Case
+from evidence_intake.acquisition.hashing import DEFAULT_ALGORITHMS
 from evidence_intake.commands._options import CaseOpt, ExaminerOpt, ExhibitOpt, JsonOpt, OptionalExhibitOpt
-from evidence_intake.errors import IntegrityError, UsageError
-from evidence_intake.sizes import human, parse_size
 
-
-class BarProgress(Progress):
-    """The engine's progress drawn as rich bars on stderr: bytes, rate and time left."""
-
-    def __init__(self, bar: RichProgress) -> None:
-        self.bar = bar
-        self.task: TaskID | None = None
-
-    def phase(self, name: str, total: int | None) -> None:
-        if self.task is not None:
-            self.bar.update(self.task, visible=True)
-            self.bar.stop_task(self.task)
-        self.task = self.bar.add_task(name, total=total)
-
-    def advance(self, n: int) -> None:
-        if self.task is not None:
-            self.bar.advance(self.task, n)
+if TYPE_CHECKING:
+    from evidence_intake.acquisition.physical import Result
 
 
 def _show(result: Result, json_out: bool) -> None:
+    from evidence_intake.sizes import human
+
     a = result.acquisition
     if json_out:
         console.print_json(result.to_dict())
@@ -117,67 +98,30 @@ def acquire(
 
     Example: evidence-intake acquire extraction.tar.gz --exhibit EX-002
     """
-    from evidence_intake.acquisition.logical import acquire_logical, detect
-    from evidence_intake.acquisition.physical import acquire_physical
+    from evidence_intake.acquisition.acquire import acquire as run_acquisition
+    from evidence_intake.case import Case
 
-    algorithms = parse_algorithms(hash_)
-    expected: dict[str, str] = {}
-    for item in expect or []:
-        alg, sep, value = item.partition(":")
-        if not sep:
-            raise UsageError(
-                f"--expect {item!r} is not ALG:HEX", hint="for example --expect md5:196066add11f…"
-            )
-        expected[parse_algorithms(alg)[0]] = value.strip().lower()
-    if compression not in COMPRESSION:
-        raise UsageError(f"unknown compression {compression!r}", hint=f"choose from {', '.join(COMPRESSION)}")
-    with Case.locate(case_dir) as case:
-        actor = case.examiner(examiner)
-        logical = (
-            format_ is None
-            and source.exists()
-            and not source.is_block_device()
-            and detect(source) is not None
+    with Case.locate(case_dir) as case, console.progress(transfer=True) as bar:
+        result = run_acquisition(
+            case,
+            source,
+            exhibit=exhibit,
+            examiner=case.examiner(examiner),
+            format=format_,
+            split=split,
+            algorithms=hash_,
+            out_dir=out,
+            name=name,
+            verify=verify,
+            verify_source=verify_source,
+            resume=resume,
+            in_place=in_place,
+            compression=compression,
+            expect=expect or (),
+            block_size=block_size,
+            progress=console.BarProgress(bar),
         )
-        if format_ is None:
-            format_ = "raw"
-        with console.progress(transfer=True) as bar:
-            progress = BarProgress(bar)
-            if logical:
-                if split or resume:
-                    raise UsageError(
-                        "--split and --resume apply to device and file images, not to logical sources"
-                    )
-                result = acquire_logical(
-                    case,
-                    source,
-                    exhibit=exhibit,
-                    examiner=actor,
-                    in_place=in_place,
-                    algorithms=algorithms,
-                    out_dir=out,
-                    progress=progress,
-                )
-            else:
-                if in_place:
-                    raise UsageError("--in-place applies to folders, tar and zip sources only")
-                options = PhysicalOptions(
-                    format=format_.lower(),
-                    split=parse_size(split) if split else None,
-                    algorithms=algorithms,
-                    out_dir=out,
-                    name=name,
-                    verify=verify,
-                    verify_source=verify_source,
-                    resume=resume,
-                    compression=compression,
-                    block_size=parse_size(block_size),
-                    expect=expected,
-                )
-                result = acquire_physical(
-                    case, source, exhibit=exhibit, examiner=actor, options=options, progress=progress
-                )
-        _show(result, json_out)
+    _show(result, json_out)
 
 
 def verify(
@@ -193,11 +137,15 @@ def verify(
     Example: evidence-intake verify --exhibit EX-001
     """
     from evidence_intake.acquisition.verify import failed, verify_acquisitions
+    from evidence_intake.case import Case
+    from evidence_intake.errors import IntegrityError
 
     with Case.locate(case_dir) as case:
         actor = case.examiner(examiner)
         with console.progress(transfer=True) as bar:
-            outcomes = verify_acquisitions(case, exhibit=exhibit, examiner=actor, progress=BarProgress(bar))
+            outcomes = verify_acquisitions(
+                case, exhibit=exhibit, examiner=actor, progress=console.BarProgress(bar)
+            )
         if json_out:
             console.print_json([o.to_dict() for o in outcomes])
         else:

@@ -19,12 +19,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from evidence_intake.artefacts.model import Locator
 from evidence_intake.artefacts.text import text_factory
 from evidence_intake.errors import EvidenceError, IntegrityError
 from evidence_intake.evidence.model import Entry, EvidenceTree
 from evidence_intake.parsers.schema import Schema, SchemaInfo
 
 CHUNK = 1 << 20
+MAX_RECORD_WARNINGS = 1_000  # per unit of work; the rest are counted in one closing warning
 SQLITE_MAGIC = b"SQLite format 3\x00"
 COMPANION_SUFFIXES = ("-wal", "-shm", "-journal")
 
@@ -145,6 +147,38 @@ class Source:
 
     file: SourceFile
     _db: sqlite3.Connection | None = field(default=None, init=False, repr=False)
+    warnings: list[tuple[str, Locator | None]] = field(default_factory=list, init=False, repr=False)
+    _warnings_dropped: int = field(default=0, init=False, repr=False)
+
+    def warn(self, message: str, locator: Locator | None = None) -> None:
+        """Report something about one record (or the file) that the parser could not read fully.
+
+        For a record that is still yielded but lacks part of its content (a blob in a format the
+        parser does not know): the run stores the message as a warning with the record's locator,
+        counts it in the summary, and goes on. Not for failures: raise those. Only ``parse`` (in
+        the worker) is heard; the first ``MAX_RECORD_WARNINGS`` are kept one by one, the rest are
+        counted in one closing warning.
+        """
+        if len(self.warnings) < MAX_RECORD_WARNINGS:
+            self.warnings.append((message, locator))
+        else:
+            self._warnings_dropped += 1
+
+    def take_warnings(self) -> list[tuple[str, Locator | None]]:
+        """The warnings so far (and a count of those not kept), emptying the list."""
+        out = self.warnings
+        if self._warnings_dropped:
+            out = [
+                *out,
+                (
+                    f"{self._warnings_dropped} more record warnings like the ones above were not "
+                    f"recorded one by one (only the first {MAX_RECORD_WARNINGS} are)",
+                    None,
+                ),
+            ]
+        self.warnings = []
+        self._warnings_dropped = 0
+        return out
 
     @property
     def exhibit(self) -> str:

@@ -536,16 +536,24 @@ def run_unit(unit: WorkUnit) -> UnitResult:
 def _run_typed(parser: Parser, source: Source, writer: ShardWriter, result: UnitResult) -> None:
     allowed = tuple(parser.kinds)
     wrong: set[str] = set()
-    for artefact in parser.parse(source):
-        if not isinstance(artefact, allowed):
-            name = type(artefact).__name__
-            if name not in wrong:
-                wrong.add(name)
-                result.problems.append(
-                    UnitProblem("error", f"yielded a {name}, which is not among the parser's kinds; skipped")
-                )
-            continue
-        writer.add(artefact)
+    try:
+        for artefact in parser.parse(source):
+            if not isinstance(artefact, allowed):
+                name = type(artefact).__name__
+                if name not in wrong:
+                    wrong.add(name)
+                    result.problems.append(
+                        UnitProblem(
+                            "error", f"yielded a {name}, which is not among the parser's kinds; skipped"
+                        )
+                    )
+                continue
+            writer.add(artefact)
+    finally:  # what the parser reported about records it did yield counts even when it then failed
+        for message, locator in source.take_warnings():
+            table = locator.table if locator is not None else None
+            rowid = locator.rowid if locator is not None else None
+            result.problems.append(UnitProblem("warning", message, record_table=table, record_rowid=rowid))
 
 
 def run_units(units: Sequence[WorkUnit]) -> list[UnitResult]:

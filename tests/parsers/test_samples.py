@@ -40,9 +40,9 @@ def test_counts_match_the_sample(extracted: FakeCase) -> None:
 
     assert count("SELECT count(*) AS n FROM messages WHERE app = 'SMS'") == 8  # row 9 was deleted
     assert count("SELECT count(*) AS n FROM messages WHERE app = 'MMS'") == 1
-    assert count("SELECT count(*) AS n FROM contacts") == 9
-    assert count("SELECT count(*) AS n FROM contacts WHERE is_deleted = 1") == 1
-    assert count("SELECT count(*) AS n FROM calls") == 7
+    assert count("SELECT count(*) AS n FROM contacts WHERE parser = 'android.contacts'") == 9
+    assert count("SELECT count(*) AS n FROM contacts WHERE parser = 'android.contacts' AND is_deleted") == 1
+    assert count("SELECT count(*) AS n FROM calls WHERE parser = 'android.calllog'") == 7
     assert count("SELECT count(*) AS n FROM encrypted_stores") == 2
 
 

@@ -10,3 +10,9 @@ CREATE TABLE phonebookdata (_id INTEGER PRIMARY KEY AUTOINCREMENT, contact_id LO
   data3 TEXT, data4 TEXT, data5 TEXT, mime_type INTEGER, data_hash LONG);
 CREATE TABLE vibernumbers (_id INTEGER PRIMARY KEY AUTOINCREMENT, canonized_number TEXT, photo TEXT,
   viber_name TEXT, clear INTEGER, member_id TEXT, encrypted_member_id TEXT, viber_id TEXT, date_of_birth TEXT);
+-- The call log (Viber-to-Viber and Viber Out calls). Source: the columns read by Autopsy's Viber analyzer
+-- (canonized_number, type 1 incoming / 2 outgoing / 3 missed, duration in seconds, date Unix ms, viber_call_type
+-- 1 audio / 4 video) and ALEAPP's viber.py calls query (number, canonized_number, date, duration, type,
+-- viber_call_type, token).
+CREATE TABLE calls (_id INTEGER PRIMARY KEY AUTOINCREMENT, number TEXT, canonized_number TEXT, date LONG,
+  duration LONG, type INTEGER, viber_call_type INTEGER, token LONG);

@@ -1,0 +1,89 @@
+"""One entry point for every acquisition: choose logical or physical from the source and the options."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from evidence_intake.acquisition.hashing import DEFAULT_ALGORITHMS, parse_algorithms
+from evidence_intake.acquisition.physical import PhysicalOptions, Result, acquire_physical
+from evidence_intake.case import Case
+from evidence_intake.errors import UsageError
+from evidence_intake.progress import Progress
+from evidence_intake.sizes import parse_size
+
+
+def parse_expected(items: Sequence[str]) -> dict[str, str]:
+    """``ALG:HEX`` pairs given with --expect."""
+    expected: dict[str, str] = {}
+    for item in items:
+        alg, sep, value = item.partition(":")
+        if not sep or not value.strip():
+            raise UsageError(
+                f"--expect {item!r} is not ALG:HEX", hint="for example --expect md5:196066add11f…"
+            )
+        expected[parse_algorithms(alg)[0]] = value.strip().lower()
+    return expected
+
+
+def acquire(
+    case: Case,
+    source: Path,
+    *,
+    exhibit: str,
+    examiner: str,
+    format: str | None = None,
+    split: str | None = None,
+    algorithms: str | Sequence[str] = DEFAULT_ALGORITHMS,
+    out_dir: Path | None = None,
+    name: str | None = None,
+    verify: bool = True,
+    verify_source: bool = False,
+    resume: bool = False,
+    in_place: bool = False,
+    compression: str = "fast",
+    expect: Sequence[str] = (),
+    block_size: str = "8MiB",
+    progress: Progress | None = None,
+) -> Result:
+    """A folder, tar, zip or iOS backup with no --format is a logical source; the rest is imaged."""
+    from evidence_intake.acquisition.logical import acquire_logical, detect
+
+    algs = parse_algorithms(algorithms)
+    expected = parse_expected(expect)
+    logical = (
+        format is None and source.exists() and not source.is_block_device() and detect(source) is not None
+    )
+    if logical:
+        if split or resume:
+            raise UsageError("--split and --resume apply to device and file images, not to logical sources")
+        if expected:
+            raise UsageError("--expect applies to device and file images; a logical source gets a manifest")
+        return acquire_logical(
+            case,
+            source,
+            exhibit=exhibit,
+            examiner=examiner,
+            in_place=in_place,
+            algorithms=algs,
+            out_dir=out_dir,
+            progress=progress,
+        )
+    if in_place:
+        raise UsageError("--in-place applies to folders, tar and zip sources only")
+    options = PhysicalOptions(
+        format=(format or "raw").lower(),
+        split=parse_size(split) if split else None,
+        algorithms=algs,
+        out_dir=out_dir,
+        name=name,
+        verify=verify,
+        verify_source=verify_source,
+        resume=resume,
+        compression=compression,
+        block_size=parse_size(block_size),
+        expect=expected,
+    )
+    return acquire_physical(
+        case, source, exhibit=exhibit, examiner=examiner, options=options, progress=progress
+    )
