@@ -270,7 +270,12 @@ class VCardParser(Parser):
                 continue
             yield item
             if not card.complete:
-                failures.append(f"the card at byte {card.offset} has no END:VCARD (the file is cut short)")
+                # the offset is in the text too: a warning's locator keeps only table and rowid
+                source.warn(
+                    f"the card at byte {card.offset} has no END:VCARD: the file is cut short and the card "
+                    "may lack lines",
+                    item.locator,
+                )
         if failures:
             more = f" and {len(failures) - 1} more" if len(failures) > 1 else ""
             raise ValueError(f"{failures[0]}{more}; the other cards are kept")

@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from evidence_intake.artefacts.model import Contact, Message
+from evidence_intake.parsers.android.chatsql import location, prefixed
 from evidence_intake.parsers.base import BulkQuery, Parser
 from evidence_intake.parsers.schema import Schema
 from evidence_intake.parsers.source import Source
@@ -62,7 +63,7 @@ class IosLineParser(Parser):
         "attachment whose type is the kind (image/*, video/*, audio/*…). Stickers, calls and chat events "
         "are kept without text; ZCONTENTMETADATA (sticker ids, file names, call details) is not decoded. "
         "The send and read state (ZSENDSTATUS, ZREADCOUNT) is not decoded. A location's coordinates are "
-        "added to the text as 'Location: lat, lon'. The owner's own mid is not read (it is in the "
+        "put before the text as 'Location: lat, lon'. The owner's own mid is not read (it is in the "
         "PrivateStore folder name, not in the database). Deleted messages are not recovered."
     )
 
@@ -93,8 +94,7 @@ class IosLineParser(Parser):
         lat, lon = col("ZMESSAGE", "m", "ZLATITUDE"), col("ZMESSAGE", "m", "ZLONGITUDE")
         located = f"(coalesce({lat}, 0) != 0 OR coalesce({lon}, 0) != 0)"
         text = "nullif(m.ZTEXT, '')"
-        place = f"'Location: ' || {lat} || ', ' || {lon}"
-        body = f"CASE WHEN {located} THEN coalesce({text} || char(10), '') || {place} ELSE {text} END"
+        body = f"CASE WHEN {located} THEN {prefixed(location(lat, lon), text)} ELSE {text} END"
         media = ", ".join(str(k) for k in MEDIA)
         item = (
             f"json_object('name', {case_map(kind, MEDIA_NAME)}, 'mime_type', {case_map(kind, MEDIA)}, "

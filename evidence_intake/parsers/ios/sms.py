@@ -189,19 +189,21 @@ class IosSmsParser(Parser):
     def parse(self, source: Source) -> Iterator[Artefact]:
         if not source.has_column("message", "attributedBody"):
             return
-        failures: list[str] = []
         for row in source.rows(self._select(source, bulk=False) + " ORDER BY m.ROWID"):
             rowid = row["record_rowid"]
+            locator = Locator(table="message", rowid=rowid)
             try:
                 text: str | None = attributed_string_text(row["attributed_body"])
             except TypedStreamError as exc:
-                failures.append(f"message#{rowid}: {exc}")
+                source.warn(
+                    f"attributedBody not decoded ({exc}): the message is kept without its text", locator
+                )
                 text = None
             if text is not None and not text.strip(BLANK):
                 text = None
             text = text if text is not None else row["group_title"]
             yield Message(
-                locator=Locator(table="message", rowid=rowid),
+                locator=locator,
                 region=row["region"],
                 app=row["app"],
                 account=row["account"],
@@ -228,11 +230,6 @@ class IosSmsParser(Parser):
                     if isinstance(a, dict)
                 ),
                 is_deleted=bool(row["is_deleted"]),
-            )
-        if failures:
-            raise TypedStreamError(
-                f"the attributedBody of {len(failures)} message(s) could not be decoded; they are kept "
-                f"without text (first: {failures[0]})"
             )
 
 

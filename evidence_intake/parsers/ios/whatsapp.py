@@ -27,6 +27,7 @@ from evidence_intake.artefacts.model import (
     Message,
     Phone,
 )
+from evidence_intake.parsers.android.chatsql import attachment, location, prefixed
 from evidence_intake.parsers.base import BulkQuery, Parser
 from evidence_intake.parsers.ios.common import app_group
 from evidence_intake.parsers.schema import Schema
@@ -94,8 +95,8 @@ class IosWhatsAppParser(Parser):
     limitations = (
         "The delivery and read state (ZMESSAGESTATUS) is not decoded: status says only 'deleted for "
         "everyone', 'event' or 'failed (error N)'. Media files are listed (file name, MIME type from "
-        "ZVCARDSTRING, path in the app folder, size), not copied; a media item's coordinates are added "
-        "to the text as 'Location: lat, lon'; captions (ZTITLE) stand in for an empty text. Replies, "
+        "ZVCARDSTRING, path in the app folder, size), not copied; a media item's coordinates are put "
+        "before the text as 'Location: lat, lon'; captions (ZTITLE) stand in for an empty text. Replies, "
         "forwards, reactions, polls and the protobuf ZMETADATA are not decoded. A sender known only by a "
         "privacy id (@lid) keeps it as user id, without a number. Group events (type 6) are kept with the "
         "text WhatsApp stores for them. WhatsApp Business is named as such only when the folder shows its "
@@ -185,14 +186,12 @@ def _media(source: Source, text: str) -> tuple[str, str]:
         f"({path} IS NOT NULL OR {col('ZMEDIAURL')} IS NOT NULL OR {vcard} IS NOT NULL "
         f"OR coalesce({col('ZFILESIZE')}, 0) > 0)"
     )
-    attachments = (
-        f"CASE WHEN mi.Z_PK IS NOT NULL AND {has_file} THEN json_array(json_object('name', {name}, "
-        f"'mime_type', {mime}, 'path', {path}, 'size', {col('ZFILESIZE')})) ELSE '[]' END"
-    )
+    listed = attachment(name, mime, path, col("ZFILESIZE"))
+    attachments = f"CASE WHEN mi.Z_PK IS NOT NULL AND {has_file} THEN {listed} ELSE '[]' END"
+    # a media item without a place stores 0, 0 (or nothing)
     located = f"(coalesce({lat}, 0) != 0 OR coalesce({lon}, 0) != 0)"
-    place = f"CASE WHEN {located} THEN 'Location: ' || {lat} || ', ' || {lon} END"
     caption = f"coalesce({text}, nullif({col('ZTITLE')}, ''))"
-    body = f"CASE WHEN {place} IS NULL THEN {caption} ELSE coalesce({caption} || char(10), '') || {place} END"
+    body = f"CASE WHEN {located} THEN {prefixed(location(lat, lon), caption)} ELSE {caption} END"
     return body, attachments
 
 

@@ -85,7 +85,9 @@ def test_messages_app_sms_db(extracted: FakeCase) -> None:
 def test_whatsapp_chat_with_boss_wang(extracted: FakeCase) -> None:
     rows = store_rows(extracted, "SELECT * FROM messages WHERE parser = 'ios.whatsapp' ORDER BY record_rowid")
     assert tron_address(story.TRON_LABEL_2) in rows[2]["body"]
-    assert rows[3]["body"] == "Location: 16.7131, 98.5708" and json.loads(rows[3]["attachments"])[0]["path"]
+    assert (
+        rows[3]["body"] == "Location: 16.713100, 98.570800" and json.loads(rows[3]["attachments"])[0]["path"]
+    )
     assert rows[4]["is_deleted"] == 1 and rows[4]["status"] == "deleted for everyone"
     group = rows[5]
     assert group["thread_id"].endswith("@g.us") and group["sender_phone"] == story.KO_MIN.phone

@@ -20,7 +20,7 @@ DB = (
 )
 CHEN, PRANEE, DARA = "u1f0c5e5a9b3c4d7e8f901a2b3c4d5e6f", "u3c4d5e6f7a8b9c0d1e2f3a4b5c6d7e8f", "u55aa"
 GROUP, STRANGER = "c9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b", "u77bb"
-MAE_SOT = "Location: 16.7131, 98.5708"
+MAE_SOT = "Location: 16.713100, 98.570800"
 T0 = 1_741_744_800_000  # 2025-03-12T02:00:00Z in Unix milliseconds
 
 
@@ -84,7 +84,7 @@ def test_every_message_exactly(tmp_path: Path, case: FakeCase, run_extract: Runn
          "โอนแล้ว USDT TL1T4ekNMJUDkVLu2xQYTEGTcBhCf3C8PH", []),
         (4, GROUP, "การเงิน 财务", None, None, [GROUP], "outgoing", None, image),
         (5, GROUP, "การเงิน 财务", CHEN, "หัวหน้า Chen", [], "incoming", None, sticker),
-        (6, CHEN, "หัวหน้า Chen", CHEN, "หัวหน้า Chen", [], "incoming", f"Mae Sot\n{MAE_SOT}", []),
+        (6, CHEN, "หัวหน้า Chen", CHEN, "หัวหน้า Chen", [], "incoming", f"{MAE_SOT}\nMae Sot", []),
         (7, STRANGER, None, DARA, "Dara Sok", [], "incoming", "hello", []),
         (8, CHEN, "หัวหน้า Chen", CHEN, "หัวหน้า Chen", [], "incoming", "no time", []),
     ]  # fmt: skip

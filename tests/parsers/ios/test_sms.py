@@ -232,21 +232,25 @@ def test_both_date_units_decided_per_value() -> None:
 NOT_ATTRIBUTED = b"\x04\x0bstreamtyped\x81\xe8\x03\x84\x01@\x84\x84\x84\x05Other\x00\x85"
 
 
-def test_undecodable_attributed_body_is_kept_without_text_and_reported(
+def test_undecodable_attributed_body_is_kept_without_text_and_warned(
     tmp_path: Path, case: FakeCase, run_extract: Runner
 ) -> None:
     broken = [
         message(1, 1, 0, NS, None, attributedBody=NOT_ATTRIBUTED),
         message(2, 1, 0, NS + 10**9, None, attributedBody=attributed_body("ยังอ่านได้")),
         message(3, 1, 0, NS + 2 * 10**9, "plain"),
-    ]  # fmt: skip
+    ]
     report = run_extract(FolderTree(sms_db(tmp_path, broken)), IosSmsParser)
-    assert report.failed  # an error, with a partial result
+    assert not report.failed and report.exhibits[0].parsers["ios.sms"].warnings == 1
     got = {r["record_rowid"]: r["body"] for r in messages(case)}
     assert got == {1: None, 2: "ยังอ่านได้", 3: "plain"}
-    (error,) = store_rows(case, "SELECT error FROM extraction_errors WHERE severity = 'error'")
-    assert "attributedBody of 1 message(s)" in error["error"] and "message#1" in error["error"]
-    assert "not an attributed string" in error["error"]
+    (warning,) = store_rows(case, "SELECT severity, error, record_table, record_rowid FROM extraction_errors")
+    assert (warning["severity"], warning["record_table"], warning["record_rowid"]) == (
+        "warning",
+        "message",
+        1,
+    )
+    assert "attributedBody not decoded" in warning["error"] and "not an attributed string" in warning["error"]
 
 
 def test_missing_columns_are_an_unsupported_schema_naming_the_tables(

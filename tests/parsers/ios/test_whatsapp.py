@@ -68,7 +68,7 @@ MEDIA = [
           ZFILESIZE=221904),
     media(2, 8, ZLATITUDE=11.5564, ZLONGITUDE=104.9282),
     media(3, 9, ZMEDIALOCALPATH=f"Media/{NOK}/b/1/b1c2.mp4", ZVCARDSTRING="video/mp4", ZFILESIZE=3_000_000,
-          ZLATITUDE=16.7131, ZLONGITUDE=98.5708),
+          ZLATITUDE=16.7131, ZLONGITUDE=98.5708, ZTITLE="ด่านแม่สอด"),
     media(4, 12, ZVCARDNAME="Dara Sok", ZVCARDSTRING="BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Dara\r\nEND:VCARD"),
 ]  # fmt: skip
 
@@ -129,10 +129,10 @@ EXPECTED = [
              sender_name="王老板"),
     expected(7, LID, "王老板", "incoming", None, sender=LID, sender_user_id=LID, sender_name="王老板",
              status="deleted for everyone", is_deleted=1),
-    expected(8, LID, "王老板", "incoming", "Location: 11.5564, 104.9282", sender=LID, sender_user_id=LID,
+    expected(8, LID, "王老板", "incoming", "Location: 11.556400, 104.928200", sender=LID, sender_user_id=LID,
              sender_name="王老板"),
-    expected(9, NOK, "พี่นก", "incoming", "Location: 16.7131, 98.5708", sender=NOK, sender_phone="+66812345678",
-             sender_user_id=NOK, sender_name="พี่นก",
+    expected(9, NOK, "พี่นก", "incoming", "Location: 16.713100, 98.570800\nด่านแม่สอด", sender=NOK,
+             sender_phone="+66812345678", sender_user_id=NOK, sender_name="พี่นก",
              attachments=[attachment("b1c2.mp4", "video/mp4", f"Media/{NOK}/b/1/b1c2.mp4", 3_000_000)]),
     expected(10, GROUP, "ทีม 团队", "incoming", "ทีมใหม่", status="event"),
     expected(11, NOK, "พี่นก", "outgoing", "ส่งไม่ได้", status="failed (error 1)", recipients=[NOK],
