@@ -3,7 +3,8 @@
 -- schema notes and read by iLEAPP (sms.py), mvt (ios/modules/mixed/sms.py) and plaso (imessage.py); columns as
 -- listed in app-schemas.md. date/date_read/date_delivered are Mac absolute time: seconds before iOS 11,
 -- nanoseconds since. chat_recoverable_message_join holds "Recently Deleted" messages (iOS 16+). Trimmed of
--- triggers (they call functions that only Messages registers) and of sync bookkeeping tables.
+-- triggers (they call functions that only Messages registers) and of sync bookkeeping tables. The indexes on
+-- the join tables' message_id/handle_id/attachment_id are the ones Messages creates (readers rely on them).
 CREATE TABLE _SqliteDatabaseProperties (key TEXT, value TEXT, UNIQUE(key));
 CREATE TABLE handle (ROWID INTEGER PRIMARY KEY AUTOINCREMENT UNIQUE, id TEXT NOT NULL, country TEXT,
   service TEXT NOT NULL, uncanonicalized_id TEXT, person_centric_id TEXT, UNIQUE (id, service));
@@ -60,3 +61,9 @@ CREATE TABLE chat_recoverable_message_join (chat_id INTEGER REFERENCES chat (ROW
 CREATE TABLE deleted_messages (ROWID INTEGER PRIMARY KEY AUTOINCREMENT UNIQUE, guid TEXT NOT NULL);
 CREATE INDEX message_idx_handle ON message(handle_id, date);
 CREATE INDEX chat_message_join_idx_message_date_id_chat_id ON chat_message_join(chat_id, message_date, message_id);
+CREATE INDEX chat_message_join_idx_message_id_only ON chat_message_join(message_id);
+CREATE INDEX chat_message_join_idx_chat_id ON chat_message_join(chat_id);
+CREATE INDEX chat_handle_join_idx_handle_id ON chat_handle_join(handle_id);
+CREATE INDEX message_attachment_join_idx_message_id ON message_attachment_join(message_id);
+CREATE INDEX message_attachment_join_idx_attachment_id ON message_attachment_join(attachment_id);
+CREATE INDEX chat_recoverable_message_join_message_id_idx ON chat_recoverable_message_join(message_id);
