@@ -17,7 +17,7 @@ from typing import Any
 
 from evidence_intake.acquisition import records
 from evidence_intake.acquisition.hashing import DEFAULT_ALGORITHMS, hash_file
-from evidence_intake.acquisition.physical import Progress, Result
+from evidence_intake.acquisition.physical import Result
 from evidence_intake.case import Case, safe_name
 from evidence_intake.errors import (
     ConflictError,
@@ -27,6 +27,7 @@ from evidence_intake.errors import (
     UsageError,
 )
 from evidence_intake.evidence.model import EvidenceTree
+from evidence_intake.progress import Progress
 
 CONTAINER_FORMATS = ("tar", "zip")
 TREE_FORMATS = ("folder", "ios-backup")

@@ -27,6 +27,8 @@ from evidence_intake.acquisition.base import ErrorRange, ImageMetadata, ImageWri
 from evidence_intake.acquisition.hashing import DEFAULT_ALGORITHMS, MultiHasher
 from evidence_intake.acquisition.pipeline import DEFAULT_BLOCK, PassState, copy_and_hash
 from evidence_intake.acquisition.raw import RawWriter, seal_files
+from evidence_intake.acquisition.readback import verify_image
+from evidence_intake.acquisition.resume import BackgroundSync, find_resumable, rehash_partial, same_tail
 from evidence_intake.acquisition.sources import BlockDeviceSource, ImageSource, Source, disk_of, open_source
 from evidence_intake.case import Case, safe_name
 from evidence_intake.errors import (
@@ -38,7 +40,7 @@ from evidence_intake.errors import (
     UsageError,
 )
 from evidence_intake.progress import Progress
-from evidence_intake.register import Acquisition, list_acquisitions
+from evidence_intake.register import Acquisition
 from evidence_intake.timeutil import utcnow
 
 FORMATS = ("raw", "e01")
@@ -71,48 +73,6 @@ class PhysicalOptions:
             "block_size": self.block_size,
             "retries": self.retries,
         }
-
-
-class BackgroundSync:
-    """Makes resume points durable in a worker thread, so that the read pass never waits for the disk.
-
-    At a checkpoint the image's current segment is fsynced (through a duplicated descriptor) while
-    reading goes on; once that fsync has returned, the offset it covered is a point a resume can
-    trust, and the next checkpoint records it in the register.
-    """
-
-    def __init__(self, writer: RawWriter) -> None:
-        self._writer = writer
-        self._thread: threading.Thread | None = None
-        self._pending: tuple[int, list[ErrorRange]] | None = None
-        self._error: OSError | None = None
-
-    def _sync(self, fd: int) -> None:
-        try:
-            os.fsync(fd)
-        except OSError as exc:
-            self._error = exc
-        finally:
-            os.close(fd)
-
-    def request(self, offset: int, errors: Sequence[ErrorRange]) -> tuple[int, list[ErrorRange]] | None:
-        """Start making ``offset`` durable; return an earlier point that now is, if any."""
-        completed = None
-        if self._thread is not None and not self._thread.is_alive():
-            self._thread.join()
-            self._thread = None
-            if self._error is not None:
-                raise self._error
-            completed = self._pending
-        if self._thread is None:
-            fd = self._writer.sync_handle()
-            if fd >= 0:
-                self._pending = (offset, list(errors))
-                self._thread = threading.Thread(
-                    target=self._sync, args=(fd,), name="image-fsync", daemon=True
-                )
-                self._thread.start()
-        return completed
 
 
 @dataclass
@@ -220,128 +180,6 @@ def _metadata(case: Case, exhibit_id: str, examiner: str, source: Source) -> Ima
     )
 
 
-def _find_resumable(case: Case, exhibit: str, source: Source) -> Acquisition:
-    candidates = [
-        a
-        for a in list_acquisitions(case, exhibit)
-        if a.kind == "physical" and a.status in ("incomplete", "failed")
-    ]
-    if not candidates:
-        raise UsageError(
-            f"exhibit {exhibit} has no interrupted acquisition to resume",
-            hint="start the acquisition without --resume",
-        )
-    acq = candidates[-1]
-    if acq.format not in ("raw", "split-raw"):
-        raise UsageError(
-            f"acquisition {acq.id[:8]} of {exhibit} is an {acq.format.upper()} image, which is not resumed",
-            hint="start it again without --resume: the incomplete image stays on record as it is",
-        )
-    ident = source.identity()
-    same = all(acq.source_identity.get(k) == ident.get(k) for k in ("size", "serial", "model", "kind"))
-    if not same:
-        raise ConflictError(
-            f"the source {source.path} is not the medium of the interrupted acquisition {acq.id[:8]}",
-            hint="connect the same device, or start a new acquisition without --resume",
-        )
-    return acq
-
-
-def _rehash_partial(paths: Sequence[Path], upto: int, hasher: MultiHasher, progress: Progress) -> None:
-    remaining = upto
-    for path in paths:
-        with open(path, "rb", buffering=0) as fh:
-            while remaining:
-                chunk = fh.read(min(DEFAULT_BLOCK, remaining))
-                if not chunk:
-                    break
-                hasher.update(chunk)
-                remaining -= len(chunk)
-                progress.advance(len(chunk))
-    if remaining:
-        raise ConflictError(
-            f"cannot resume: the partial image holds fewer than the {upto} bytes recorded",
-            hint="start a new acquisition without --resume",
-        )
-
-
-def _same_tail(source: Source, paths: Sequence[Path], upto: int, split: int | None) -> bool:
-    """The last MiB before the resume point must read the same from the source and the image."""
-    span = min(upto, 1 << 20)
-    if span == 0:
-        return True
-    start = upto - span
-    from_source = bytearray(span)
-    try:
-        n = source.readinto(start, memoryview(from_source))
-    except OSError:
-        return True  # an unreadable tail is in the error map; nothing to compare
-    if n != span:
-        return False
-    image = bytearray()
-    offset = start
-    while len(image) < span:
-        index = offset // split if split else 0
-        within = offset - index * split if split else offset
-        with open(paths[index], "rb") as fh:
-            fh.seek(within)
-            part = fh.read(span - len(image))
-        if not part:
-            return False
-        image += part
-        offset += len(part)
-    return bytes(image) == bytes(from_source)
-
-
-def verify_image(
-    paths: Sequence[Path], fmt: str, algorithms: Sequence[str], progress: Progress, size: int
-) -> tuple[dict[str, str], list[dict[str, Any]]]:
-    """Re-read the image as written: media hashes, and the SHA-256 and size of every segment file."""
-    progress.phase("verifying image", size)
-    segments: list[dict[str, Any]] = []
-    if fmt == "e01":
-        from evidence_intake.evidence.images import open_image
-
-        with open_image(list(paths)) as reader, MultiHasher(algorithms) as hasher:
-            # E01 holds whole sectors: a partial last sector read from the source was zero-padded.
-            end = size if 0 < size <= reader.size else reader.size
-            offset = 0
-            while offset < end:
-                data = reader.read_at(offset, min(DEFAULT_BLOCK, end - offset))
-                if not data:
-                    break
-                hasher.update(data)
-                offset += len(data)
-                progress.advance(len(data))
-            media = hasher.hexdigests()
-        for path in paths:
-            with MultiHasher(("sha256",)) as seg_hasher, open(path, "rb", buffering=0) as fh:
-                while chunk := fh.read(DEFAULT_BLOCK):
-                    seg_hasher.update(chunk)
-                segments.append({"path": path.name, "size": path.stat().st_size, **seg_hasher.hexdigests()})
-        return media, segments
-    with MultiHasher(algorithms) as hasher:
-        for path in paths:
-            seg = MultiHasher(("sha256",)) if len(paths) > 1 else None
-            try:
-                with open(path, "rb", buffering=0) as fh:
-                    while chunk := fh.read(DEFAULT_BLOCK):
-                        token = hasher.submit(chunk)
-                        if seg is not None:
-                            seg.update(chunk)
-                        hasher.wait(token)
-                        progress.advance(len(chunk))
-                seg_hash = seg.hexdigests()["sha256"] if seg is not None else None
-            finally:
-                if seg is not None:
-                    seg.close()
-            segments.append({"path": path.name, "size": path.stat().st_size, "sha256": seg_hash})
-        media = hasher.hexdigests()
-    if len(paths) == 1:
-        segments[0]["sha256"] = media.get("sha256")
-    return media, segments
-
-
 def acquire_physical(
     case: Case,
     source_path: Path,
@@ -390,7 +228,7 @@ def _acquire(
     stop: threading.Event | None,
 ) -> Result:
     notes: list[str] = []
-    resume_from: Acquisition | None = _find_resumable(case, exhibit, source) if options.resume else None
+    resume_from: Acquisition | None = find_resumable(case, exhibit, source) if options.resume else None
     if resume_from is not None:
         base = resume_from.paths[0].with_suffix("") if resume_from.paths else None
         if base is None:
@@ -444,7 +282,7 @@ def _acquire(
         writer: ImageWriter = RawWriter.resume(
             base, split=options.split, offset=start_at, sector_size=source.sector_size
         )
-        if not _same_tail(source, writer.paths, start_at, options.split):
+        if not same_tail(source, writer.paths, start_at, options.split):
             writer.abort()
             raise ConflictError(
                 f"cannot resume: the last bytes of the partial image differ from {source.path}",
@@ -493,7 +331,7 @@ def _acquire(
         with _interrupt_on_sigterm():
             if start_at:
                 progress.phase("re-hashing partial image", start_at)
-                _rehash_partial(writer.paths, start_at, hasher, progress)
+                rehash_partial(writer.paths, start_at, hasher, progress)
             progress.phase(f"imaging {source.path.name}", source.size)
             progress.advance(start_at)
             copy_and_hash(

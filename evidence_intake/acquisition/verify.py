@@ -12,10 +12,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from evidence_intake.acquisition.physical import Progress, verify_image
+from evidence_intake.acquisition.readback import verify_image
 from evidence_intake.acquisition.records import json_column, reconcile_stale
 from evidence_intake.case import Case
 from evidence_intake.errors import NotFoundError
+from evidence_intake.progress import Progress
 from evidence_intake.register import Acquisition, list_acquisitions
 from evidence_intake.timeutil import iso_utc, utcnow
 
