@@ -7,6 +7,7 @@ never imitated. The demo case folder (./demo-case) is recreated on every run.
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import shlex
@@ -37,13 +38,11 @@ BOLD, DIM, RESET = ("\033[1m", "\033[2m", "\033[0m") if sys.stdout.isatty() else
 
 
 class Demo:
-    def __init__(self) -> None:
+    def __init__(self, case: Path) -> None:
         self.failed: list[str] = []
-        self.skipped: list[str] = []
         self.written: list[tuple[str, Path]] = []
-        self.env = {**os.environ, "EVIDENCE_INTAKE_EXAMINER": EXAMINER, "EVIDENCE_INTAKE_CASE": str(CASE)}
+        self.env = {**os.environ, "EVIDENCE_INTAKE_EXAMINER": EXAMINER, "EVIDENCE_INTAKE_CASE": str(case)}
         self.env.pop("NO_COLOR", None)
-        self._help: dict[str, str] = {}
 
     def step(self, title: str) -> None:
         print(f"\n{BOLD}== {title}{RESET}", flush=True)
@@ -65,35 +64,6 @@ class Demo:
             print(f"{BOLD}   -> exit status {result.returncode}{RESET}", flush=True)
         return result
 
-    def has(self, *command: str) -> bool:
-        """Whether this version offers the command: read from the help of its parent, never assumed."""
-        parent = " ".join(command[:-1])
-        if parent not in self._help:
-            args = [*command[:-1], "--help"]
-            out = subprocess.run(
-                [sys.executable, "-m", "evidence_intake", *args],
-                cwd=ROOT,
-                env=self.env,
-                text=True,
-                capture_output=True,
-                check=False,
-            )
-            self._help[parent] = out.stdout if out.returncode == 0 else ""
-        in_commands = False
-        for line in self._help[parent].splitlines():
-            if line.strip() == "Commands:":
-                in_commands = True
-            elif in_commands and line.split()[:1] == [command[-1]]:
-                return True
-        return False
-
-    def skip(self, what: str, command: str) -> None:
-        print(
-            f"{DIM}step {what}: not available in this version (no `evidence-intake {command}`){RESET}",
-            flush=True,
-        )
-        self.skipped.append(what)
-
 
 def _remove(path: Path) -> None:
     """Remove the previous demo case; acquired images are read-only (0444), so writable first."""
@@ -109,19 +79,24 @@ def _remove(path: Path) -> None:
     shutil.rmtree(path)
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--case", type=Path, default=CASE, help="demo case folder (recreated), default ./demo-case"
+    )
+    case: Path = parser.parse_args(argv).case
     started = time.monotonic()
-    demo = Demo()
+    demo = Demo(case)
     os.chdir(ROOT)
-    _remove(ROOT / CASE)
-    print(f"{DIM}Demo case folder: {ROOT / CASE} (recreated on every run){RESET}")
-    print(f"{DIM}The demo sets EVIDENCE_INTAKE_CASE={CASE} and EVIDENCE_INTAKE_EXAMINER='{EXAMINER}'.{RESET}")
+    _remove(ROOT / case)
+    print(f"{DIM}Demo case folder: {ROOT / case} (recreated on every run){RESET}")
+    print(f"{DIM}The demo sets EVIDENCE_INTAKE_CASE={case} and EVIDENCE_INTAKE_EXAMINER='{EXAMINER}'.{RESET}")
 
     demo.step("1. A case, its exhibits, a hand-over, and the chain of custody checked")
     demo.run(
         "case",
         "init",
-        str(CASE),
+        str(case),
         "--case-number",
         "TCSD 77/2568",
         "--title",
@@ -182,7 +157,7 @@ def main() -> int:
             print(f"   {exhibit} image written: {', '.join(record.get('paths', []))}")
             print(f"   {exhibit} verification: {json.dumps(answer.get('verification'), sort_keys=True)}")
     demo.run("verify")
-    e01 = CASE / "evidence" / "EX-003" / "EX-003.E01"
+    e01 = case / "evidence" / "EX-003" / "EX-003.E01"
     demo.run("image", "info", str(e01))
 
     demo.step("3. Listing the images and extractions")
@@ -192,42 +167,32 @@ def main() -> int:
     demo.run("files", "--exhibit", "EX-002", "--path", "**/*.sqlite*")
 
     demo.step("4. Chats, contacts and calls extracted and shown")
-    if demo.has("extract"):
-        demo.run("extract", "--all", ok=(0, 8))
-        if demo.has("artefacts"):
-            for kind in ("messages", "contacts", "calls"):
-                demo.run("artefacts", "--kind", kind)
-            demo.run("artefacts", "--kind", "messages", "--search", "USDT")
-        else:
-            demo.skip("4b (artefact listing)", "artefacts")
-    else:
-        demo.skip("4 (extraction)", "extract")
+    demo.run("extract", "--all", ok=(0, 8))
+    for kind in ("messages", "contacts", "calls"):
+        demo.run("artefacts", "--kind", kind)
+    demo.run("artefacts", "--kind", "messages", "--search", "USDT")
 
     demo.step("5. Reports and exports")
-    reports = CASE / "reports"
-    if demo.has("report", "custody"):
-        for lang in ("en", "th"):
-            out = reports / f"custody-{lang}.pdf"
-            if (
-                demo.run("report", "custody", "--format", "pdf", "--lang", lang, "--out", str(out)).returncode
-                == 0
-            ):
-                demo.written.append((f"custody report ({lang})", out))
-    else:
-        demo.skip("5a (custody report PDF, English and Thai)", "report custody")
-    if demo.has("report", "artefacts"):
-        out = reports / "artefacts.html"
-        if demo.run("report", "artefacts", "--out", str(out)).returncode == 0:
-            demo.written.append(("artefact report", out))
-    else:
-        demo.skip("5b (artefact report)", "report artefacts")
-    if demo.has("export", "case-uco"):
-        out = CASE / "exports" / "case-uco.jsonld"
-        if demo.run("export", "case-uco", "--out", str(out)).returncode == 0:
-            demo.written.append(("CASE/UCO export", out))
-    else:
-        demo.skip("5c (CASE/UCO export)", "export case-uco")
+    reports = case / "reports"
+    for lang in ("en", "th"):
+        out = reports / f"custody-{lang}.pdf"
+        if (
+            demo.run("report", "custody", "--format", "pdf", "--lang", lang, "--out", str(out)).returncode
+            == 0
+        ):
+            demo.written.append((f"custody report ({lang})", out))
+    out = reports / "artefacts.html"
+    if demo.run("report", "artefacts", "--format", "html", "--out", str(out)).returncode == 0:
+        demo.written.append(("artefact report", out))
+    out = case / "exports" / "case-uco.jsonld"
+    if demo.run("export", "case-uco", "--out", str(out)).returncode == 0:
+        demo.written.append(("CASE/UCO export", out))
+    out = case / "exports" / "EX-001-bundle.zip"
+    if demo.run("export", "bundle", "--exhibit", "EX-001", "--out", str(out)).returncode == 0:
+        demo.written.append(("exchange package", out))
+        demo.run("bundle", "verify", str(out))
     demo.run("custody", "verify")
+    demo.run("custody", "head")
 
     demo.step("Summary")
     print(f"{'exhibit':8} {'source':24} {'format':8} {'size':>12}  sha256")
@@ -235,17 +200,14 @@ def main() -> int:
         record = acquisitions.get(exhibit, {})
         sha = record.get("hashes", {}).get("sha256", "(not acquired)")
         print(f"{exhibit:8} {sample:24} {record.get('format', '-'):8} {record.get('size', 0):>12,}  {sha}")
-    if demo.has("artefacts"):
-        counts = []
-        for kind in ("messages", "contacts", "calls", "accounts"):
-            listing = demo.run("artefacts", "--kind", kind, "--format", "json", capture=True)
-            if listing.returncode == 0 and listing.stdout.strip():
-                counts.append(f"{kind}: {len(json.loads(listing.stdout))}")
-        print("artefacts  " + ", ".join(counts))
+    counts = []
+    for kind in ("messages", "contacts", "calls", "accounts"):
+        listing = demo.run("artefacts", "--kind", kind, "--format", "json", capture=True)
+        if listing.returncode == 0 and listing.stdout.strip():
+            counts.append(f"{kind}: {len(json.loads(listing.stdout))}")
+    print("artefacts  " + ", ".join(counts))
     for label, path in demo.written:
         print(f"{label:24} {(ROOT / path).resolve()}")
-    for what in demo.skipped:
-        print(f"not available yet: step {what}")
     print(f"{DIM}finished in {time.monotonic() - started:.0f} s{RESET}")
     if demo.failed:
         print("\nThese steps failed:", *demo.failed, sep="\n  ", file=sys.stderr)
