@@ -17,6 +17,7 @@ from evidence_intake.evidence.bodyfile import bodyfile_lines
 from evidence_intake.evidence.filetype import matches, mime_of_stream
 from evidence_intake.evidence.model import Entry, EntryType, EvidenceTree, Problem, Volume
 from evidence_intake.evidence.opener import open_acquisition
+from evidence_intake.pathglob import translate
 from evidence_intake.timeutil import iso_utc
 
 if TYPE_CHECKING:
@@ -41,45 +42,12 @@ def compile_glob(pattern: str) -> Callable[[Entry], bool]:
     if sep and "/" not in head and (rest.startswith("/") or not rest):
         volume, text = head, rest or "/**"
     if "/" not in text:
-        regex = re.compile(_translate(text))
+        regex = re.compile(translate(text))
         return lambda e: (volume is None or e.volume == volume) and regex.fullmatch(e.name) is not None
     if not text.startswith("/"):
         text = "/" + text
-    regex = re.compile(_translate(text))
+    regex = re.compile(translate(text))
     return lambda e: (volume is None or e.volume == volume) and regex.fullmatch(e.path) is not None
-
-
-def _translate(glob: str) -> str:
-    out: list[str] = []
-    i = 0
-    while i < len(glob):
-        ch = glob[i]
-        if glob.startswith("**/", i):
-            out.append("(?:.*/)?")
-            i += 3
-            continue
-        if glob.startswith("**", i):
-            out.append(".*")
-            i += 2
-            continue
-        if ch == "*":
-            out.append("[^/]*")
-        elif ch == "?":
-            out.append("[^/]")
-        elif ch == "[":
-            end = glob.find("]", i + 2)
-            if end == -1:
-                out.append(re.escape(ch))
-            else:
-                body = glob[i + 1 : end]
-                if body.startswith("!"):
-                    body = "^" + body[1:]
-                out.append("[" + body.replace("\\", "\\\\") + "]")
-                i = end
-        else:
-            out.append(re.escape(ch))
-        i += 1
-    return "".join(out)
 
 
 _RECORD_FIELDS = (

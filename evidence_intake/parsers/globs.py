@@ -16,40 +16,9 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from evidence_intake.pathglob import translate
 
-def translate(glob: str) -> str:
-    """Regular expression (anchored) for ``glob``."""
-    out: list[str] = []
-    i = 0
-    n = len(glob)
-    while i < n:
-        ch = glob[i]
-        if glob.startswith("**/", i):
-            out.append("(?:[^/]*/)*")
-            i += 3
-            continue
-        if glob.startswith("**", i) and i + 2 == n:
-            out.append(".*")
-            i += 2
-            continue
-        if ch == "*":
-            out.append("[^/]*")
-        elif ch == "?":
-            out.append("[^/]")
-        elif ch == "[":
-            end = glob.find("]", i + 2 if glob.startswith("[!", i) else i + 1)
-            if end == -1:
-                out.append(re.escape(ch))
-            else:
-                body = glob[i + 1 : end]
-                if body.startswith("!"):
-                    body = "^" + body[1:]
-                out.append("[" + body.replace("\\", "\\\\") + "]")
-                i = end
-        else:
-            out.append(re.escape(ch))
-        i += 1
-    return "^" + "".join(out) + "$"
+__all__ = ["GlobIndex", "translate"]
 
 
 def _last_segment(glob: str) -> str:
