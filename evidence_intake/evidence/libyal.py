@@ -20,6 +20,7 @@ from typing import Any, BinaryIO
 
 from evidence_intake.errors import EvidenceError
 from evidence_intake.evidence.model import Entry, EntryType, ImageReader, Problem
+from evidence_intake.evidence.streams import OffsetStream
 
 BITLOCKER_SIGNATURE = b"-FVE-FS-"
 LUKS_SIGNATURE = b"LUKS\xba\xbe"
@@ -51,47 +52,16 @@ def luks_description(head: bytes) -> str:
     return f"LUKS{version or ''}{cipher}".strip()
 
 
-class ImageSlice(io.RawIOBase):
+class ImageSlice(OffsetStream):
     """A read-only file object over a byte range of an image, for libraries that want one."""
 
     def __init__(self, reader: ImageReader, offset: int, size: int) -> None:
-        super().__init__()
+        super().__init__(size)
         self._reader = reader
         self._offset = offset
-        self._size = size
-        self._position = 0
 
-    def readable(self) -> bool:
-        return True
-
-    def seekable(self) -> bool:
-        return True
-
-    def get_size(self) -> int:
-        return self._size
-
-    def tell(self) -> int:
-        return self._position
-
-    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
-        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._position, io.SEEK_END: self._size}[whence]
-        self._position = max(0, base + offset)
-        return self._position
-
-    def read(self, size: int | None = -1) -> bytes:
-        if size is None or size < 0:
-            size = self._size - self._position
-        size = max(0, min(size, self._size - self._position))
-        if size == 0:
-            return b""
-        data = self._reader.read_at(self._offset + self._position, size)
-        self._position += len(data)
-        return data
-
-    def readinto(self, buffer: Any) -> int:
-        data = self.read(len(buffer))
-        buffer[: len(data)] = data
-        return len(data)
+    def _read_at(self, offset: int, size: int) -> bytes:
+        return self._reader.read_at(self._offset + offset, size)
 
 
 class LibyalReader(ImageReader):
@@ -423,43 +393,20 @@ def _apfs_time(value: int | None) -> datetime | None:
         return None
 
 
-class _LibyalStream(io.RawIOBase):
+class _LibyalStream(OffsetStream):
     """Read-only stream over a libyal object with read_buffer_at_offset (an APFS file entry)."""
 
     def __init__(self, item: Any, size: int, where: str) -> None:
-        super().__init__()
+        super().__init__(size)
         self._item = item
-        self._size = size
         self._where = where
-        self._position = 0
 
-    def readable(self) -> bool:
-        return True
-
-    def seekable(self) -> bool:
-        return True
-
-    def tell(self) -> int:
-        return self._position
-
-    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
-        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._position, io.SEEK_END: self._size}[whence]
-        self._position = max(0, base + offset)
-        return self._position
-
-    def readinto(self, buffer: Any) -> int:
-        want = max(0, min(len(buffer), self._size - self._position))
-        if want == 0:
-            return 0
+    def _read_at(self, offset: int, size: int) -> bytes:
         try:
-            data = self._item.read_buffer_at_offset(want, self._position)
+            data: bytes = self._item.read_buffer_at_offset(size, offset)
         except (OSError, ValueError) as exc:
-            raise EvidenceError(
-                f"cannot read {self._where} at byte {self._position}: {_first_line(exc)}"
-            ) from exc
-        buffer[: len(data)] = data
-        self._position += len(data)
-        return len(data)
+            raise EvidenceError(f"cannot read {self._where} at byte {offset}: {_first_line(exc)}") from exc
+        return data
 
 
 def _first_line(exc: BaseException) -> str:

@@ -30,6 +30,7 @@ from evidence_intake.errors import EvidenceError, UsageError
 from evidence_intake.evidence.images import TskImage
 from evidence_intake.evidence.libyal import ApfsContainer, ApfsFileSystem
 from evidence_intake.evidence.model import Entry, EntryType, EvidenceTree, ImageReader, Problem, Volume
+from evidence_intake.evidence.streams import OffsetStream
 from evidence_intake.evidence.volumes import (
     Partition,
     inspect,
@@ -408,51 +409,31 @@ def _tsk_message(exc: BaseException) -> str:
     return text or type(exc).__name__
 
 
-class _TskStream(io.RawIOBase):
+class _TskStream(OffsetStream):
     """Read-only, seekable stream of one file (or NTFS stream) through TSK's read_random."""
 
     def __init__(self, handle: Any, size: int, attr_type: int, attr_id: int, where: str) -> None:
-        super().__init__()
+        super().__init__(size)
         self._handle = handle
-        self._size = size
         self._type = attr_type if attr_type >= 0 else _ATTR_DEFAULT
         self._id = attr_id
         self._where = where
-        self._position = 0
 
-    def readable(self) -> bool:
-        return True
-
-    def seekable(self) -> bool:
-        return True
-
-    def tell(self) -> int:
-        return self._position
-
-    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
-        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._position, io.SEEK_END: self._size}[whence]
-        self._position = max(0, base + offset)
-        return self._position
-
-    def readinto(self, buffer: Any) -> int:
-        want = max(0, min(len(buffer), self._size - self._position))
-        if want == 0:
-            return 0
+    def _read_at(self, offset: int, size: int) -> bytes:
         try:
-            data = self._handle.read_random(self._position, want, self._type, self._id)
+            data: bytes = self._handle.read_random(offset, size, self._type, self._id)
         except OSError as exc:
             raise EvidenceError(
-                f"cannot read {self._where} at byte {self._position}: {_tsk_message(exc)}",
+                f"cannot read {self._where} at byte {offset}: {_tsk_message(exc)}",
                 hint="the file's clusters are damaged or reused (deleted file); what was read is incomplete",
             ) from exc
-        if not data:
-            raise EvidenceError(
-                f"{self._where} ends at byte {self._position}, before its recorded size {self._size}",
-                hint="the file's content is incomplete in the image (deleted or damaged)",
-            )
-        buffer[: len(data)] = data
-        self._position += len(data)
-        return len(data)
+        return data
+
+    def _ended(self, position: int) -> bytes:
+        raise EvidenceError(
+            f"{self._where} ends at byte {position}, before its recorded size {self._size}",
+            hint="the file's content is incomplete in the image (deleted or damaged)",
+        )
 
 
 class TskTree(EvidenceTree):
