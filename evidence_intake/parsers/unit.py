@@ -32,10 +32,6 @@ from evidence_intake.parsers.sql import quote
 
 BATCH = 5_000
 MAX_ERRORS_PER_UNIT = 100
-# A unit with this many rows stores its identifiers ordered by value (then in record order): the
-# store's index on value, built once after a large load, is then built from sorted runs, three times
-# faster. Smaller units keep record order; sorting them would not pay.
-SORTED_IDENTIFIERS_MIN_ROWS = 10_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -298,24 +294,11 @@ class ShardWriter:
         for spec in K.KINDS.values():
             if spec.table in self._tables:
                 counts[spec.name] = self.conn.execute(f"SELECT count(*) FROM {spec.table}").fetchone()[0]
-        sort = sum(counts.values()) >= SORTED_IDENTIFIERS_MIN_ROWS
-        target = "temp.identifiers_stage" if sort else "identifiers"
-        if sort:
-            self.conn.execute(
-                "CREATE TEMP TABLE identifiers_stage (kind TEXT, row_id INTEGER, exhibit TEXT, app TEXT, "
-                "role TEXT, type TEXT, value TEXT, raw TEXT)"
-            )
         for spec in K.KINDS.values():
             if counts.get(spec.name):
-                for sql in identifier_statements(spec, target):
+                for sql in identifier_statements(spec):
                     self.conn.execute(sql)
                 warnings.extend(row_warnings(self.conn, spec))
-        if sort:
-            columns = "kind, row_id, exhibit, app, role, type, value, raw"
-            self.conn.execute(
-                f"INSERT INTO identifiers ({columns}) SELECT {columns} FROM temp.identifiers_stage "
-                "ORDER BY value, type, rowid"
-            )
         self.conn.execute("COMMIT")
         self.conn.close()
         return counts, warnings
@@ -324,12 +307,12 @@ class ShardWriter:
         self.conn.close()
 
 
-def identifier_statements(spec: KindSpec, target: str = "identifiers") -> list[str]:
+def identifier_statements(spec: KindSpec) -> list[str]:
     """SQL deriving ``identifiers`` rows from a kind's table (same for typed and bulk rows)."""
     out: list[str] = []
     for ident in spec.identifiers:
         head = (
-            f"INSERT INTO {target} (kind, row_id, exhibit, app, role, type, value, raw) "
+            "INSERT INTO identifiers (kind, row_id, exhibit, app, role, type, value, raw) "
             f"SELECT '{spec.name}', t.id, t.exhibit, t.app, '{ident.role}', '{ident.type}', "
         )
         if ident.json_path is None:
