@@ -154,6 +154,23 @@ def default_jobs() -> int:
     return max(1, os.cpu_count() or 1)
 
 
+WORKER_NICENESS = 10
+
+
+def _worker_started() -> None:
+    """Worker processes yield the CPU to the main process, which alone writes the store.
+
+    The store is written by one process (SQLite has one writer), so its merging and indexing is the
+    critical path; the workers convert ahead of it (``window`` units in flight) and only need the
+    CPU time the main process leaves. Without this, two workers and the main process share two
+    CPUs evenly and the main process, the slowest link, gets two thirds of one.
+    """
+    try:
+        os.nice(WORKER_NICENESS)
+    except OSError:  # not permitted here: the workers keep the main process's priority
+        pass
+
+
 def make_executor(jobs: int) -> Executor:
     """A pool of ``jobs`` worker processes (spawned, so units must really be picklable).
 
@@ -161,7 +178,7 @@ def make_executor(jobs: int) -> Executor:
     """
     if jobs <= 0:
         return InlineExecutor()
-    return ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn"))
+    return ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn"), initializer=_worker_started)
 
 
 def default_opener(case: Any, exhibit_id: str) -> EvidenceTree:

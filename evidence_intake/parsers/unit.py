@@ -66,6 +66,7 @@ class UnitResult:
     counts: dict[str, int] = field(default_factory=dict)
     problems: list[UnitProblem] = field(default_factory=list)
     seconds: float = 0.0
+    cpu_seconds: float = 0.0  # CPU time of the process running the unit, spent on it
 
     @property
     def errors(self) -> list[UnitProblem]:
@@ -399,7 +400,7 @@ def _describe_exception(exc: BaseException) -> str:
 
 def run_unit(unit: WorkUnit) -> UnitResult:
     """Run one unit of work; everything that goes wrong is reported in the result, never raised."""
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     result = UnitResult(unit_id=unit.unit_id, shard=unit.shard)
     writer: ShardWriter | None = None
     source = Source(unit.source)
@@ -428,6 +429,7 @@ def run_unit(unit: WorkUnit) -> UnitResult:
     finally:
         source.close()
     result.seconds = time.perf_counter() - started
+    result.cpu_seconds = time.process_time() - cpu
     return result
 
 
