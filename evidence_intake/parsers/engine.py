@@ -54,6 +54,9 @@ from evidence_intake.parsers.source import (
 from evidence_intake.parsers.unit import UnitResult, WorkUnit, run_unit
 
 BULK_CHUNK_ROWS = 100_000
+# The first ranges of a bulk query are 1/8, 1/4 and 1/2 of BULK_CHUNK_ROWS: the main process gets
+# rows to merge sooner instead of idling while the workers convert their first full ranges.
+BULK_RAMP = (8, 4, 2)
 ProgressFn = Callable[[str, int, int], None]  # (exhibit, files done, files matched)
 TreeOpener = Callable[[Any, str], EvidenceTree]
 
@@ -625,9 +628,15 @@ class Extraction:
             return [None]  # the unit will meet the same problem and report it with what it could salvage
         if not count:
             return [None]
-        chunks = max(1, math.ceil(count / BULK_CHUNK_ROWS))
-        span = max(1, math.ceil((hi - lo + 1) / chunks))
-        return [(a, min(hi, a + span - 1)) for a in range(lo, hi + 1, span)]
+        density = count / (hi - lo + 1)  # rows per rowid: tables with gaps get wider ranges
+        ranges: list[tuple[int, int] | None] = []
+        start = lo
+        while start <= hi:
+            ramp = BULK_RAMP[len(ranges)] if len(ranges) < len(BULK_RAMP) else 1
+            span = max(1, math.ceil(max(1, BULK_CHUNK_ROWS // ramp) / density))
+            ranges.append((start, min(hi, start + span - 1)))
+            start += span
+        return ranges
 
     def _unit(
         self,
