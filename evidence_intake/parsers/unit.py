@@ -22,8 +22,8 @@ from typing import Any
 
 from evidence_intake.artefacts import kinds as K
 from evidence_intake.artefacts.kinds import KindSpec, spec_for
+from evidence_intake.artefacts.layout import M001_COLUMNS, base_table_sql, run_script
 from evidence_intake.artefacts.model import Artefact
-from evidence_intake.artefacts.schema import _M001_COLUMNS, _base_table_sql, run_script
 from evidence_intake.artefacts.text import LossyText, text_factory
 from evidence_intake.parsers import bulk
 from evidence_intake.parsers.base import BulkQuery, Parser
@@ -115,7 +115,7 @@ class ShardWriter:
 
     def _table(self, spec: KindSpec) -> None:
         if spec.table not in self._tables:
-            self.conn.execute(_base_table_sql(spec, _M001_COLUMNS[spec.name]))
+            self.conn.execute(base_table_sql(spec, M001_COLUMNS[spec.name]))
             self._tables.add(spec.table)
             self._next_id[spec.table] = 1
 
