@@ -109,6 +109,9 @@ class ShardWriter:
             """,
         )
         self._tables: set[str] = set()
+        # per table, the fields bulk queries gave (None once a typed row could have set any field):
+        # identifiers are not looked for in columns that are empty by construction
+        self._fields: dict[str, set[str] | None] = {}
         self._next_id: dict[str, int] = {}
         self._pending: dict[str, list[list[Any]]] = {}
         self._undecodable: list[tuple[Any, ...]] = []
@@ -122,6 +125,7 @@ class ShardWriter:
     def add(self, artefact: Artefact) -> None:
         spec = spec_for(artefact)
         self._table(spec)
+        self._fields[spec.table] = None
         undecodable: list[tuple[str, bytes]] = []
         values = spec.to_row(artefact, self.region, undecodable)
         row_id = self._next_id[spec.table]
@@ -219,6 +223,10 @@ class ShardWriter:
             first_new = self._next_id[spec.table]
             self.conn.execute("BEGIN")
             select = spec.wrap_select(selected, inner, provenance)
+            if spec.table not in self._fields:
+                self._fields[spec.table] = set(selected)
+            elif (fields := self._fields[spec.table]) is not None:
+                fields.update(selected)
             try:
                 self.conn.execute(insert + select, params)
             except sqlite3.DatabaseError as exc:
@@ -297,7 +305,7 @@ class ShardWriter:
                 counts[spec.name] = self.conn.execute(f"SELECT count(*) FROM {spec.table}").fetchone()[0]
         for spec in K.KINDS.values():
             if counts.get(spec.name):
-                for sql in identifier_statements(spec):
+                for sql in identifier_statements(spec, self._fields.get(spec.table)):
                     self.conn.execute(sql)
                 warnings.extend(row_warnings(self.conn, spec))
         self.conn.execute("COMMIT")
@@ -308,10 +316,17 @@ class ShardWriter:
         self.conn.close()
 
 
-def identifier_statements(spec: KindSpec) -> list[str]:
-    """SQL deriving ``identifiers`` rows from a kind's table (same for typed and bulk rows)."""
+def identifier_statements(spec: KindSpec, fields: set[str] | None = None) -> list[str]:
+    """SQL deriving ``identifiers`` rows from a kind's table (same for typed and bulk rows).
+
+    ``fields``: when only bulk queries filled the table, the fields they selected; a column made
+    from none of them is empty (NULL or '[]') on every row and is not scanned.
+    """
+    source_field = {c.name: c.field for c in spec.columns}
     out: list[str] = []
     for ident in spec.identifiers:
+        if fields is not None and source_field[ident.column] not in fields:
+            continue
         head = (
             "INSERT INTO identifiers (kind, row_id, exhibit, app, role, type, value, raw) "
             f"SELECT '{spec.name}', t.id, t.exhibit, t.app, '{ident.role}', '{ident.type}', "
