@@ -178,3 +178,19 @@ def test_indexes_are_dropped_for_a_load_only_when_it_outweighs_the_store(
         assert "message_rows_exhibit_time" in indexes(store)
     finally:
         store.close()
+
+
+def test_rows_salvaged_before_a_cut_keep_their_undecodable_text(
+    tmp_path: Path, case: FakeCase, run_extract: Runner
+) -> None:
+    root = notes(tmp_path, [row(n, body="ok " * 40) for n in range(1, 3001)], {(2, "body"): BAD})
+    path = root / NOTES
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) * 6 // 10])  # a truncated copy: read row by row up to the cut
+    run_extract(FolderTree(root), BulkNotes)
+    (source,) = store_rows(case, "SELECT status, records, detail FROM sources")
+    assert source["status"] == "error" and 0 < int(source["records"]) < 3000, source
+    second = store_rows(case, "SELECT body, has_undecodable_text FROM messages WHERE record_rowid = 2")
+    assert second == [{"body": "โอน\ufffd\ufffdเงิน", "has_undecodable_text": 1}]
+    kept = store_rows(case, "SELECT record_rowid, column_name, raw FROM undecodable_text")
+    assert kept == [{"record_rowid": 2, "column_name": "body", "raw": BAD}]
