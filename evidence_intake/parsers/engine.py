@@ -20,16 +20,14 @@ from __future__ import annotations
 
 import importlib
 import math
-import os
 import shutil
 import sqlite3
 import time
 import uuid
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from concurrent.futures import Executor, Future
 from dataclasses import dataclass, field
-from multiprocessing import get_context
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -39,6 +37,9 @@ from evidence_intake.errors import EvidenceError, IntakeError
 from evidence_intake.evidence.model import Entry, EntryType, EvidenceTree
 from evidence_intake.parsers.base import BulkQuery, Parser
 from evidence_intake.parsers.globs import GlobIndex
+from evidence_intake.parsers.pool import WORKER_NICENESS as WORKER_NICENESS  # re-exported
+from evidence_intake.parsers.pool import InlineExecutor as InlineExecutor  # re-exported
+from evidence_intake.parsers.pool import default_jobs, make_executor
 from evidence_intake.parsers.registry import ParserInfo, ParserRegistry
 from evidence_intake.parsers.schema import SchemaInfo, closest, match
 from evidence_intake.parsers.source import (
@@ -137,51 +138,6 @@ class ExtractionReport:
 
     def to_dict(self) -> dict[str, Any]:
         return {"exhibits": [e.to_dict() for e in self.exhibits], "failed": self.failed}
-
-
-class InlineExecutor(Executor):
-    """Runs each unit at once in this process (``--jobs 1``, and tests)."""
-
-    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
-        future: Future[Any] = Future()
-        try:
-            future.set_result(fn(*args, **kwargs))
-        except BaseException as exc:
-            future.set_exception(exc)
-        return future
-
-
-def default_jobs() -> int:
-    """One worker per CPU: per record the workers' conversions cost about twice the main process's
-    merging and indexing (bench/extract.py), so they get the CPUs and the main process shares."""
-    return max(1, os.cpu_count() or 1)
-
-
-WORKER_NICENESS = 10
-
-
-def _worker_started() -> None:
-    """Worker processes yield the CPU to the main process, which alone writes the store.
-
-    The store is written by one process (SQLite has one writer), so its merging and indexing is the
-    critical path; the workers convert ahead of it (``window`` units in flight) and only need the
-    CPU time the main process leaves. Without this, two workers and the main process share two
-    CPUs evenly and the main process, the slowest link, gets two thirds of one.
-    """
-    try:
-        os.nice(WORKER_NICENESS)
-    except OSError:  # not permitted here: the workers keep the main process's priority
-        pass
-
-
-def make_executor(jobs: int) -> Executor:
-    """A pool of ``jobs`` worker processes (spawned, so units must really be picklable).
-
-    ``jobs=0`` runs every unit in the main process, one after the other (for debugging).
-    """
-    if jobs <= 0:
-        return InlineExecutor()
-    return ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn"), initializer=_worker_started)
 
 
 def default_opener(case: Any, exhibit_id: str) -> EvidenceTree:
