@@ -127,6 +127,10 @@ class KindSpec:
         select are NULL (or the field's default for booleans). ``provenance`` are the expressions for
         the provenance columns, given by the engine. The statement has the named parameter :region (the
         exhibit's default) and is closed by the engine with a WHERE on the rowid range.
+
+        Text is stored as read: the engine checks the ``text_columns`` for valid UTF-8 once the rows
+        are in, a whole column at a time (parsers/bulk.py). Phone numbers go through cached Python
+        functions, handed the bytes of their text so that no value can make them fail.
         """
         available = set(selected)
         region = "coalesce(q.region, :region)" if "region" in available else ":region"
@@ -134,8 +138,14 @@ class KindSpec:
         for i, column in enumerate(self.columns):
             exprs.append(_sql_expr(column, i, available, region))
         if self.text_flag:
-            exprs.append("0")  # set afterwards for the rows ei_text reported (see parsers.unit)
+            exprs.append("0")  # set afterwards for the rows with text that is not UTF-8 (see parsers.unit)
         return "SELECT " + ", ".join((*provenance, *exprs)) + f" FROM ({inner_sql}) AS q"
+
+    def text_columns(self, selected: Sequence[str]) -> list[tuple[int, Column]]:
+        """(index, column) of the columns whose text ``wrap_select`` stores unchecked (see above)."""
+        available = set(selected)
+        roles = (TEXT, JSON_TEXTS, JSON_HANDLES, JSON_ATTACHMENTS)
+        return [(i, c) for i, c in enumerate(self.columns) if c.role in roles and c.field in available]
 
 
 def _json(value: Any) -> str:
@@ -214,18 +224,14 @@ def _sql_expr(column: Column, index: int, available: set[str], region: str) -> s
     if src not in available:  # the dataclass default: empty lists, not deleted, else NULL
         return "'[]'" if role in lists else ("0" if column.name == "is_deleted" else "NULL")
     q = f"q.{src}"
+    # numbers stored as integers become text; functions get the bytes of the text (never a failed decode)
+    raw, key_region = f"CAST(CAST({q} AS TEXT) AS BLOB)", f"CAST(CAST({region} AS TEXT) AS BLOB)"
     if role in (JSON_TEXTS, JSON_HANDLES, JSON_ATTACHMENTS):
         return f"coalesce({q}, '[]')"
     if role == TEXT:
-        # ASCII text (byte length = character length) needs no check; other text is checked by a
-        # function that only answers yes or no, so valid text never makes the round trip through a
-        # Python str; only invalid text (and text stored as a blob) is decoded in Python.
-        return (
-            f"CASE WHEN typeof({q}) = 'text' AND length({q}) = length(CAST({q} AS BLOB)) THEN {q} "
-            f"WHEN typeof({q}) = 'text' AND ei_utf8(CAST({q} AS BLOB)) THEN {q} "
-            f"WHEN typeof({q}) IN ('text','blob') THEN ei_text(CAST({q} AS BLOB), {index}, q.record_rowid) "
-            f"ELSE {q} END"
-        )
+        # Stored as read; the engine checks the column for valid UTF-8 once the rows are in (a whole
+        # column at a time) and decodes only the values that fail. Blobs are decoded here.
+        return f"CASE WHEN typeof({q}) = 'blob' THEN ei_text({q}, {index}, q.record_rowid) ELSE {q} END"
     if role in (RAW, TIME, ENUM):
         return q
     if role == INT:
@@ -233,11 +239,11 @@ def _sql_expr(column: Column, index: int, available: set[str], region: str) -> s
     if role == BOOL:
         return f"CASE WHEN {q} IS NULL THEN NULL WHEN {q} THEN 1 ELSE 0 END"
     if role == E164:
-        return f"ei_e164(CAST({q} AS TEXT), {region})"  # numbers stored as integers become text
+        return f"ei_e164({raw}, {key_region})"
     if role == JSON_E164:
-        return f"ei_e164_list({q}, {region})"
+        return f"ei_e164_list({raw}, {key_region})"
     if role == JSON_PHONES:
-        return f"ei_phones({q}, {region})"
+        return f"ei_phones(CAST({q} AS BLOB), {key_region}, {index}, q.record_rowid)"
     raise ValueError(f"unknown column role {role!r}")
 
 

@@ -20,16 +20,14 @@ from __future__ import annotations
 
 import importlib
 import math
-import os
 import shutil
 import sqlite3
 import time
 import uuid
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from concurrent.futures import Executor, Future
 from dataclasses import dataclass, field
-from multiprocessing import get_context
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -39,6 +37,9 @@ from evidence_intake.errors import EvidenceError, IntakeError
 from evidence_intake.evidence.model import Entry, EntryType, EvidenceTree
 from evidence_intake.parsers.base import BulkQuery, Parser
 from evidence_intake.parsers.globs import GlobIndex
+from evidence_intake.parsers.pool import WORKER_NICENESS as WORKER_NICENESS  # re-exported
+from evidence_intake.parsers.pool import InlineExecutor as InlineExecutor  # re-exported
+from evidence_intake.parsers.pool import default_jobs, make_executor
 from evidence_intake.parsers.registry import ParserInfo, ParserRegistry
 from evidence_intake.parsers.schema import SchemaInfo, closest, match
 from evidence_intake.parsers.source import (
@@ -54,6 +55,9 @@ from evidence_intake.parsers.source import (
 from evidence_intake.parsers.unit import UnitResult, WorkUnit, run_unit
 
 BULK_CHUNK_ROWS = 100_000
+# The first ranges of a bulk query are 1/8, 1/4 and 1/2 of BULK_CHUNK_ROWS: the main process gets
+# rows to merge sooner instead of idling while the workers convert their first full ranges.
+BULK_RAMP = (8, 4, 2)
 ProgressFn = Callable[[str, int, int], None]  # (exhibit, files done, files matched)
 TreeOpener = Callable[[Any, str], EvidenceTree]
 
@@ -134,34 +138,6 @@ class ExtractionReport:
 
     def to_dict(self) -> dict[str, Any]:
         return {"exhibits": [e.to_dict() for e in self.exhibits], "failed": self.failed}
-
-
-class InlineExecutor(Executor):
-    """Runs each unit at once in this process (``--jobs 1``, and tests)."""
-
-    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
-        future: Future[Any] = Future()
-        try:
-            future.set_result(fn(*args, **kwargs))
-        except BaseException as exc:
-            future.set_exception(exc)
-        return future
-
-
-def default_jobs() -> int:
-    """One worker per CPU: per record the workers' conversions cost about twice the main process's
-    merging and indexing (bench/extract.py), so they get the CPUs and the main process shares."""
-    return max(1, os.cpu_count() or 1)
-
-
-def make_executor(jobs: int) -> Executor:
-    """A pool of ``jobs`` worker processes (spawned, so units must really be picklable).
-
-    ``jobs=0`` runs every unit in the main process, one after the other (for debugging).
-    """
-    if jobs <= 0:
-        return InlineExecutor()
-    return ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn"))
 
 
 def default_opener(case: Any, exhibit_id: str) -> EvidenceTree:
@@ -609,9 +585,15 @@ class Extraction:
             return [None]  # the unit will meet the same problem and report it with what it could salvage
         if not count:
             return [None]
-        chunks = max(1, math.ceil(count / BULK_CHUNK_ROWS))
-        span = max(1, math.ceil((hi - lo + 1) / chunks))
-        return [(a, min(hi, a + span - 1)) for a in range(lo, hi + 1, span)]
+        density = count / (hi - lo + 1)  # rows per rowid: tables with gaps get wider ranges
+        ranges: list[tuple[int, int] | None] = []
+        start = lo
+        while start <= hi:
+            ramp = BULK_RAMP[len(ranges)] if len(ranges) < len(BULK_RAMP) else 1
+            span = max(1, math.ceil(max(1, BULK_CHUNK_ROWS // ramp) / density))
+            ranges.append((start, min(hi, start + span - 1)))
+            start += span
+        return ranges
 
     def _unit(
         self,

@@ -12,27 +12,23 @@ Rows travel in the shard rather than as Python objects: a million SMS never cros
 
 from __future__ import annotations
 
-import json
 import sqlite3
 import time
 import traceback
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from evidence_intake.artefacts import kinds as K
 from evidence_intake.artefacts.kinds import KindSpec, spec_for
+from evidence_intake.artefacts.layout import M001_COLUMNS, base_table_sql, run_script
 from evidence_intake.artefacts.model import Artefact
-from evidence_intake.artefacts.phones import to_e164
-from evidence_intake.artefacts.schema import _M001_COLUMNS, _base_table_sql, run_script
 from evidence_intake.artefacts.text import LossyText, text_factory
+from evidence_intake.parsers import bulk
 from evidence_intake.parsers.base import BulkQuery, Parser
 from evidence_intake.parsers.source import Source, SourceFile
 from evidence_intake.parsers.sql import quote
-from evidence_intake.parsers.times import float_time
-from evidence_intake.timeutil import iso_utc
 
 BATCH = 5_000
 MAX_ERRORS_PER_UNIT = 100
@@ -70,6 +66,7 @@ class UnitResult:
     counts: dict[str, int] = field(default_factory=dict)
     problems: list[UnitProblem] = field(default_factory=list)
     seconds: float = 0.0
+    cpu_seconds: float = 0.0  # CPU time of the process running the unit, spent on it
 
     @property
     def errors(self) -> list[UnitProblem]:
@@ -84,85 +81,6 @@ class UnitResult:
         return sum(self.counts.values())
 
 
-class _Context:
-    """What the SQL functions of one unit report back (text that was not valid UTF-8)."""
-
-    def __init__(self) -> None:
-        self.lossy: list[tuple[int, int | None, bytes]] = []  # (column index, record rowid, raw)
-
-
-def _register_functions(conn: sqlite3.Connection, ctx: _Context) -> None:
-    def ei_text(data: bytes | None, column: int, rowid: int | None) -> str | None:
-        if data is None:
-            return None
-        text = LossyText.decode(bytes(data))
-        if isinstance(text, LossyText):
-            ctx.lossy.append((column, rowid, text.raw))
-        return str(text)
-
-    conn.create_function("ei_text", 3, ei_text)
-    conn.create_function("ei_utf8", 1, _is_utf8, deterministic=True)
-    # The phone functions are lru_cache wrappers: on a cache hit SQLite calls straight into C and no
-    # Python line runs, which matters when a million rows name a few thousand numbers.
-    conn.create_function("ei_e164", 2, to_e164, deterministic=True)
-    conn.create_function("ei_e164_list", 2, _e164_list, deterministic=True)
-    conn.create_function("ei_phones", 2, _phones, deterministic=True)
-    conn.create_function("ei_iso", 3, _iso, deterministic=True)
-
-
-def _is_utf8(data: bytes | None) -> int:
-    if data is None:
-        return 1
-    try:
-        data.decode("utf-8")
-    except UnicodeDecodeError:
-        return 0
-    return 1
-
-
-def _e164(raw: Any, region: str | None) -> str | None:
-    if isinstance(raw, int) and not isinstance(raw, bool):
-        raw = str(raw)
-    return to_e164(raw, region) if isinstance(raw, str) else None
-
-
-# The same recipient lists come back on row after row (a few thousand correspondents for a million
-# messages), so the JSON handling is cached on the whole text, not only the numbers inside.
-@lru_cache(maxsize=65_536)
-def _e164_list(data: str | None, region: str | None) -> str:
-    found = [e for e in (_e164(v, region) for v in _json_list(data)) if e]
-    return json.dumps(found, ensure_ascii=False, separators=(",", ":"))
-
-
-@lru_cache(maxsize=65_536)
-def _phones(data: str | None, region: str | None) -> str:
-    out = []
-    for item in _json_list(data):
-        if isinstance(item, dict):
-            number = item.get("number")
-            out.append({"number": number, "label": item.get("label"), "e164": _e164(number, region)})
-        elif isinstance(item, str | int):
-            out.append({"number": str(item), "label": None, "e164": _e164(item, region)})
-    return json.dumps(out, ensure_ascii=False, separators=(",", ":"))
-
-
-def _iso(value: float | None, per: int, off: int) -> str | None:
-    if value is None:
-        return None
-    result = float_time(float(value), per, off)
-    return None if result is None else iso_utc(result)
-
-
-def _json_list(data: str | None) -> list[Any]:
-    if not data:
-        return []
-    try:
-        value = json.loads(data)
-    except (TypeError, ValueError):
-        return [data]
-    return value if isinstance(value, list) else [value]
-
-
 class ShardWriter:
     """The store's base tables in a private SQLite file; ids count from 1 so the merge can offset them."""
 
@@ -171,13 +89,14 @@ class ShardWriter:
         self.source_id = source_id
         self.exhibit = exhibit
         self.region = region
-        self.ctx = _Context()
+        self.lossy = bulk.Lossy()
         self.conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         self.conn.text_factory = text_factory
         self.conn.execute("PRAGMA journal_mode=MEMORY")  # OFF would make ROLLBACK TO undefined
         self.conn.execute("PRAGMA synchronous=OFF")
         self.conn.execute("PRAGMA cache_size=-65536")
-        _register_functions(self.conn, self.ctx)
+        self.conn.execute("PRAGMA temp_store=MEMORY")
+        bulk.register_functions(self.conn, self.lossy)
         run_script(
             self.conn,
             """
@@ -190,19 +109,23 @@ class ShardWriter:
             """,
         )
         self._tables: set[str] = set()
+        # per table, the fields bulk queries gave (None once a typed row could have set any field):
+        # identifiers are not looked for in columns that are empty by construction
+        self._fields: dict[str, set[str] | None] = {}
         self._next_id: dict[str, int] = {}
         self._pending: dict[str, list[list[Any]]] = {}
         self._undecodable: list[tuple[Any, ...]] = []
 
     def _table(self, spec: KindSpec) -> None:
         if spec.table not in self._tables:
-            self.conn.execute(_base_table_sql(spec, _M001_COLUMNS[spec.name]))
+            self.conn.execute(base_table_sql(spec, M001_COLUMNS[spec.name]))
             self._tables.add(spec.table)
             self._next_id[spec.table] = 1
 
     def add(self, artefact: Artefact) -> None:
         spec = spec_for(artefact)
         self._table(spec)
+        self._fields[spec.table] = None
         undecodable: list[tuple[str, bytes]] = []
         values = spec.to_row(artefact, self.region, undecodable)
         row_id = self._next_id[spec.table]
@@ -279,15 +202,15 @@ class ShardWriter:
                 "exhibit": self.exhibit,
                 "region": self.region,
             }
-            # The range is applied inside (SQLite pushes it down to the table's rowid), and LIMIT -1
-            # keeps the parser's query from being flattened into the wrapper: each of its columns is
-            # then computed once per row, although the wrapper's conversions refer to it several times.
+            # The range is applied inside (SQLite pushes it down to the table's rowid), and OFFSET
+            # keeps the parser's query from being flattened into the wrapper (SQLite never flattens a
+            # subquery with an OFFSET; LIMIT alone does not stop it): each of its columns is then
+            # computed once per row, although the wrapper refers to some several times.
             where = ""
             if rowid_range is not None:
                 where = " WHERE record_rowid BETWEEN :lo AND :hi"
                 params["lo"], params["hi"] = rowid_range
-            inner = f"SELECT * FROM ({query.sql}){where} LIMIT -1"
-            select = spec.wrap_select(selected, inner, provenance)
+            inner = f"SELECT * FROM ({query.sql}){where} LIMIT -1 OFFSET 0"
             columns = [
                 "source_id",
                 "exhibit",
@@ -299,16 +222,22 @@ class ShardWriter:
             insert = f"INSERT INTO {spec.table} ({', '.join(columns)}) "
             first_new = self._next_id[spec.table]
             self.conn.execute("BEGIN")
+            select = spec.wrap_select(selected, inner, provenance)
+            if spec.table not in self._fields:
+                self._fields[spec.table] = set(selected)
+            elif (fields := self._fields[spec.table]) is not None:
+                fields.update(selected)
             try:
                 self.conn.execute(insert + select, params)
             except sqlite3.DatabaseError as exc:
                 self.conn.execute("ROLLBACK")
-                self.ctx.lossy.clear()
+                self.lossy.clear()
                 self.conn.execute("BEGIN")
                 problems.append(self._salvage(spec, insert, params, select, exc, source))
+            bulk.check_text(self.conn, spec, spec.text_columns(selected), first_new, self.lossy)
             last = self.conn.execute(f"SELECT max(id) FROM {spec.table}").fetchone()[0] or 0
             self._next_id[spec.table] = last + 1
-            self._mark_lossy(spec, first_new)
+            bulk.mark_lossy(self.conn, spec, first_new, self.lossy)
             self.conn.execute("COMMIT")
         finally:
             if self.conn.in_transaction:
@@ -328,20 +257,25 @@ class ShardWriter:
         """Read the query row by row and keep every row before the one SQLite cannot read.
 
         The reading happens on a connection of its own: after a corruption error SQLite refuses
-        further work on the connection that met it, and the shard must stay writable.
+        further work on the connection that met it, and the shard must stay writable. Text that is
+        not valid UTF-8 arrives as ``LossyText`` (the reader's text factory) and is reported here.
         """
         kept = 0
         last_rowid: int | None = None
-        statement = insert + "VALUES (" + ", ".join("?" * (5 + len(spec.column_names))) + ")"
+        width = 5 + len(spec.column_names)
+        statement = insert + "VALUES (" + ", ".join("?" * width) + ")"
         reader = sqlite3.connect(":memory:", check_same_thread=False)
         reader.text_factory = text_factory
-        _register_functions(reader, self.ctx)
+        bulk.register_functions(reader, self.lossy)
         if source.damaged:
             reader.execute("PRAGMA writable_schema=ON")
         batch: list[tuple[Any, ...]] = []
         try:
             reader.execute("ATTACH DATABASE ? AS src", (source.local_path.resolve().as_uri() + "?mode=ro",))
             for row in reader.execute(select, params):  # one at a time: keep all before the bad page
+                for i in range(5, 5 + len(spec.columns)):
+                    if isinstance(row[i], LossyText):
+                        self.lossy.by_rowid.append((i - 5, row[3], row[i].raw))
                 batch.append(row)
                 if len(batch) >= 1000:
                     self.conn.executemany(statement, batch)
@@ -360,30 +294,6 @@ class ShardWriter:
             self.conn.executemany(statement, batch)
         return UnitProblem("error", f"{spec.name}: {detail}")
 
-    def _mark_lossy(self, spec: KindSpec, first_new: int) -> None:
-        if not self.ctx.lossy:
-            return
-        self.conn.execute("CREATE TEMP TABLE IF NOT EXISTS lossy (col INTEGER, rowid_ INTEGER, raw BLOB)")
-        self.conn.execute("DELETE FROM temp.lossy")
-        self.conn.executemany("INSERT INTO temp.lossy VALUES (?, ?, ?)", self.ctx.lossy)
-        self.ctx.lossy.clear()
-        names = [c.name for c in spec.columns]
-        case = " ".join(f"WHEN {i} THEN '{n}'" for i, n in enumerate(names))
-        self.conn.execute(
-            f"INSERT INTO undecodable_text (kind, row_id, source_id, record_table, record_rowid, "
-            "column_name, raw) "
-            f"SELECT '{spec.name}', t.id, t.source_id, t.record_table, t.record_rowid, CASE l.col "
-            f"{case} END, l.raw "
-            f"FROM temp.lossy AS l JOIN {spec.table} AS t ON t.record_rowid = l.rowid_ AND t.id >= ?",
-            (first_new,),
-        )
-        if spec.text_flag:
-            self.conn.execute(
-                f"UPDATE {spec.table} SET has_undecodable_text = 1 WHERE id >= ? "
-                "AND record_rowid IN (SELECT rowid_ FROM temp.lossy)",
-                (first_new,),
-            )
-
     def finish(self) -> tuple[dict[str, int], list[UnitProblem]]:
         """Flush, derive identifiers, check times; returns rows per kind and warnings."""
         self.flush_all()
@@ -391,15 +301,13 @@ class ShardWriter:
         counts: dict[str, int] = {}
         warnings: list[UnitProblem] = []
         for spec in K.KINDS.values():
-            if spec.table not in self._tables:
-                continue
-            n = self.conn.execute(f"SELECT count(*) FROM {spec.table}").fetchone()[0]
-            counts[spec.name] = n
-            if n:
-                for sql in identifier_statements(spec):
+            if spec.table in self._tables:
+                counts[spec.name] = self.conn.execute(f"SELECT count(*) FROM {spec.table}").fetchone()[0]
+        for spec in K.KINDS.values():
+            if counts.get(spec.name):
+                for sql in identifier_statements(spec, self._fields.get(spec.table)):
                     self.conn.execute(sql)
-                warnings.extend(time_warnings(self.conn, spec))
-                warnings.extend(text_warnings(self.conn, spec))
+                warnings.extend(row_warnings(self.conn, spec))
         self.conn.execute("COMMIT")
         self.conn.close()
         return counts, warnings
@@ -408,10 +316,17 @@ class ShardWriter:
         self.conn.close()
 
 
-def identifier_statements(spec: KindSpec) -> list[str]:
-    """SQL deriving ``identifiers`` rows from a kind's table (same for typed and bulk rows)."""
+def identifier_statements(spec: KindSpec, fields: set[str] | None = None) -> list[str]:
+    """SQL deriving ``identifiers`` rows from a kind's table (same for typed and bulk rows).
+
+    ``fields``: when only bulk queries filled the table, the fields they selected; a column made
+    from none of them is empty (NULL or '[]') on every row and is not scanned.
+    """
+    source_field = {c.name: c.field for c in spec.columns}
     out: list[str] = []
     for ident in spec.identifiers:
+        if fields is not None and source_field[ident.column] not in fields:
+            continue
         head = (
             "INSERT INTO identifiers (kind, row_id, exhibit, app, role, type, value, raw) "
             f"SELECT '{spec.name}', t.id, t.exhibit, t.app, '{ident.role}', '{ident.type}', "
@@ -436,58 +351,57 @@ def identifier_statements(spec: KindSpec) -> list[str]:
             cond = f"{item} IS NOT NULL AND trim({item}) != ''"
             if ident.type == "email":
                 cond += f" AND instr({item}, '@') > 0"
+            # most lists are empty: '[]' is skipped before json_each is even set up
             out.append(
                 f"{head}{value}, {raw} FROM {spec.table} AS t, json_each(t.{ident.column}) AS j "
-                f"WHERE json_valid(t.{ident.column}) AND {cond}"
+                f"WHERE t.{ident.column} != '[]' AND json_valid(t.{ident.column}) AND {cond}"
             )
     return out
 
 
-def time_warnings(conn: sqlite3.Connection, spec: KindSpec) -> list[UnitProblem]:
-    """A warning per time column whose stored value is set but could not be converted."""
-    out: list[UnitProblem] = []
+def row_warnings(conn: sqlite3.Connection, spec: KindSpec) -> list[UnitProblem]:
+    """Warnings about a kind's rows, found in one pass: a time column whose stored value is set but
+    could not be converted (one warning per column), and text that was not valid UTF-8."""
+    checks: list[tuple[str, str]] = []  # (time column, condition)
     for column in spec.columns:
-        if column.role != K.TIME:
-            continue
         raw = f"{column.name}_raw"
-        if raw not in spec.column_names:
-            continue
-        row = conn.execute(
-            f"SELECT count(*), min(record_rowid), min(record_table) FROM {spec.table} "
-            f"WHERE {column.name} IS NULL AND {raw} IS NOT NULL AND {raw} != 0 AND {raw} != ''"
-        ).fetchone()
-        if row[0]:
-            example = conn.execute(
-                f"SELECT record_table, record_rowid, {raw} FROM {spec.table} "
-                f"WHERE {column.name} IS NULL AND {raw} IS NOT NULL AND {raw} != 0 AND {raw} != '' "
-                "ORDER BY id LIMIT 1"
-            ).fetchone()
-            out.append(
-                UnitProblem(
-                    "warning",
-                    f"{row[0]} {spec.name} have a {column.name} that is out of range or not a number "
-                    f"(first: {example[0]}#{example[1]}, stored value {example[2]!r}); "
-                    f"{column.name} is left empty and the stored value kept in {raw}",
-                    record_table=example[0],
-                    record_rowid=example[1],
-                )
+        if column.role == K.TIME and raw in spec.column_names:
+            checks.append(
+                (column.name, f"{column.name} IS NULL AND {raw} IS NOT NULL AND {raw} != 0 AND {raw} != ''")
             )
-    return out
-
-
-def text_warnings(conn: sqlite3.Connection, spec: KindSpec) -> list[UnitProblem]:
-    if not spec.text_flag:
+    counts = [f"sum(CASE WHEN {cond} THEN 1 ELSE 0 END)" for _, cond in checks]
+    if spec.text_flag:
+        counts.append("sum(has_undecodable_text = 1)")
+    if not counts:
         return []
-    n = conn.execute(f"SELECT count(*) FROM {spec.table} WHERE has_undecodable_text = 1").fetchone()[0]
-    if not n:
-        return []
-    return [
-        UnitProblem(
-            "warning",
-            f"{n} {spec.name} hold text that is not valid UTF-8: decoded with U+FFFD replacement, "
-            "flagged has_undecodable_text = 1, raw bytes kept in undecodable_text",
+    found = conn.execute(f"SELECT {', '.join(counts)} FROM {spec.table}").fetchone()
+    out: list[UnitProblem] = []
+    for (name, cond), n in zip(checks, found, strict=False):
+        if not n:
+            continue
+        table, rowid, value = conn.execute(
+            f"SELECT record_table, record_rowid, {name}_raw FROM {spec.table} WHERE {cond} "
+            "ORDER BY id LIMIT 1"
+        ).fetchone()
+        out.append(
+            UnitProblem(
+                "warning",
+                f"{n} {spec.name} have a {name} that is out of range or not a number "
+                f"(first: {table}#{rowid}, stored value {value!r}); "
+                f"{name} is left empty and the stored value kept in {name}_raw",
+                record_table=table,
+                record_rowid=rowid,
+            )
         )
-    ]
+    if spec.text_flag and found[-1]:
+        out.append(
+            UnitProblem(
+                "warning",
+                f"{found[-1]} {spec.name} hold text that is not valid UTF-8: decoded with U+FFFD "
+                "replacement, flagged has_undecodable_text = 1, raw bytes kept in undecodable_text",
+            )
+        )
+    return out
 
 
 def _describe_exception(exc: BaseException) -> str:
@@ -501,7 +415,7 @@ def _describe_exception(exc: BaseException) -> str:
 
 def run_unit(unit: WorkUnit) -> UnitResult:
     """Run one unit of work; everything that goes wrong is reported in the result, never raised."""
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     result = UnitResult(unit_id=unit.unit_id, shard=unit.shard)
     writer: ShardWriter | None = None
     source = Source(unit.source)
@@ -530,6 +444,7 @@ def run_unit(unit: WorkUnit) -> UnitResult:
     finally:
         source.close()
     result.seconds = time.perf_counter() - started
+    result.cpu_seconds = time.process_time() - cpu
     return result
 
 
