@@ -10,6 +10,7 @@ map. The hashes cover the image as written (zeros included), and the record says
 
 from __future__ import annotations
 
+import mmap
 import threading
 import time
 from collections.abc import Callable
@@ -115,7 +116,8 @@ def copy_and_hash(
     (the points a resume can trust) is the callback's business.
     """
     block_size = max(source.sector_size, (block_size // source.sector_size) * source.sector_size)
-    buffers = [bytearray(block_size) for _ in range(RING)]
+    # Page-aligned buffers (anonymous maps), so that writers can hand them to the device directly.
+    buffers = [memoryview(mmap.mmap(-1, block_size)) for _ in range(RING)]
     tokens: list[threading.Semaphore | None] = [None] * RING
     since_checkpoint = 0
     last_checkpoint = time.monotonic()
@@ -129,7 +131,7 @@ def copy_and_hash(
                 hasher.wait(token)
                 tokens[slot] = None
             length = min(block_size, source.size - state.offset)
-            view = memoryview(buffers[slot])[:length]
+            view = buffers[slot][:length]
             read_block(source, state.offset, view, state, retries)
             tokens[slot] = hasher.submit(view)
             writer.write(view)
