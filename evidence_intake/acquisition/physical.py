@@ -24,12 +24,13 @@ from typing import Any
 from evidence_intake import SOFTWARE
 from evidence_intake.acquisition import records
 from evidence_intake.acquisition.base import ErrorRange, ImageMetadata, ImageWriter
+from evidence_intake.acquisition.devices import shared_devices
 from evidence_intake.acquisition.hashing import DEFAULT_ALGORITHMS, MultiHasher
 from evidence_intake.acquisition.pipeline import DEFAULT_BLOCK, PassState, copy_and_hash
 from evidence_intake.acquisition.raw import RawWriter, seal_files
 from evidence_intake.acquisition.readback import verify_image
 from evidence_intake.acquisition.resume import BackgroundSync, find_resumable, rehash_partial, same_tail
-from evidence_intake.acquisition.sources import BlockDeviceSource, ImageSource, Source, disk_of, open_source
+from evidence_intake.acquisition.sources import BlockDeviceSource, ImageSource, Source, open_source
 from evidence_intake.case import Case, safe_name
 from evidence_intake.errors import (
     ConflictError,
@@ -107,15 +108,13 @@ def _first_free_base(folder: Path, stem: str) -> Path:
 
 def _check_destination(source: Source, folder: Path, needed: int) -> None:
     if isinstance(source, BlockDeviceSource):
-        src_disk = disk_of(source._stat.st_rdev)
-        dst_disk = disk_of(folder.stat().st_dev)
-        if src_disk is not None and src_disk == dst_disk:
+        shared = shared_devices(source.rdev, folder)
+        if shared:
             raise ConflictError(
-                f"the destination {folder} is on the source device {source.path} ({src_disk})",
+                f"the destination {folder} is on the source device {source.path} "
+                f"(both rest on {', '.join(sorted(shared))})",
                 hint="write the image to another disk: writing to the source would alter the evidence",
             )
-    elif source.path.resolve().parent == folder.resolve() and isinstance(source, ImageSource):
-        pass  # re-acquiring an image into its own folder is fine: names never collide
     free = shutil.disk_usage(folder).free
     if free < needed:
         raise InsufficientSpaceError(

@@ -108,6 +108,11 @@ class BlockDeviceSource(FileSource):
         if set_readonly:
             self.readonly_result = self._set_ro()
 
+    @property
+    def rdev(self) -> int:
+        """The device number (major, minor) of the opened device."""
+        return self._stat.st_rdev
+
     def _get_ro(self) -> bool | None:
         try:
             return bool(struct.unpack("i", fcntl.ioctl(self.fd, BLKROGET, b"\0" * 4))[0])
@@ -174,15 +179,6 @@ def sysfs_identity(rdev: int) -> dict[str, Any]:
             except OSError:
                 continue
     return out
-
-
-def disk_of(dev: int) -> str | None:
-    """The whole-disk kernel name holding device number ``dev`` (a partition's parent), if known."""
-    try:
-        real = Path(f"/sys/dev/block/{os.major(dev)}:{os.minor(dev)}").resolve(strict=True)
-    except OSError:
-        return None
-    return real.parent.name if (real / "partition").exists() else real.name
 
 
 class ImageSource(Source):
