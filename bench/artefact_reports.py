@@ -15,7 +15,6 @@ Each is run twice (once with --quick) and the better run is printed, with the ra
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import resource
 import shutil
@@ -26,7 +25,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.extract import _tree, generate
+from bench._extracting import folder_tree, in_child
+from bench.extract import generate
 
 FORMATS = ("csv", "jsonl", "html", "xlsx")
 REFERENCE_MODE = {"csv": "-csv", "jsonl": "-json", "html": "-html", "xlsx": "-csv"}
@@ -47,7 +47,7 @@ def _make_case(base: Path, evidence: Path, env: dict[str, str]) -> Path:
     from evidence_intake.parsers.engine import extract
 
     with Case.open(root) as case:
-        extract(case, ["EX-001"], examiner=EXAMINER, open_tree=lambda _c, _e: _tree(evidence))
+        extract(case, ["EX-001"], examiner=EXAMINER, open_tree=folder_tree(evidence))
     return root
 
 
@@ -61,16 +61,6 @@ def _ours(root: str, fmt: str, out: str, queue: Any) -> None:
         seconds = time.perf_counter() - started
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     queue.put({"seconds": seconds, "rows": result.counts["messages"], "bytes": result.size, "mib": peak})
-
-
-def _in_child(target: Any, *args: Any) -> dict[str, Any]:
-    ctx = multiprocessing.get_context("spawn")
-    queue = ctx.Queue()
-    process = ctx.Process(target=target, args=(*args, queue))
-    process.start()
-    result: dict[str, Any] = queue.get()
-    process.join()
-    return result
 
 
 def _reference(store: Path, mode: str, out: Path) -> dict[str, Any]:
@@ -106,7 +96,7 @@ def run(quick: bool) -> None:
         for fmt in FORMATS:
             ours, refs = [], []
             for n in range(repeats):
-                ours.append(_in_child(_ours, str(root), fmt, str(base / f"ours-{fmt}-{n}.{fmt}")))
+                ours.append(in_child(_ours, str(root), fmt, str(base / f"ours-{fmt}-{n}.{fmt}")))
                 refs.append(_reference(store, REFERENCE_MODE[fmt], base / f"ref-{fmt}-{n}"))
             best = min(ours, key=lambda r: r["seconds"])
             ref = min(refs, key=lambda r: r["seconds"])

@@ -21,10 +21,8 @@ Goal from the issue: 150,000 records/s and under 500 MiB on a 2-core machine.
 from __future__ import annotations
 
 import json
-import multiprocessing
 import os
 import random
-import resource
 import shutil
 import sqlite3
 import statistics
@@ -32,9 +30,9 @@ import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
-from evidence_intake.evidence.model import Entry, EntryType, EvidenceTree, Volume
+from bench._extracting import BenchCase, folder_tree, in_child, usage
 
 SMS_DB = "data/user_de/0/com.android.providers.telephony/databases/mmssms.db"
 CALLS_DB = "data/user_de/0/com.android.providers.contacts/databases/calllog.db"
@@ -217,7 +215,8 @@ def generate(root: Path, scale: float, seed: int = 2568) -> dict[str, int]:
         "INSERT INTO mimetypes VALUES (?, ?)",
         [(i + 1, "vnd.android.cursor.item/" + m) for i, m in enumerate(mimes)],
     )
-    raws, data = [], []
+    raws: list[tuple[Any, ...]] = []
+    data: list[tuple[Any, ...]] = []
     for i in range(1, sizes["contacts"] + 1):
         name = _text(rng)[:20]
         account = rng.choice((None, 1, 2))
@@ -275,88 +274,12 @@ def generate(root: Path, scale: float, seed: int = 2568) -> dict[str, int]:
 # -- what is measured, each in its own process ---------------------------------------------------
 
 
-class _LocalTree(EvidenceTree):
-    """The evidence folder as a read-only tree, for builds without evidence.logical.FolderTree."""
-
-    def __init__(self, root: Path) -> None:
-        self.root = root
-        self.problems = []
-
-    def volumes(self) -> list[Volume]:
-        return [Volume(name="", offset=0, size=0, filesystem="folder")]
-
-    def walk(self) -> Iterator[Entry]:
-        for dirpath, _dirs, files in os.walk(self.root):
-            for name in sorted(files):
-                full = Path(dirpath) / name
-                yield Entry(
-                    path="/" + full.relative_to(self.root).as_posix(),
-                    name=name,
-                    type=EntryType.FILE,
-                    size=full.stat().st_size,
-                    filesystem="folder",
-                    locator=(str(full),),
-                )
-
-    def open(self, entry: Entry) -> BinaryIO:
-        return open(str(entry.locator[0]), "rb")
-
-
-def _tree(root: Path) -> EvidenceTree:
-    try:
-        from evidence_intake.evidence.logical import FolderTree  # type: ignore[import-not-found,unused-ignore]
-    except ImportError:
-        return _LocalTree(root)
-    tree: EvidenceTree = FolderTree(root)
-    return tree
-
-
-class _BenchCase:
-    """The documented Case API, enough for extract(); the ledger is not what is measured."""
-
-    def __init__(self, root: Path) -> None:
-        self.root = root
-        self.settings = type("S", (), {"region": "TH", "timezone": "Asia/Bangkok"})()
-        self.entries: list[tuple[str, dict[str, Any]]] = []
-
-    @property
-    def scratch_dir(self) -> Path:
-        path = self.root / "scratch"
-        path.mkdir(parents=True, exist_ok=True)
-        return path
-
-    @property
-    def artefacts_path(self) -> Path:
-        return self.root / "artefacts.sqlite"
-
-    def exhibit(self, exhibit_id: str) -> Any:
-        return type("E", (), {"exhibit_id": exhibit_id, "region": None})()
-
-    def record(self, action: str, *, examiner: str, exhibit: str | None = None, details: Any = None) -> Any:
-        self.entries.append((action, dict(details or {})))
-        return type("Entry", (), {"seq": len(self.entries)})()
-
-
-def _usage() -> dict[str, float]:
-    """Peak memory (MiB) and CPU seconds of this process and of its finished children (the workers)."""
-    own = resource.getrusage(resource.RUSAGE_SELF)
-    children = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return {
-        "own_mib": own.ru_maxrss / 1024,
-        "children_mib": children.ru_maxrss / 1024,
-        "own_cpu": own.ru_utime + own.ru_stime,
-        "children_cpu": children.ru_utime + children.ru_stime,
-    }
-
-
 def _ours(evidence: str, work: str, jobs: int, queue: Any) -> None:
     from evidence_intake.parsers.engine import extract
 
-    case = _BenchCase(Path(work))
+    case = BenchCase(Path(work))
     started = time.perf_counter()
-    report = extract(
-        case, ["EX-001"], examiner="bench", jobs=jobs, open_tree=lambda c, e: _tree(Path(evidence))
-    )
+    report = extract(case, ["EX-001"], examiner="bench", jobs=jobs, open_tree=folder_tree(Path(evidence)))
     seconds = time.perf_counter() - started
     ex = report.exhibits[0]
     queue.put(
@@ -366,7 +289,7 @@ def _ours(evidence: str, work: str, jobs: int, queue: Any) -> None:
             "per_kind": {k: v for k, v in ex.records.items() if v},
             "parsers": {p.parser: p.records for p in ex.parsers.values() if p.files},
             "problems": ex.problems[:5],
-            **_usage(),
+            **usage(),
         }
     )
 
@@ -400,17 +323,7 @@ def _reference(evidence: str, work: str, queue: Any) -> None:
     out.commit()
     out.close()
     seconds = time.perf_counter() - started
-    queue.put({"seconds": seconds, "records": rows_total, **_usage()})
-
-
-def _in_child(target: Any, *args: Any) -> dict[str, Any]:
-    ctx = multiprocessing.get_context("spawn")
-    queue = ctx.Queue()
-    process = ctx.Process(target=target, args=(*args, queue))
-    process.start()
-    result: dict[str, Any] = queue.get()
-    process.join()
-    return result
+    queue.put({"seconds": seconds, "records": rows_total, **usage()})
 
 
 def _summary(name: str, runs: list[dict[str, Any]]) -> dict[str, float]:
@@ -459,11 +372,11 @@ def run(quick: bool) -> None:
         for n in range(repeats):  # alternated, so that both see the same load on the machine
             work = base / f"ours-{n}"
             work.mkdir()
-            ours.append(_in_child(_ours, str(evidence), str(work), jobs))
+            ours.append(in_child(_ours, str(evidence), str(work), jobs))
             shutil.rmtree(work)
             work = base / f"ref-{n}"
             work.mkdir()
-            refs.append(_in_child(_reference, str(evidence), str(work)))
+            refs.append(in_child(_reference, str(evidence), str(work)))
             shutil.rmtree(work)
         last = ours[-1]
         print(f"stored per kind: {json.dumps(last['per_kind'])}; per parser: {json.dumps(last['parsers'])}")

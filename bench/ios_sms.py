@@ -14,7 +14,6 @@ attachment. Measured each in a fresh process:
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import random
 import resource
@@ -25,6 +24,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bench._extracting import BenchCase, folder_tree, in_child
 from samples.encodings import attributed_body
 from samples.sqlitebuild import schema
 
@@ -97,30 +97,6 @@ def generate(path: Path, count: int, *, indexes: bool = True, seed: int = 2568) 
     conn.close()
 
 
-class _Case:
-    """The documented Case API, enough for extract(); the ledger is not what is measured."""
-
-    def __init__(self, root: Path) -> None:
-        self.root = root
-        self.settings = type("S", (), {"region": "TH", "timezone": "Asia/Bangkok"})()
-
-    @property
-    def scratch_dir(self) -> Path:
-        path = self.root / "scratch"
-        path.mkdir(parents=True, exist_ok=True)
-        return path
-
-    @property
-    def artefacts_path(self) -> Path:
-        return self.root / "artefacts.sqlite"
-
-    def exhibit(self, exhibit_id: str) -> Any:
-        return type("E", (), {"exhibit_id": exhibit_id, "region": None})()
-
-    def record(self, action: str, *, examiner: str, exhibit: str | None = None, details: Any = None) -> Any:
-        return type("Entry", (), {"seq": 0})()
-
-
 def _peak_mib() -> tuple[float, float]:
     return (
         resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
@@ -129,19 +105,18 @@ def _peak_mib() -> tuple[float, float]:
 
 
 def _ours(evidence: str, work: str, jobs: int, queue: Any) -> None:
-    from evidence_intake.evidence.logical import FolderTree
     from evidence_intake.parsers.engine import extract
     from evidence_intake.parsers.ios.sms import IosSmsParser
     from evidence_intake.parsers.registry import ParserRegistry
 
     started = time.perf_counter()
     report = extract(
-        _Case(Path(work)),
+        BenchCase(Path(work)),
         ["EX-002"],
         examiner="bench",
         jobs=jobs,
         registry=ParserRegistry.of(IosSmsParser),
-        open_tree=lambda _c, _e: FolderTree(Path(evidence)),
+        open_tree=folder_tree(Path(evidence)),
     )
     seconds = time.perf_counter() - started
     exhibit = report.exhibits[0]
@@ -179,16 +154,6 @@ def _reference(evidence: str, work: str, queue: Any) -> None:
     queue.put({"seconds": seconds, "records": total, "own_mib": _peak_mib()[0], "children_mib": 0.0})
 
 
-def _in_child(target: Any, *args: Any) -> dict[str, Any]:
-    ctx = multiprocessing.get_context("spawn")
-    queue = ctx.Queue()
-    process = ctx.Process(target=target, args=(*args, queue))
-    process.start()
-    result: dict[str, Any] = queue.get()
-    process.join()
-    return result
-
-
 def run(quick: bool) -> None:
     count = FULL // 20 if quick else FULL
     repeats = 1 if quick else 2
@@ -213,7 +178,7 @@ def run(quick: bool) -> None:
                 work = base / f"{label}-{n}"
                 work.mkdir()
                 evidence, *rest = args
-                results[label].append(_in_child(target, evidence, str(work), *rest))
+                results[label].append(in_child(target, evidence, str(work), *rest))
                 shutil.rmtree(work)
         ref = min(results["reference"], key=lambda r: r["seconds"])
         ref_rate = ref["records"] / ref["seconds"]

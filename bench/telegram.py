@@ -18,8 +18,6 @@ measurement is taken twice (once with --quick) and the better run printed, with 
 
 from __future__ import annotations
 
-import multiprocessing
-import os
 import random
 import resource
 import shutil
@@ -29,9 +27,9 @@ import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
-from evidence_intake.evidence.model import Entry, EntryType, EvidenceTree, Volume
+from bench._extracting import BenchCase, folder_tree, in_child
 
 DB = "data/data/org.telegram.messenger/files/cache4.db"
 SCHEMA = Path(__file__).resolve().parents[1] / "samples" / "schemas" / "android" / "telegram_cache4.sql"
@@ -104,55 +102,6 @@ def generate(path: Path, n: int, seed: int = 2568) -> None:
     conn.close()
 
 
-class _Tree(EvidenceTree):
-    def __init__(self, root: Path) -> None:
-        self.root = root
-        self.problems = []
-
-    def volumes(self) -> list[Volume]:
-        return [Volume(name="", offset=0, size=0, filesystem="folder")]
-
-    def walk(self) -> Iterator[Entry]:
-        for dirpath, _dirs, files in os.walk(self.root):
-            for name in sorted(files):
-                full = Path(dirpath) / name
-                yield Entry(
-                    path="/" + full.relative_to(self.root).as_posix(),
-                    name=name,
-                    type=EntryType.FILE,
-                    size=full.stat().st_size,
-                    filesystem="folder",
-                    locator=(str(full),),
-                )
-
-    def open(self, entry: Entry) -> BinaryIO:
-        return open(str(entry.locator[0]), "rb")
-
-
-class _Case:
-    """The documented Case API, enough for extract(); the ledger is not what is measured."""
-
-    def __init__(self, root: Path) -> None:
-        self.root = root
-        self.settings = type("S", (), {"region": "TH", "timezone": "Asia/Bangkok"})()
-
-    @property
-    def scratch_dir(self) -> Path:
-        path = self.root / "scratch"
-        path.mkdir(parents=True, exist_ok=True)
-        return path
-
-    @property
-    def artefacts_path(self) -> Path:
-        return self.root / "artefacts.sqlite"
-
-    def exhibit(self, exhibit_id: str) -> Any:
-        return type("E", (), {"exhibit_id": exhibit_id, "region": None})()
-
-    def record(self, action: str, **_: Any) -> Any:
-        return type("Entry", (), {"seq": 1})()
-
-
 def _ours(evidence: str, work: str, queue: Any) -> None:
     from evidence_intake.parsers.android.telegram import AndroidTelegramParser
     from evidence_intake.parsers.engine import InlineExecutor, extract
@@ -160,13 +109,13 @@ def _ours(evidence: str, work: str, queue: Any) -> None:
 
     started, cpu = time.perf_counter(), time.process_time()
     report = extract(
-        _Case(Path(work)),
+        BenchCase(Path(work)),
         ["EX-001"],
         examiner="bench",
         registry=ParserRegistry.of(AndroidTelegramParser),
         jobs=0,
         executor=InlineExecutor(),
-        open_tree=lambda c, e: _Tree(Path(evidence)),
+        open_tree=folder_tree(Path(evidence)),
     )
     seconds = time.perf_counter() - started
     ex = report.exhibits[0]
@@ -203,16 +152,6 @@ def _reference(evidence: str, work: str, queue: Any) -> None:
     )
 
 
-def _in_child(target: Any, *args: Any) -> dict[str, Any]:
-    ctx = multiprocessing.get_context("spawn")
-    queue = ctx.Queue()
-    process = ctx.Process(target=target, args=(*args, queue))
-    process.start()
-    result: dict[str, Any] = queue.get()
-    process.join()
-    return result
-
-
 def run(quick: bool) -> None:
     n = FULL // 20 if quick else FULL
     repeats = 1 if quick else 2
@@ -232,7 +171,7 @@ def run(quick: bool) -> None:
             for target, results in ((_ours, ours), (_reference, refs)):
                 work = base / f"work-{i}"
                 work.mkdir()
-                results.append(_in_child(target, str(evidence), str(work)))
+                results.append(in_child(target, str(evidence), str(work)))
                 shutil.rmtree(work)
         best = min(ours, key=lambda r: r["seconds"])
         ref = min(refs, key=lambda r: r["seconds"])
