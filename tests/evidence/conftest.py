@@ -20,6 +20,8 @@ PACKAGES = {
     "ntfscp": "ntfs-3g",
     "qemu-img": "qemu-utils",
     "ewfacquire": "ewf-tools",
+    "makefs": "makefs",
+    "parted": "parted",
 }
 
 

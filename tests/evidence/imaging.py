@@ -60,6 +60,16 @@ def make_ext4(tools: Mapping[str, str], path: Path, folder: Path, *, size: str =
     return path
 
 
+def make_ufs1(tools: Mapping[str, str], path: Path, folder: Path, *, size: str = "4m") -> Path:
+    """A UFS1 (FreeBSD FFS) file system holding ``folder``, made by NetBSD's makefs.
+
+    UFS1 only: the UFS2 that makefs 20190105 writes is not recognised by The Sleuth Kit 4.11.
+    """
+    path.unlink(missing_ok=True)
+    run(tools["makefs"], "-t", "ffs", "-s", size, "-o", "version=1", path, folder)
+    return path
+
+
 def fill_folder(root: Path, files: Mapping[str, bytes]) -> Path:
     for name, data in files.items():
         target = root / name
@@ -90,6 +100,19 @@ def make_disk(
     )
     if done.returncode != 0:
         raise AssertionError(f"sfdisk failed: {done.stderr}")
+    return path
+
+
+def make_mac_disk(
+    tools: Mapping[str, str], path: Path, partitions: Sequence[tuple[int, int]], *, sectors: int
+) -> Path:
+    """A disk image with an Apple partition map (parted's "mac" label) of (start, end) sectors."""
+    with path.open("wb") as fh:
+        fh.truncate(sectors * SECTOR)
+    args: list[str | Path] = [tools["parted"], "-s", path, "mklabel", "mac"]
+    for n, (start, end) in enumerate(partitions, 1):
+        args += ["mkpart", f"part{n}", f"{start}s", f"{end}s"]
+    run(*args)
     return path
 
 

@@ -12,7 +12,17 @@ from evidence_intake.evidence.bodyfile import fls_line
 from evidence_intake.evidence.images import open_image
 from evidence_intake.evidence.model import Entry, EntryType
 from evidence_intake.evidence.tsk import TskTree
-from tests.evidence.imaging import fill_folder, fls, make_disk, make_ext4, make_fat, place, run
+from tests.evidence.imaging import (
+    fill_folder,
+    fls,
+    make_disk,
+    make_ext4,
+    make_fat,
+    make_mac_disk,
+    make_ufs1,
+    place,
+    run,
+)
 
 Tools = Callable[..., dict[str, str]]
 CORPUS_EXT2 = {
@@ -194,6 +204,54 @@ def test_mbr_with_extended_partition(tools: Tools, tmp_path: Path) -> None:
         assert volumes["p2"].offset == 12288 * 512 and volumes["p2"].filesystem == "ext4"
         assert "p2:/ext.txt" in real(entries)
         assert fls_lines(tree, entries, "p2") == fls(t["fls"], disk, "-r", "-p", "-o", "12288")
+
+
+PHONE_LIKE = {
+    "data/media/0/ไทย/บันทึก.txt": "โอนเงิน USDT".encode(),
+    "data/media/0/中文/笔记.txt": "你好".encode(),
+    "Documents/wallet.txt": b"TQ5 wallet",
+    "empty": b"",
+}
+
+
+def test_ufs1_matches_truth_and_fls(tools: Tools, tmp_path: Path) -> None:
+    t = tools("makefs", "fls")
+    folder = fill_folder(tmp_path / "src", PHONE_LIKE)
+    os.symlink("Documents", folder / "docs")
+    image = make_ufs1(t, tmp_path / "ufs1.img", folder)
+    tree, entries = walk(image)
+    with tree:
+        assert tree.volumes()[0].filesystem == "ufs1"
+        files = {e.path: e for e in entries if e.type is EntryType.FILE}
+        assert set(files) == {"/" + name for name in PHONE_LIKE}
+        for name, data in PHONE_LIKE.items():
+            assert files["/" + name].size == len(data)
+            with tree.open(files["/" + name]) as fh:
+                assert fh.read() == data
+        assert next(e for e in entries if e.path == "/docs").link_target == "Documents"
+        assert fls_lines(tree, entries) == fls(t["fls"], image, "-r", "-p")
+
+
+def test_apple_partition_map_with_fat_and_ufs(tools: Tools, tmp_path: Path) -> None:
+    t = tools("parted", "makefs", "mkfs.vfat", "mmd", "mcopy", "mdel", "fls")
+    fat = make_fat(t, tmp_path / "p1.img", size_kib=4096, files={"FAT.TXT": b"on the fat partition"})
+    ufs = make_ufs1(t, tmp_path / "p2.img", fill_folder(tmp_path / "src", PHONE_LIKE), size="4m")
+    disk = make_mac_disk(t, tmp_path / "mac.img", [(2048, 10239), (10240, 18431)], sectors=20480)
+    place(disk, fat, 2048)
+    place(disk, ufs, 10240)
+    tree, entries = walk(disk)
+    with tree:
+        assert tree.scheme == "mac"
+        volumes = {v.name: v for v in tree.volumes()}
+        assert {n: (v.offset, v.filesystem) for n, v in volumes.items()} == {
+            "p1": (2048 * 512, "fat12"),
+            "p2": (10240 * 512, "ufs1"),
+        }
+        assert "p1:/FAT.TXT" in real(entries) and "p2:/Documents/wallet.txt" in real(entries)
+        with tree.open(next(e for e in entries if e.location == "p2:/data/media/0/ไทย/บันทึก.txt")) as fh:
+            assert fh.read() == PHONE_LIKE["data/media/0/ไทย/บันทึก.txt"]
+        assert fls_lines(tree, entries, "p1") == fls(t["fls"], disk, "-r", "-p", "-o", "2048")
+        assert fls_lines(tree, entries, "p2") == fls(t["fls"], disk, "-r", "-p", "-o", "10240")
 
 
 def test_garbage_partition_is_listed_with_reason_and_walk_goes_on(tools: Tools, tmp_path: Path) -> None:
