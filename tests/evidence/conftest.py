@@ -22,6 +22,7 @@ PACKAGES = {
     "ewfacquire": "ewf-tools",
     "makefs": "makefs",
     "parted": "parted",
+    "mkapfs": "apfsprogs",
 }
 
 

@@ -116,6 +116,32 @@ def make_mac_disk(
     return path
 
 
+def make_apfs(tools: Mapping[str, str], path: Path, *, label: str, size_mib: int = 128) -> Path:
+    """An APFS container with one empty volume named ``label``, by mkapfs (Debian package apfsprogs).
+
+    mkapfs formats but cannot add files (that needs the kernel's apfs module), and refuses
+    containers smaller than 128 MiB. The file is sparse: a few hundred KiB on disk.
+    """
+    path.unlink(missing_ok=True)
+    with path.open("wb") as fh:
+        fh.truncate(size_mib * 1024 * 1024)
+    run(tools["mkapfs"], "-L", label, path)
+    return path
+
+
+def place_sparse(disk: Path, image: Path, start_sector: int) -> None:
+    """``place`` for a large, mostly empty image: only its non-zero MiB are copied."""
+    chunk = 1 << 20
+    zero = bytes(chunk)
+    with image.open("rb") as src, disk.open("r+b") as dst:
+        offset = 0
+        while data := src.read(chunk):
+            if data != zero[: len(data)]:
+                dst.seek(start_sector * SECTOR + offset)
+                dst.write(data)
+            offset += len(data)
+
+
 def place(disk: Path, image: Path | bytes, start_sector: int) -> None:
     """Write a file-system image (or raw bytes) into the disk at a sector, as dd conv=notrunc would."""
     data = image if isinstance(image, bytes) else image.read_bytes()

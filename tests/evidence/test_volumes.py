@@ -8,7 +8,7 @@ from pathlib import Path
 from evidence_intake.evidence.images import open_image
 from evidence_intake.evidence.libyal import detect_container, luks_description
 from evidence_intake.evidence.tsk import TskTree
-from tests.evidence.imaging import luks1_header, make_disk, make_fat, place
+from tests.evidence.imaging import luks1_header, make_apfs, make_disk, make_fat, place, place_sparse
 
 Tools = Callable[..., dict[str, str]]
 SECRET = "111111-222222-333333-444444-555555-666666-777777-888888"
@@ -91,6 +91,35 @@ def test_damaged_apfs_container_is_a_problem_not_a_crash(tools: Tools, tmp_path:
         problem = next(p for p in tree.problems if p.where == "p2")
         assert "APFS" in problem.reason and problem.kind == "corrupt"
         assert any(e.location == "p1:/CLEAR.TXT" for e in tree.walk())
+
+
+APFS_TYPE = "7C3457EF-0000-11AA-AA11-00306543ECAC"
+
+
+def test_apfs_container_in_a_gpt_partition_is_opened(tools: Tools, tmp_path: Path) -> None:
+    """A container made by mkapfs: pyfsapfs opens it and its volume is walked beside the FAT."""
+    t = tools("mkapfs", "mkfs.vfat", "mmd", "mcopy", "mdel", "sfdisk")
+    apfs = make_apfs(t, tmp_path / "apfs.img", label="iPhone Data")
+    sectors = apfs.stat().st_size // 512
+    fat = make_fat(t, tmp_path / "p1.img", files={"CLEAR.TXT": b"readable"})
+    disk = make_disk(
+        t,
+        tmp_path / "mac-disk.img",
+        "gpt",
+        [(2048, 8192, "EBD0A0A2-B9E5-4433-87C0-68B6B72699C7"), (10240, sectors, APFS_TYPE)],
+        sectors=10240 + sectors + 2048,
+    )
+    place(disk, fat, 2048)
+    place_sparse(disk, apfs, 10240)
+    with TskTree(open_image([disk])) as tree:
+        entries = list(tree.walk())
+        assert tree.problems == []
+        p2 = next(v for v in tree.volumes() if v.name == "p2")
+        assert p2.filesystem == "apfs" and p2.problem is None
+        assert p2.description.endswith('APFS container with volumes p2.v1 "iPhone Data"')
+        assert {e.location for e in entries if e.name == "CLEAR.TXT"} == {"p1:/CLEAR.TXT"}
+        # mkapfs cannot add files: the volume is walked and holds nothing but its root.
+        assert [e for e in entries if e.volume.startswith("p2")] == []
 
 
 def test_empty_partition_is_said_to_be_empty(tools: Tools, tmp_path: Path) -> None:
