@@ -289,3 +289,63 @@ def test_block_device_is_set_read_only_and_identified(case_dir: Path, tmp_path: 
     finally:
         subprocess.run(["blockdev", "--setrw", device], check=False)
         subprocess.run(["losetup", "-d", device], check=False)
+
+
+def test_full_destination_mid_acquisition_marks_incomplete_then_resumes(
+    case_dir: Path, tmp_path: Path
+) -> None:
+    """The disk fills after the free-space check (another process wrote to it): nothing done is lost."""
+    if os.geteuid() != 0:
+        pytest.skip("mounting a small tmpfs needs root")
+    out = tmp_path / "small-disk"
+    out.mkdir()
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(out)], capture_output=True, text=True
+    )
+    if mounted.returncode != 0:
+        pytest.skip(f"file systems cannot be mounted here: {mounted.stderr.strip()}")
+    try:
+        data = mixed_bytes(5 * 1024 * 1024)
+        source = tmp_path / "card.dd"
+        source.write_bytes(data)
+        # The check passes, then the space is gone: the other writer is simulated by the small tmpfs.
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setattr(physical.shutil, "disk_usage", lambda path: type("U", (), {"free": 1 << 40})())
+            with Case.open(case_dir) as case, pytest.raises(InsufficientSpaceError, match="is full"):
+                acquire_physical(
+                    case,
+                    source,
+                    exhibit="EX-001",
+                    examiner="e",
+                    options=PhysicalOptions(block_size=256 * 1024, out_dir=out, verify=False),
+                )
+        with Case.open(case_dir) as case:
+            [acq] = case.acquisitions("EX-001")
+            assert acq.status == "incomplete" and 0 < acq.bytes_done < len(data)
+            failed = list(case.ledger.entries(action="acquisition_failed"))[-1]
+            assert "the destination disk is full" in failed.reason and failed.details["resumable"] is True
+            partial = acq.paths[0].read_bytes()
+            assert data.startswith(partial[: acq.bytes_done]), (
+                "what was written before the disk filled is kept"
+            )
+        assert source.read_bytes() == data
+        cli("custody", "verify", "--case", case_dir)
+        subprocess.run(["mount", "-o", "remount,size=16m", str(out)], check=True)
+        resumed = cli_json("acquire", source, "--exhibit", "EX-001", "--case", case_dir, "--resume")
+        acq = resumed["acquisition"]
+        assert acq["hashes"] == {a: hashlib.new(a, data).hexdigest() for a in ("md5", "sha1", "sha256")}
+        assert Path(acq["paths"][0]).parent == out, "resumed where it stopped"
+        assert Path(acq["paths"][0]).read_bytes() == data and resumed["verification"]["image"] == "match"
+        actions = [
+            e["action"] for e in cli_json("custody", "show", "--case", case_dir, "--exhibit", "EX-001")
+        ]
+        assert actions == [
+            "exhibit_registered",
+            "acquisition_started",
+            "acquisition_failed",
+            "acquisition_started",  # the resumed run
+            "acquisition_completed",
+            "verified",
+        ]
+    finally:
+        subprocess.run(["umount", str(out)], check=False)
