@@ -132,8 +132,9 @@ def _unescape(text: str) -> str:
         return text
     out, i = [], 0
     while i < len(text):
-        if text[i] == "\\" and i + 3 < len(text) and text[i + 1 : i + 4].isdigit():
-            out.append(chr(int(text[i + 1 : i + 4], 8)))
+        digits = text[i + 1 : i + 4]
+        if text[i] == "\\" and len(digits) == 3 and all(c in "01234567" for c in digits):
+            out.append(chr(int(digits, 8)))
             i += 4
         else:
             out.append(text[i])

@@ -281,11 +281,24 @@ class ApfsContainer:
                     )
                 )
 
+    def describe_volumes(self) -> str:
+        """The readable volumes with their own names: 'p2.v1 "Macintosh HD - Data", p2.v2 "Preboot"'."""
+        return ", ".join(f'{name} "{_volume_name(volume)}"' for name, volume in self.volumes)
+
     def close(self) -> None:
         try:
             self._container.close()
         except (OSError, ValueError):
             pass
+
+
+def _volume_name(volume: Any) -> str:
+    """An APFS volume's own name, printable, or "" when it cannot be read."""
+    try:
+        name = str(volume.name or "")
+    except (OSError, ValueError):
+        return ""
+    return "".join(c if c.isprintable() else "?" for c in name)
 
 
 def _unlock_apfs(volume: Any, secret: str) -> bool:

@@ -403,15 +403,6 @@ def _replace_locator(entry: Entry, locator: tuple[object, ...]) -> Entry:
 _PYTSK_PREFIX = re.compile(r"^\w+: \(tsk3\.cpp:\d+\) ")
 
 
-def _apfs_volume_name(volume: Any) -> str:
-    """An APFS volume's own name ("Macintosh HD - Data"), printable, or "" when it cannot be read."""
-    try:
-        name = str(volume.name or "")
-    except (OSError, ValueError):
-        return ""
-    return "".join(c if c.isprintable() else "?" for c in name)
-
-
 def _tsk_message(exc: BaseException) -> str:
     """The Sleuth Kit's own words, without pytsk3's "Class: (tsk3.cpp:123)" prefix."""
     text = _PYTSK_PREFIX.sub("", " ".join(str(exc).split()))
@@ -488,8 +479,7 @@ class TskTree(EvidenceTree):
                 self._problem(problem)
             for name, volume in container.volumes:
                 self._filesystems[name] = ApfsFileSystem(name, volume)
-            named = ", ".join(f'{n} "{_apfs_volume_name(v)}"' for n, v in container.volumes)
-            note = f"APFS container with volumes {named or 'none readable'}"
+            note = f"APFS container with volumes {container.describe_volumes() or 'none readable'}"
             self._volumes.append(volume_record(part, "apfs", None, note))
             return
         image = self._image if content.reader is self.reader else TskImage(content.reader)
