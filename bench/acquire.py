@@ -11,7 +11,7 @@ of the tools, not the disk. Measured, alternating, five rounds (three with --qui
 * ``md5sum FILE``: one hash, nothing written;
 * ``dc3dd if=FILE of=IMAGE hash=md5 hash=sha1 hash=sha256``: three hashes and the image written.
 
-Goals (issue 3): ours ≤ 1.15 × md5sum's time, ≥ 2.5 × faster than dc3dd, peak RSS < 200 MiB.
+Goals: ours ≤ 1.15 × md5sum's time, ≥ 2.5 × faster than dc3dd, peak RSS < 200 MiB.
 The machine may be shared: medians and best times are printed, with CPU seconds.
 """
 

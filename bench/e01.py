@@ -6,7 +6,7 @@ segment at compression "fast" and store MD5 and SHA-1. Our side hashes the strea
 engine does (MD5 and SHA-1 in their own threads) and fsyncs its segment; ewfacquire's output is
 fsynced too, inside its timing, so that both pay for getting the bytes to disk.
 
-Goal (issue 4): at least 3x faster than ewfacquire, output no more than 5% larger. The image we
+Goal: at least 3x faster than ewfacquire, output no more than 5% larger. The image we
 wrote is also verified each round by verify_ewf and by ewfverify (MD5, SHA-1 and SHA-256 both).
 The tools run alternately, five rounds (three with --quick). The machine is shared, so both the
 median and the best wall time are printed, with CPU seconds (ours: every thread of this process;

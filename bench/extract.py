@@ -15,7 +15,7 @@ Measured, each in a fresh process so that peak memory is the extraction's own:
 Each is run three times (once with --quick), ours and the reference alternately so that both meet
 the same load on a shared machine; every run is printed (wall time, records/s, CPU time per record
 of the main process and the workers, peak memory) and the medians, with the ratios.
-Goal from the issue: 150,000 records/s and under 500 MiB on a 2-core machine.
+Goal: 150,000 records/s and under 500 MiB on a 2-core machine.
 """
 
 from __future__ import annotations
