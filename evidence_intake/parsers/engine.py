@@ -19,7 +19,6 @@ ledger entry. The caller decides the exit status from ``ExtractionReport.failed`
 from __future__ import annotations
 
 import importlib
-import math
 import shutil
 import sqlite3
 import time
@@ -34,24 +33,23 @@ from typing import Any, Protocol
 from evidence_intake import SOFTWARE
 from evidence_intake.artefacts.store import ArtefactStore, SourceRecord
 from evidence_intake.errors import EvidenceError, IntakeError
-from evidence_intake.evidence.model import Entry, EntryType, EvidenceTree
+from evidence_intake.evidence.model import Entry, EvidenceTree
 from evidence_intake.parsers.base import BulkQuery, Parser
-from evidence_intake.parsers.globs import GlobIndex
+from evidence_intake.parsers.planning import Refusal, admit, match_files, probe_database, rowid_ranges
 from evidence_intake.parsers.pool import WORKER_NICENESS as WORKER_NICENESS  # re-exported
 from evidence_intake.parsers.pool import InlineExecutor as InlineExecutor  # re-exported
 from evidence_intake.parsers.pool import default_jobs, make_executor
 from evidence_intake.parsers.registry import ParserInfo, ParserRegistry
-from evidence_intake.parsers.schema import SchemaInfo, closest, match
+from evidence_intake.parsers.schema import SchemaInfo
 from evidence_intake.parsers.source import (
-    COMPANION_SUFFIXES,
     CopiedFile,
     Source,
     SourceFile,
     copy_with_companions,
-    header_problem,
-    looks_like_sqlite,
-    open_readonly,
 )
+from evidence_intake.parsers.summary import ExhibitSummary as ExhibitSummary  # re-exported
+from evidence_intake.parsers.summary import ExtractionReport as ExtractionReport  # re-exported
+from evidence_intake.parsers.summary import ParserSummary as ParserSummary  # re-exported
 from evidence_intake.parsers.unit import UnitResult, WorkUnit, run_unit
 
 BULK_CHUNK_ROWS = 100_000
@@ -78,66 +76,6 @@ class CaseLike(Protocol):
     def record(
         self, action: str, *, examiner: str, exhibit: str | None = None, details: Any = None
     ) -> Any: ...
-
-
-@dataclass(slots=True)
-class ParserSummary:
-    parser: str
-    version: str
-    files: int = 0
-    parsed: int = 0
-    records: int = 0
-    errors: int = 0
-    warnings: int = 0
-    unsupported: int = 0
-    not_applicable: int = 0
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "parser": self.parser,
-            "version": self.version,
-            "files": self.files,
-            "parsed": self.parsed,
-            "records": self.records,
-            "errors": self.errors,
-            "warnings": self.warnings,
-            "unsupported_schema": self.unsupported,
-            "not_applicable": self.not_applicable,
-        }
-
-
-@dataclass(slots=True)
-class ExhibitSummary:
-    exhibit: str
-    extraction_id: str
-    status: str = "running"  # completed, partial, failed
-    parsers: dict[str, ParserSummary] = field(default_factory=dict)
-    records: dict[str, int] = field(default_factory=dict)  # per kind
-    problems: list[str] = field(default_factory=list)
-    seconds: float = 0.0
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "exhibit": self.exhibit,
-            "extraction_id": self.extraction_id,
-            "status": self.status,
-            "seconds": round(self.seconds, 3),
-            "records": dict(self.records),
-            "parsers": [p.to_dict() for p in self.parsers.values()],
-            "problems": list(self.problems),
-        }
-
-
-@dataclass(slots=True)
-class ExtractionReport:
-    exhibits: list[ExhibitSummary] = field(default_factory=list)
-
-    @property
-    def failed(self) -> bool:
-        return any(e.status != "completed" for e in self.exhibits)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"exhibits": [e.to_dict() for e in self.exhibits], "failed": self.failed}
 
 
 def default_opener(case: Any, exhibit_id: str) -> EvidenceTree:
@@ -290,22 +228,7 @@ class Extraction:
     # -- finding files ----------------------------------------------------------------------------
 
     def _scan(self, tree: EvidenceTree) -> list[tuple[Entry, list[ParserInfo], list[Entry]]]:
-        index = GlobIndex.build((i.name, i.cls.globs) for i in self.parsers)
-        by_name = {i.name: i for i in self.parsers}
-        matched: list[tuple[Entry, list[ParserInfo]]] = []
-        companions: dict[tuple[str, str], list[Entry]] = {}
-        for entry in tree.walk():
-            if entry.type != EntryType.FILE or entry.deleted:
-                continue
-            for suffix in COMPANION_SUFFIXES:
-                if entry.name.endswith(suffix):
-                    key = (entry.volume, entry.path[: -len(suffix)])
-                    companions.setdefault(key, []).append(entry)
-            names = index.match(entry.path, entry.name)
-            if names:
-                matched.append((entry, [by_name[n] for n in names]))
-        matched.sort(key=lambda m: m[0].location)
-        return [(e, infos, companions.get((e.volume, e.path), [])) for e, infos in matched]
+        return match_files(tree, self.parsers)
 
     # -- one file ---------------------------------------------------------------------------------
 
@@ -324,19 +247,7 @@ class Extraction:
                 )
             self._file_done(file_state)
             return
-        is_sqlite = looks_like_sqlite(main.local_path)
-        schema_info: SchemaInfo | None = None
-        schema_error: str | None = None
-        damaged = header_problem(main.local_path) if is_sqlite else None
-        if is_sqlite:
-            try:
-                conn = open_readonly(main.local_path, lenient=damaged is not None)
-                try:
-                    schema_info = SchemaInfo.read(conn)
-                finally:
-                    conn.close()
-            except sqlite3.DatabaseError as exc:
-                schema_error = f"SQLite cannot read the database: {exc}"
+        is_sqlite, schema_info, schema_error, damaged = probe_database(main.local_path)
         for info in infos:
             self._start_parser(
                 info, entry, main, copies, is_sqlite, schema_info, schema_error, damaged, file_state
@@ -470,64 +381,23 @@ class Extraction:
         damaged: str | None,
         file_state: _FileState,
     ) -> None:
-        cls = info.cls
         base = self._base_file(entry, main, copies)
         tables = sorted(schema_info.tables) if schema_info else None
-        if cls.sqlite:
-            if is_sqlite and schema_info is not None and cls.marker_tables:
-                if not any(schema_info.has(t) for t in cls.marker_tables):
-                    self._fail_early(
-                        info,
-                        base,
-                        main.sha256,
-                        copies,
-                        f"none of the tables {', '.join(cls.marker_tables)} is in this file",
-                        status="not applicable",
-                        tables=tables,
-                    )
-                    return
-            if not is_sqlite:
-                self._fail_early(
-                    info,
-                    base,
-                    main.sha256,
-                    copies,
-                    f"{entry.location} is not a SQLite database (its first bytes are not 'SQLite format 3'); "
-                    "it may be encrypted, damaged or of another format: examine it by hand",
-                )
-                return
-            if schema_info is None:
-                self._fail_early(info, base, main.sha256, copies, schema_error or "unreadable database")
-                return
-            schema = match(cls.schemas, schema_info) if cls.schemas else None
-            if cls.schemas and schema is None:
-                near = closest(cls.schemas, schema_info)
-                lacks = (
-                    f"; closest known layout {near[0].name!r} lacks {', '.join(near[1][:12])}" if near else ""
-                )
-                self._fail_early(
-                    info,
-                    base,
-                    main.sha256,
-                    copies,
-                    f"unsupported schema: tables seen: {schema_info.summary()}{lacks}",
-                    status="unsupported schema",
-                    tables=tables,
-                )
-                return
-            file = SourceFile(
-                **{
-                    **_fields(base),
-                    "info": schema_info,
-                    "schema": schema,
-                    "is_sqlite": True,
-                    "damaged": damaged,
-                }
+        admitted = admit(info.cls, base, is_sqlite, schema_info, schema_error, damaged)
+        if isinstance(admitted, Refusal):
+            self._fail_early(
+                info,
+                base,
+                main.sha256,
+                copies,
+                admitted.reason,
+                status=admitted.status,
+                tables=admitted.tables,
             )
-        else:
-            file = base
+            return
+        file = admitted
         source = Source(file)
-        parser = cls()
+        parser = info.cls()
         try:
             verdict = parser.applies(source)
             queries: Sequence[BulkQuery] = parser.bulk(source) if verdict.applies else ()
@@ -575,25 +445,7 @@ class Extraction:
             self._submit(unit, state, file_state)
 
     def _split(self, source: Source, query: BulkQuery) -> list[tuple[int, int] | None]:
-        if not query.splittable:
-            return [None]
-        try:
-            lo, hi, count = source.db.execute(
-                f'SELECT min(rowid), max(rowid), count(*) FROM "{query.table}"'
-            ).fetchone()
-        except sqlite3.DatabaseError:
-            return [None]  # the unit will meet the same problem and report it with what it could salvage
-        if not count:
-            return [None]
-        density = count / (hi - lo + 1)  # rows per rowid: tables with gaps get wider ranges
-        ranges: list[tuple[int, int] | None] = []
-        start = lo
-        while start <= hi:
-            ramp = BULK_RAMP[len(ranges)] if len(ranges) < len(BULK_RAMP) else 1
-            span = max(1, math.ceil(max(1, BULK_CHUNK_ROWS // ramp) / density))
-            ranges.append((start, min(hi, start + span - 1)))
-            start += span
-        return ranges
+        return rowid_ranges(source, query, chunk_rows=BULK_CHUNK_ROWS, ramp=BULK_RAMP)
 
     def _unit(
         self,
@@ -733,10 +585,6 @@ class Extraction:
         shutil.rmtree(file_state.folder, ignore_errors=True)
         self._files_done += 1
         self._report_progress()
-
-
-def _fields(file: SourceFile) -> dict[str, Any]:
-    return {name: getattr(file, name) for name in SourceFile.__dataclass_fields__}
 
 
 def _region(case: CaseLike, exhibit_id: str) -> str:
