@@ -123,7 +123,7 @@ def open_database(path: Path) -> sqlite_utils.Database:
     try:
         conn = sqlite3.connect(path, timeout=60, isolation_level=None)
         conn.execute("PRAGMA busy_timeout = 60000")
-        db = sqlite_utils.Database(conn)
+        db = sqlite_utils.Database(conn, execute_plugins=False)  # no third-party code on the register
         if db.journal_mode != "wal":
             db.enable_wal()
         conn.execute("PRAGMA foreign_keys = ON")

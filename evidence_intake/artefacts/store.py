@@ -75,7 +75,7 @@ class ArtefactStore:
             conn.execute("PRAGMA busy_timeout=30000")
             conn.execute("PRAGMA cache_size=-131072")
             conn.execute("PRAGMA temp_store=MEMORY")
-            self.db = sqlite_utils.Database(conn)
+            self.db = sqlite_utils.Database(conn, execute_plugins=False)  # no third-party code here
             MIGRATIONS.apply(self.db)
         except sqlite3.DatabaseError as exc:
             raise IntakeError(
