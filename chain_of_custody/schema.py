@@ -6,17 +6,18 @@ header says) by reading bytes and through a read-only connection, so a file that
 written to: not by a ``journal_mode`` pragma, not by a migration, not by a "repair".
 
 Schema changes go through named migrations (sqlite-utils ``Migrations``), applied under the write lock.
+sqlite-utils is imported only when a migration is pending: whether one is, is a single query, and most
+commands open a ledger that is up to date (importing sqlite-utils costs about 0.1 s at every start).
 """
 
 from __future__ import annotations
 
 import os
 import sqlite3
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-
-from sqlite_utils import Database
-from sqlite_utils.migrations import Migrations
+from typing import TYPE_CHECKING, Any
 
 from .errors import LedgerError, LedgerNotFoundError, NotALedgerError
 
@@ -31,10 +32,14 @@ TRIGGER_NAMES = (
     "entries_seq_contiguous",
 )
 
-migrations = Migrations("chain_of_custody")
+if TYPE_CHECKING:
+    from sqlite_utils import Database
+    from sqlite_utils.migrations import Migrations
+
+MIGRATION_SET = "chain_of_custody"
+MIGRATIONS_TABLE = "_sqlite_migrations"  # where sqlite-utils records the migrations applied
 
 
-@migrations(name="0001_initial")
 def _initial(db: Database) -> None:
     db.executescript(
         """
@@ -207,14 +212,47 @@ def probe(path: Path) -> LedgerInfo:
     return LedgerInfo(case_id=case_id, format_version=version, created_at=rows.get("created_at", ""))
 
 
+# The ledger's migrations, in order. Never edit one that has shipped: add the next.
+MIGRATIONS: tuple[tuple[str, Callable[[Any], None]], ...] = (("0001_initial", _initial),)
+
+
+def migration_set(name: str, steps: Sequence[tuple[str, Callable[[Any], None]]]) -> Migrations:
+    """The sqlite-utils migration set of ``steps`` (imports sqlite-utils: call it only when needed)."""
+    from sqlite_utils.migrations import Migrations
+
+    migrations = Migrations(name)
+    for step_name, step in steps:
+        migrations(name=step_name)(step)
+    return migrations
+
+
+def pending_migrations(conn: sqlite3.Connection, name: str, steps: Sequence[tuple[str, Any]]) -> list[str]:
+    """Names of ``steps`` not yet recorded as applied for the set ``name`` (read-only, no sqlite-utils)."""
+    has_table = conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (MIGRATIONS_TABLE,)
+    ).fetchone()
+    applied: set[str] = set()
+    if has_table:
+        applied = {
+            row[0]
+            for row in conn.execute(f"SELECT name FROM {MIGRATIONS_TABLE} WHERE migration_set = ?", (name,))
+        }
+    return [step_name for step_name, _ in steps if step_name not in applied]
+
+
 def migration_db(conn: sqlite3.Connection) -> Database:
     """A sqlite-utils view of an open connection, for the migrations only (no plugins, no pragmas)."""
+    from sqlite_utils import Database
+
     return Database(conn, recursive_triggers=False, execute_plugins=False)
 
 
 def apply_migrations(conn: sqlite3.Connection) -> None:
     """Apply pending migrations under the write lock (two processes opening at once apply them once)."""
+    if not pending_migrations(conn, MIGRATION_SET, MIGRATIONS):
+        return
     db = migration_db(conn)
+    migrations = migration_set(MIGRATION_SET, MIGRATIONS)
     if not migrations.pending(db):
         return
     conn.execute("BEGIN IMMEDIATE")

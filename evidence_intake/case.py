@@ -29,8 +29,6 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import sqlite_utils
-
 from chain_of_custody import KeyStore, Ledger, LedgerError, NotALedgerError, Signer
 from evidence_intake import SOFTWARE
 from evidence_intake.errors import ConflictError, IntakeError, NotFoundError, UsageError
@@ -39,6 +37,7 @@ from evidence_intake.timeutil import iso_utc, utcnow, zone
 if TYPE_CHECKING:
     from chain_of_custody import Entry
     from evidence_intake.register import Acquisition, Exhibit
+    from evidence_intake.register_db import RegisterDB
 
 CASE_FILE = "case.json"
 CASE_FORMAT = "evidence-intake-case/1"
@@ -256,7 +255,7 @@ class Case:
         return self._ledger
 
     @cached_property
-    def db(self) -> sqlite_utils.Database:
+    def db(self) -> RegisterDB:
         from evidence_intake import register
 
         if not self.db_path.is_file():

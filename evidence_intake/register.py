@@ -3,7 +3,8 @@
 The ledger is the tamper-evident record of what happened; the register is the queryable state
 that commands read. Every register row that records a state change is written together with its
 ledger entry, and carries the SHA-256 of its canonical form so that the two can be compared.
-Schema changes only through the named migrations below, in order.
+Schema changes only through the named migrations below, in order (sqlite-utils ``Migrations``, imported
+only when one is pending; the register is read and written through ``register_db``).
 """
 
 from __future__ import annotations
@@ -16,20 +17,20 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import sqlite_utils
-from sqlite_utils.migrations import Migrations
-
+from chain_of_custody.schema import migration_db, migration_set, pending_migrations
 from evidence_intake.errors import IntakeError, NotFoundError
+from evidence_intake.register_db import RegisterDB
 from evidence_intake.timeutil import parse_iso_utc
 
 if TYPE_CHECKING:
+    from sqlite_utils import Database
+
     from evidence_intake.case import Case
 
-migrations = Migrations("evidence_intake.register")
+MIGRATION_SET = "evidence_intake.register"
 
 
-@migrations()
-def m001_exhibits(db: sqlite_utils.Database) -> None:
+def m001_exhibits(db: Database) -> None:
     db.execute(
         """
         CREATE TABLE exhibits (
@@ -70,8 +71,7 @@ def m001_exhibits(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX photographs_exhibit ON photographs(exhibit_id)")
 
 
-@migrations()
-def m002_acquisitions(db: sqlite_utils.Database) -> None:
+def m002_acquisitions(db: Database) -> None:
     db.execute(
         """
         CREATE TABLE acquisitions (
@@ -119,27 +119,32 @@ def m002_acquisitions(db: sqlite_utils.Database) -> None:
     )
 
 
-def open_database(path: Path) -> sqlite_utils.Database:
+# The register's migrations, in order. Never edit one that has shipped: add the next.
+MIGRATIONS = (("m001_exhibits", m001_exhibits), ("m002_acquisitions", m002_acquisitions))
+
+
+def open_database(path: Path) -> RegisterDB:
     try:
         conn = sqlite3.connect(path, timeout=60, isolation_level=None)
         conn.execute("PRAGMA busy_timeout = 60000")
-        db = sqlite_utils.Database(conn, execute_plugins=False)  # no third-party code on the register
-        if db.journal_mode != "wal":
-            db.enable_wal()
+        if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+            conn.execute("PRAGMA journal_mode = wal")
         conn.execute("PRAGMA foreign_keys = ON")
         conn.execute("PRAGMA synchronous = FULL")
-        migrate(db)
+        migrate(conn)
     except sqlite3.DatabaseError as exc:
         raise IntakeError(
             f"{path} is not a readable case register: {exc}",
             path=path,
             hint="restore case.sqlite from the backup of the case; the file is left as it is",
         ) from exc
-    return db
+    return RegisterDB(conn)
 
 
-def migrate(db: sqlite_utils.Database) -> None:
-    migrations.apply(db)
+def migrate(conn: sqlite3.Connection) -> None:
+    """Apply the register's pending migrations (sqlite-utils is imported only when there are some)."""
+    if pending_migrations(conn, MIGRATION_SET, MIGRATIONS):
+        migration_set(MIGRATION_SET, MIGRATIONS).apply(migration_db(conn))
 
 
 def _json(value: str | None, default: Any) -> Any:

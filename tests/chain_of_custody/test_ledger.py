@@ -379,22 +379,22 @@ def test_schema_changes_go_through_named_migrations(
     build_ledger: Callable[..., Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from sqlite_utils import Database
-    from sqlite_utils.migrations import Migrations
 
     import chain_of_custody.schema as schema
 
     path = build_ledger(3)
     applied = sqlite3.connect(path).execute("SELECT migration_set, name FROM _sqlite_migrations").fetchall()
     assert applied == [("chain_of_custody", "0001_initial")]
+    conn = sqlite3.connect(path)
+    assert schema.pending_migrations(conn, schema.MIGRATION_SET, schema.MIGRATIONS) == []
 
-    later = Migrations("chain_of_custody")
-    later(name="0001_initial")(schema._initial)
-
-    @later(name="0002_exports")
     def _exports(db: Database) -> None:
         db.execute("CREATE TABLE exports (id INTEGER PRIMARY KEY, path TEXT)")
 
-    monkeypatch.setattr(schema, "migrations", later)
+    later = (*schema.MIGRATIONS, ("0002_exports", _exports))
+    assert schema.pending_migrations(conn, schema.MIGRATION_SET, later) == ["0002_exports"]
+    conn.close()
+    monkeypatch.setattr(schema, "MIGRATIONS", later)
     with Ledger.open(path, readonly=True) as ledger:  # reading never migrates
         assert len(ledger) == 3
     assert "exports" not in {r[0] for r in sqlite3.connect(path).execute("SELECT name FROM sqlite_master")}
