@@ -25,12 +25,15 @@ import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from typing import TYPE_CHECKING
 
 from .errors import KeyFileError, LedgerError
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+# cryptography is imported by the functions that sign or check (about 25 ms at start otherwise): most
+# commands append unsigned entries and never touch a key.
 from .timestamps import format_timestamp, utc_now
 
 
@@ -41,6 +44,9 @@ def key_id_for(public_key: bytes) -> str:
 
 def verify_ed25519(public_key: bytes, signature: bytes, message: bytes) -> bool:
     """True when ``signature`` is a valid Ed25519 signature of ``message`` by ``public_key`` (raw bytes)."""
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
     try:
         Ed25519PublicKey.from_public_bytes(public_key).verify(signature, message)
     except (InvalidSignature, ValueError):
@@ -49,6 +55,8 @@ def verify_ed25519(public_key: bytes, signature: bytes, message: bytes) -> bool:
 
 
 def public_key_is_valid(public_key: bytes) -> bool:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
     try:
         Ed25519PublicKey.from_public_bytes(public_key)
     except ValueError:
@@ -60,6 +68,8 @@ class Signer:
     """An Ed25519 private key. ``repr`` and ``str`` show the key id only, never key material."""
 
     def __init__(self, private_key: Ed25519PrivateKey) -> None:
+        from cryptography.hazmat.primitives import serialization
+
         self._private_key = private_key
         self.public_key: bytes = private_key.public_key().public_bytes(
             serialization.Encoding.Raw, serialization.PublicFormat.Raw
@@ -72,6 +82,8 @@ class Signer:
 
     @classmethod
     def generate(cls) -> Signer:
+        from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
         return cls(Ed25519PrivateKey.generate())
 
     @classmethod
@@ -96,6 +108,9 @@ class Signer:
                     hint=f"make it private with: chmod 600 '{path}' (and consider the key exposed)",
                 )
             data = handle.read()
+        from cryptography.hazmat.primitives import serialization
+        from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
         try:
             key = serialization.load_pem_private_key(data, password=None)
         except (ValueError, TypeError) as exc:
@@ -107,6 +122,8 @@ class Signer:
     def save(self, path: Path) -> None:
         """Write the key as PEM, mode 0600, its folder created 0700; never overwrites an existing file."""
         path = Path(path)
+        from cryptography.hazmat.primitives import serialization
+
         _make_private_dir(path.parent)
         data = self._private_key.private_bytes(
             serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()

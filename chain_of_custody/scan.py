@@ -14,10 +14,7 @@ import re
 import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
-
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from typing import TYPE_CHECKING, Any
 
 from . import messages as msg
 from .actions import ACTIONS, KEY_PURPOSES
@@ -27,6 +24,9 @@ from .errors import LedgerError
 from .keys import key_record_from_details
 from .rows import EntryReader, lenient_text
 from .timestamps import TIMESTAMP_PATTERN
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 MAX_LISTED = 1000
 _HEX64 = re.compile(r"[0-9a-f]{64}")
@@ -225,6 +225,9 @@ class _Scanner:
             self.problem(seq, msg.signature_mismatch(seq, record.key_id, record.owner))
 
     def _valid(self, key: KeyInfo, signature: bytes, message: bytes) -> bool:
+        from cryptography.exceptions import InvalidSignature  # imported on the first signature only
+        from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
         public = self.public_keys.get(key.key_id)
         if public is None:
             public = self.public_keys[key.key_id] = Ed25519PublicKey.from_public_bytes(key.public_key)
