@@ -28,13 +28,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .errors import KeyFileError, LedgerError
+from .timestamps import format_timestamp, utc_now
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 # cryptography is imported by the functions that sign or check (about 25 ms at start otherwise): most
 # commands append unsigned entries and never touch a key.
-from .timestamps import format_timestamp, utc_now
 
 
 def key_id_for(public_key: bytes) -> str:
@@ -121,9 +121,9 @@ class Signer:
 
     def save(self, path: Path) -> None:
         """Write the key as PEM, mode 0600, its folder created 0700; never overwrites an existing file."""
-        path = Path(path)
         from cryptography.hazmat.primitives import serialization
 
+        path = Path(path)
         _make_private_dir(path.parent)
         data = self._private_key.private_bytes(
             serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
