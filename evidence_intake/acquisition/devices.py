@@ -65,7 +65,12 @@ def devices_under(dev: int, *, follow_loop: bool = False, sys_root: Path = SYS) 
 
 
 def folder_devices(folder: Path, *, mountinfo: Path = MOUNTINFO) -> set[int]:
-    """Device numbers that writing into ``folder`` may write to: its own, and its mount's source."""
+    """Device numbers that writing into ``folder`` may write to: its own, and its mount's source.
+
+    A folder that does not exist yet is judged by its nearest existing parent, where it would be made:
+    the check runs before anything, even a folder, is created.
+    """
+    folder = _existing(folder)
     devices = {folder.stat().st_dev}
     source = _mount_source(folder.resolve(), mountinfo)
     if source is not None and source.startswith("/"):  # not "tmpfs", "overlay", "server:/export"
@@ -89,6 +94,13 @@ def shared_devices(
     for dev in folder_devices(folder, mountinfo=mountinfo):
         destination |= devices_under(dev, follow_loop=True, sys_root=sys_root)
     return source & destination
+
+
+def _existing(folder: Path) -> Path:
+    folder = folder.absolute()
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    return folder
 
 
 def _entries(folder: Path) -> list[Path]:

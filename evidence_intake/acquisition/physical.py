@@ -106,7 +106,8 @@ def _first_free_base(folder: Path, stem: str) -> Path:
         n += 1
 
 
-def _check_destination(source: Source, folder: Path, needed: int) -> None:
+def _check_not_on_source(source: Source, folder: Path) -> None:
+    """Refuse a destination on the source device, before anything (even the folder) is created there."""
     if isinstance(source, BlockDeviceSource):
         shared = shared_devices(source.rdev, folder)
         if shared:
@@ -115,6 +116,10 @@ def _check_destination(source: Source, folder: Path, needed: int) -> None:
                 f"(both rest on {', '.join(sorted(shared))})",
                 hint="write the image to another disk: writing to the source would alter the evidence",
             )
+
+
+def _check_destination(source: Source, folder: Path, needed: int) -> None:
+    _check_not_on_source(source, folder)
     free = shutil.disk_usage(folder).free
     if free < needed:
         raise InsufficientSpaceError(
@@ -248,6 +253,7 @@ def _acquire(
         folder = (options.out_dir or case.evidence_dir(exhibit)).expanduser().resolve()
         if folder.exists() and not folder.is_dir():
             raise ConflictError(f"--out {folder} is a file; give a folder", path=folder)
+        _check_not_on_source(source, folder)
         folder.mkdir(parents=True, exist_ok=True)
         stem = safe_name(options.name or exhibit)
         if options.name:

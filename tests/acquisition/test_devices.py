@@ -239,7 +239,7 @@ def _refused(case_dir: Path, source: str | Path, out: Path, rests_on: str) -> No
     result = cli("acquire", source, "--exhibit", "EX-001", "--case", case_dir, "--out", out, expect=6)
     assert f"is on the source device {source}" in result.stderr
     assert f"rest on {rests_on}" in result.stderr and "write the image to another disk" in result.stderr
-    assert not out.exists() or not any(out.iterdir()), "nothing may be written to the source"
+    assert not out.exists(), "nothing may be written to the source, not even the folder"
     actions = [e["action"] for e in cli_json("custody", "show", "--case", case_dir, "--exhibit", "EX-001")]
     assert "acquisition_started" not in actions
 
