@@ -14,6 +14,7 @@ import errno
 import os
 import shutil
 import signal
+import stat
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -118,6 +119,23 @@ def _check_not_on_source(source: Source, folder: Path) -> None:
             )
 
 
+def _check_case_not_on_source(case: Case, source_path: Path) -> None:
+    """Refuse to image the device that holds the case folder: every ledger entry would write to it."""
+    try:
+        st = os.stat(source_path)
+    except OSError:
+        return  # open_source names the problem with the source
+    if not stat.S_ISBLK(st.st_mode):
+        return
+    shared = shared_devices(st.st_rdev, case.root)
+    if shared:
+        raise ConflictError(
+            f"the case folder {case.root} is on the device to be imaged, {source_path} "
+            f"(both rest on {', '.join(sorted(shared))})",
+            hint="keep the case on the workstation or on the evidence drive, never on the seized medium",
+        )
+
+
 def _check_destination(source: Source, folder: Path, needed: int) -> None:
     _check_not_on_source(source, folder)
     free = shutil.disk_usage(folder).free
@@ -201,6 +219,7 @@ def acquire_physical(
         raise UsageError(
             f"unknown compression {options.compression!r}", hint=f"choose from {', '.join(COMPRESSION)}"
         )
+    _check_case_not_on_source(case, source_path)  # before the case's databases are even opened
     case.exhibit(exhibit)
     records.reconcile_stale(case, exhibit, examiner=examiner)
     algorithms = tuple(options.algorithms)

@@ -287,3 +287,25 @@ def test_a_destination_inside_an_image_file_kept_on_the_source_is_refused(
         scratch_fs = stack.enter_context(_mounted(scratch, tmp_path / "scratch"))
         _refused(case_dir, card, scratch_fs / "images", Path(card).name)
         _run("blockdev", "--setrw", card)  # acquire set it read-only; its file system is still mounted
+
+
+def test_imaging_the_device_that_holds_the_case_is_refused(root_tools: None, tmp_path: Path) -> None:
+    """A case kept on a USB stick, and that same stick imaged: every ledger entry would write to it."""
+    stick = tmp_path / "usb-stick.img"
+    with stick.open("wb") as f:
+        f.truncate(32 * 1024 * 1024)
+    _run("mkfs.ext4", "-q", stick)
+    with ExitStack() as stack:
+        device = stack.enter_context(_loop(stick))
+        mounted = stack.enter_context(_mounted(device, tmp_path / "stick"))
+        case_dir = make_case(mounted / "case")
+        add_exhibit(case_dir, "EX-001", "storage")
+        before = {p: p.read_bytes() for p in case_dir.rglob("*") if p.is_file()}
+        result = cli(
+            "acquire", device, "--exhibit", "EX-001", "--case", case_dir, "--out", tmp_path / "out", expect=6
+        )
+        assert f"the case folder {case_dir} is on the device to be imaged" in result.stderr
+        assert "never on the seized medium" in result.stderr
+        after = {p: p.read_bytes() for p in case_dir.rglob("*") if p.is_file()}
+        assert after == before, "nothing in the case (ledger, register, their -wal and -shm) was touched"
+        assert not (tmp_path / "out").exists()
