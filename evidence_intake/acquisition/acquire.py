@@ -44,6 +44,7 @@ def acquire(
     compression: str = "fast",
     expect: Sequence[str] = (),
     block_size: str = "8MiB",
+    allow_mounted: bool = False,
     progress: Progress | None = None,
 ) -> Result:
     """A folder, tar, zip or iOS backup with no --format is a logical source; the rest is imaged."""
@@ -83,6 +84,7 @@ def acquire(
         compression=compression,
         block_size=parse_size(block_size),
         expect=expected,
+        allow_mounted=allow_mounted,
     )
     return acquire_physical(
         case, source, exhibit=exhibit, examiner=examiner, options=options, progress=progress

@@ -18,12 +18,18 @@ device named as the mount's source in ``/proc/self/mountinfo``.
 
 Where the kernel says nothing (no sysfs, a tmpfs or network destination) the answer is empty: the
 check cannot refuse what it cannot see, and the acquisition goes on.
+
+``mounts_on`` lists the file systems mounted from a source device (from any of its partitions or a
+volume stacked on it): a file system mounted read-write may be written by the running system while it
+is imaged (journal replays, access times, a desktop's thumbnail caches), and the image would then
+match no later reading of the medium.
 """
 
 from __future__ import annotations
 
 import os
 import stat
+from dataclasses import dataclass
 from pathlib import Path
 
 SYS = Path("/sys")
@@ -94,6 +100,69 @@ def shared_devices(
     for dev in folder_devices(folder, mountinfo=mountinfo):
         destination |= devices_under(dev, follow_loop=True, sys_root=sys_root)
     return source & destination
+
+
+@dataclass(frozen=True, slots=True)
+class Mount:
+    point: str  # where it is mounted
+    source: str  # what mountinfo names as its source ("/dev/sdb1")
+    read_only: bool
+
+
+def mounts_on(dev: int, *, sys_root: Path = SYS, mountinfo: Path = MOUNTINFO) -> list[Mount]:
+    """The file systems mounted from device ``dev`` or from anything resting on it."""
+    if not devices_under(dev, sys_root=sys_root):
+        return []
+    try:
+        lines = mountinfo.read_text(errors="surrogateescape").splitlines()
+    except OSError:
+        return []
+    found: list[Mount] = []
+    for line in lines:
+        fields = line.split(" ")
+        if "-" not in fields or len(fields) < 6:
+            continue
+        after = fields[fields.index("-") + 1 :]
+        source = _unescape(after[1]) if len(after) >= 2 else ""
+        numbers = set()
+        major, _, minor = fields[2].partition(":")
+        if major.isdigit() and minor.isdigit():
+            numbers.add(os.makedev(int(major), int(minor)))
+        if source.startswith("/"):
+            try:
+                st = os.stat(source)
+            except OSError:
+                st = None
+            if st is not None and stat.S_ISBLK(st.st_mode):
+                numbers.add(st.st_rdev)
+        # The device itself, or a partition or volume above it; never what lies below it.
+        if any(dev in devices_under_numbers(n, sys_root) or n == dev for n in numbers):
+            options = set(fields[5].split(",")) | set(after[2].split(",") if len(after) >= 3 else ())
+            found.append(Mount(point=_unescape(fields[4]), source=source, read_only="ro" in options))
+    return found
+
+
+def devices_under_numbers(dev: int, sys_root: Path = SYS) -> set[int]:
+    """Device numbers of ``dev`` and of every device it rests on (partitions' disks, slaves)."""
+    numbers: set[int] = set()
+    seen: set[Path] = set()
+    pending: list[Path] = [sys_root / "dev" / "block" / f"{os.major(dev)}:{os.minor(dev)}"]
+    while pending:
+        try:
+            node = pending.pop().resolve(strict=True)
+        except OSError:
+            continue
+        if node in seen:
+            continue
+        seen.add(node)
+        for candidate in (node, node.parent if (node / "partition").exists() else node):
+            number = _read(candidate / "dev")
+            major, _, minor = number.partition(":")
+            if major.isdigit() and minor.isdigit():
+                numbers.add(os.makedev(int(major), int(minor)))
+        whole = node.parent if (node / "partition").exists() else node
+        pending.extend([*_entries(whole / "slaves"), *_entries(node / "slaves")])
+    return numbers
 
 
 def _existing(folder: Path) -> Path:

@@ -25,7 +25,7 @@ from typing import Any
 from evidence_intake import SOFTWARE
 from evidence_intake.acquisition import records
 from evidence_intake.acquisition.base import ErrorRange, ImageMetadata, ImageWriter
-from evidence_intake.acquisition.devices import shared_devices
+from evidence_intake.acquisition.devices import mounts_on, shared_devices
 from evidence_intake.acquisition.hashing import DEFAULT_ALGORITHMS, MultiHasher
 from evidence_intake.acquisition.pipeline import DEFAULT_BLOCK, PassState, copy_and_hash
 from evidence_intake.acquisition.raw import RawWriter, seal_files
@@ -63,6 +63,7 @@ class PhysicalOptions:
     block_size: int = DEFAULT_BLOCK
     retries: int = 2
     expect: Mapping[str, str] = field(default_factory=dict)
+    allow_mounted: bool = False
 
     def recorded(self) -> dict[str, Any]:
         return {
@@ -73,6 +74,7 @@ class PhysicalOptions:
             "verify_source": self.verify_source,
             "compression": self.compression if self.format == "e01" else None,
             "block_size": self.block_size,
+            "allow_mounted": self.allow_mounted,
             "retries": self.retries,
         }
 
@@ -134,6 +136,27 @@ def _check_case_not_on_source(case: Case, source_path: Path) -> None:
             f"(both rest on {', '.join(sorted(shared))})",
             hint="keep the case on the workstation or on the evidence drive, never on the seized medium",
         )
+
+
+def _check_mounts(source_path: Path, allowed: bool) -> list[dict[str, Any]]:
+    """File systems mounted from the device: refused when read-write, unless allowed (then recorded)."""
+    try:
+        st = os.stat(source_path)
+    except OSError:
+        return []
+    if not stat.S_ISBLK(st.st_mode):
+        return []
+    mounts = mounts_on(st.st_rdev)
+    writable = [m for m in mounts if not m.read_only]
+    if writable and not allowed:
+        where = ", ".join(f"{m.source} at {m.point}" for m in writable)
+        raise ConflictError(
+            f"{source_path} is mounted read-write ({where}): the system may write to it while it is imaged, "
+            "and the hashes would then match no later reading",
+            hint=f"unmount it first (umount {writable[0].point}), or image it as it is with --allow-mounted "
+            "(the mounts are recorded with the acquisition)",
+        )
+    return [{"point": m.point, "source": m.source, "read_only": m.read_only} for m in mounts]
 
 
 def _check_destination(source: Source, folder: Path, needed: int) -> None:
@@ -225,7 +248,10 @@ def acquire_physical(
     algorithms = tuple(options.algorithms)
     if options.format == "e01":
         algorithms = tuple(dict.fromkeys(("md5", "sha1", *algorithms)))
+    mounts = _check_mounts(source_path, options.allow_mounted)
     source = open_source(source_path)
+    if isinstance(source, BlockDeviceSource):
+        source.mounts = mounts
     with source:
         return _acquire(
             case,
@@ -251,6 +277,9 @@ def _acquire(
     stop: threading.Event | None,
 ) -> Result:
     notes: list[str] = []
+    for mount in getattr(source, "mounts", []):
+        mode = "read-only" if mount["read_only"] else "read-write"
+        notes.append(f"the source was mounted {mode} at {mount['point']} ({mount['source']}) while imaged")
     resume_from: Acquisition | None = find_resumable(case, exhibit, source) if options.resume else None
     if resume_from is not None:
         base = resume_from.paths[0].with_suffix("") if resume_from.paths else None

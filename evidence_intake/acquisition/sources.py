@@ -105,6 +105,7 @@ class BlockDeviceSource(FileSource):
         except OSError:
             self.sector_size = 512
         self.was_readonly = self._get_ro()
+        self.mounts: list[dict[str, Any]] = []  # file systems mounted from it while imaged (--allow-mounted)
         if set_readonly:
             self.readonly_result = self._set_ro()
 
@@ -140,6 +141,8 @@ class BlockDeviceSource(FileSource):
             "read_only": self.readonly_result,
         }
         info.update(sysfs_identity(rdev))
+        if self.mounts:
+            info["mounted"] = self.mounts
         return info
 
 

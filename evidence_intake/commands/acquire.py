@@ -84,6 +84,13 @@ def acquire(
         bool, typer.Option("--in-place", help="Logical sources: reference where it lies instead of copying.")
     ] = False,
     compression: Annotated[str, typer.Option("--compression", help="E01: none, fast or best.")] = "fast",
+    allow_mounted: Annotated[
+        bool,
+        typer.Option(
+            "--allow-mounted",
+            help="Image a device even with a file system mounted read-write from it (recorded).",
+        ),
+    ] = False,
     expect: Annotated[
         list[str] | None, typer.Option("--expect", help="Expected hash ALG:HEX of the source; repeatable.")
     ] = None,
@@ -119,6 +126,7 @@ def acquire(
             compression=compression,
             expect=expect or (),
             block_size=block_size,
+            allow_mounted=allow_mounted,
             progress=console.BarProgress(bar),
         )
     _show(result, json_out)

@@ -8,6 +8,7 @@ the source's own file system.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import stat
 import subprocess
@@ -18,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from evidence_intake.acquisition.devices import devices_under, folder_devices, shared_devices
+from evidence_intake.acquisition.devices import devices_under, folder_devices, mounts_on, shared_devices
 from tests.helpers import add_exhibit, cli, cli_json, make_case
 
 # -- sysfs trees built here ---------------------------------------------------------------------------
@@ -37,6 +38,7 @@ class FakeSys:
             self._minor += 1
             dev = os.makedev(250, self._minor)
         (self.root / "dev" / "block" / f"{os.major(dev)}:{os.minor(dev)}").symlink_to(node)
+        (node / "dev").write_text(f"{os.major(dev)}:{os.minor(dev)}\n")
         return dev
 
     def disk(self, name: str, dev: int | None = None) -> int:
@@ -162,6 +164,42 @@ def test_the_mount_source_counts_when_the_file_system_has_its_own_device_number(
     assert rdev not in folder_devices(elsewhere, mountinfo=mountinfo)
 
 
+def test_mounts_on_a_source_are_those_of_its_partitions_and_the_volumes_above(
+    fake_sys: FakeSys, tmp_path: Path
+) -> None:
+    sdb = fake_sys.disk("sdb")
+    sdb1, sdb2 = fake_sys.part("sdb", "sdb1"), fake_sys.part("sdb", "sdb2")
+    lvm = fake_sys.stacked("dm-0", [sdb2])
+    fake_sys.disk("sdc")
+    sdc1 = fake_sys.part("sdc", "sdc1")
+
+    def line(n: int, dev: int, point: str, source: str, opts: str) -> str:
+        return f"{n} 1 {os.major(dev)}:{os.minor(dev)} / {point} {opts},relatime - ext4 {source} {opts}"
+
+    mountinfo = tmp_path / "mountinfo"
+    mountinfo.write_text(
+        "\n".join(
+            [
+                line(30, sdb1, "/media/officer/USB\\040STICK", "/dev/sdb1", "rw"),
+                line(31, lvm, "/mnt/vg-data", "/dev/mapper/vg-data", "ro"),
+                line(32, sdc1, "/mnt/other", "/dev/sdc1", "rw"),
+            ]
+        )
+        + "\n"
+    )
+    whole = mounts_on(sdb, sys_root=fake_sys.root, mountinfo=mountinfo)
+    assert [(m.point, m.read_only) for m in whole] == [
+        ("/media/officer/USB STICK", False),
+        ("/mnt/vg-data", True),
+    ]
+    # A partition's own mount counts; its sibling's and other disks' do not.
+    assert [m.point for m in mounts_on(sdb1, sys_root=fake_sys.root, mountinfo=mountinfo)] == [
+        "/media/officer/USB STICK"
+    ]
+    assert [m.point for m in mounts_on(sdb2, sys_root=fake_sys.root, mountinfo=mountinfo)] == ["/mnt/vg-data"]
+    assert mounts_on(os.makedev(259, 99), sys_root=fake_sys.root, mountinfo=mountinfo) == []
+
+
 # -- real loop devices ----------------------------------------------------------------------------
 
 
@@ -236,7 +274,9 @@ def case_dir(tmp_path: Path) -> Path:
 
 
 def _refused(case_dir: Path, source: str | Path, out: Path, rests_on: str) -> None:
-    result = cli("acquire", source, "--exhibit", "EX-001", "--case", case_dir, "--out", out, expect=6)
+    # --allow-mounted: the sources here have a file system mounted; the destination check is under test.
+    args = ("acquire", source, "--exhibit", "EX-001", "--case", case_dir, "--out", out, "--allow-mounted")
+    result = cli(*args, expect=6)
     assert f"is on the source device {source}" in result.stderr
     assert f"rest on {rests_on}" in result.stderr and "write the image to another disk" in result.stderr
     assert not out.exists(), "nothing may be written to the source, not even the folder"
@@ -309,3 +349,48 @@ def test_imaging_the_device_that_holds_the_case_is_refused(root_tools: None, tmp
         after = {p: p.read_bytes() for p in case_dir.rglob("*") if p.is_file()}
         assert after == before, "nothing in the case (ledger, register, their -wal and -shm) was touched"
         assert not (tmp_path / "out").exists()
+
+
+def test_a_source_mounted_read_write_is_refused_unless_allowed(
+    root_tools: None, case_dir: Path, tmp_path: Path
+) -> None:
+    card = tmp_path / "sd-card.img"
+    with card.open("wb") as f:
+        f.truncate(16 * 1024 * 1024)
+    _run("mkfs.ext4", "-q", card)
+    with ExitStack() as stack:
+        device = stack.enter_context(_loop(card))
+        point = stack.enter_context(_mounted(device, tmp_path / "auto-mounted"))
+        out = tmp_path / "images"
+        refused = cli("acquire", device, "--exhibit", "EX-001", "--case", case_dir, "--out", out, expect=6)
+        assert f"{device} is mounted read-write ({device} at {point})" in refused.stderr
+        assert f"umount {point}" in refused.stderr and "--allow-mounted" in refused.stderr
+        assert not out.exists()
+        assert _run("blockdev", "--getro", device) == "0", "refused before the device was even opened"
+        done = cli_json(
+            "acquire",
+            device,
+            "--exhibit",
+            "EX-001",
+            "--case",
+            case_dir,
+            "--out",
+            out,
+            "--allow-mounted",
+            "--no-verify",
+        )["acquisition"]
+        assert done["status"] == "completed"
+        assert done["source_identity"]["mounted"] == [
+            {"point": str(point), "source": device, "read_only": False}
+        ]
+        assert f"mounted read-write at {point}" in Path(done["log_path"]).read_text()
+        _run("blockdev", "--setrw", device)
+        _run("mount", "-o", "remount,ro", point)
+        read_only = cli_json(
+            "acquire", device, "--exhibit", "EX-001", "--case", case_dir, "--out", out, "--no-verify"
+        )["acquisition"]
+        assert read_only["source_identity"]["mounted"] == [
+            {"point": str(point), "source": device, "read_only": True}
+        ]
+        with open(device, "rb") as fh:  # the device, not its backing file: the loop cache may not be flushed
+            assert read_only["hashes"]["sha256"] == hashlib.sha256(fh.read()).hexdigest()
