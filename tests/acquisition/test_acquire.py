@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import signal
 import sqlite3
@@ -349,3 +350,34 @@ def test_full_destination_mid_acquisition_marks_incomplete_then_resumes(
         ]
     finally:
         subprocess.run(["umount", str(out)], check=False)
+
+
+def test_two_acquisitions_into_one_case_at_once(case_dir: Path, tmp_path: Path) -> None:
+    """At a raid site one laptop images several devices at the same time, into the same case."""
+    add_exhibit(case_dir, "EX-002", "storage")
+    sources = {}
+    for n, exhibit in enumerate(("EX-001", "EX-002")):
+        sources[exhibit] = tmp_path / f"{exhibit}.dd"
+        sources[exhibit].write_bytes(mixed_bytes(24 * 1024 * 1024, seed=n))
+    env = {**os.environ, "EVIDENCE_INTAKE_CASE": str(case_dir)}
+    runs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "evidence_intake", "acquire", str(path), "--exhibit", exhibit, "--json"],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for exhibit, path in sources.items()
+    ]
+    results = [run.communicate(timeout=300) for run in runs]
+    for run, (_stdout, stderr) in zip(runs, results, strict=True):
+        assert run.returncode == 0, stderr
+    for (exhibit, path), (stdout, _stderr) in zip(sources.items(), results, strict=True):
+        acq = json.loads(stdout)["acquisition"]
+        assert acq["exhibit"] == exhibit and acq["status"] == "completed"
+        assert acq["hashes"]["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
+    cli("custody", "verify", "--case", case_dir)
+    for exhibit in sources:
+        actions = [e["action"] for e in cli_json("custody", "show", "--case", case_dir, "--exhibit", exhibit)]
+        assert actions[-3:] == ["acquisition_started", "acquisition_completed", "verified"]
