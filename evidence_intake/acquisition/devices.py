@@ -36,16 +36,15 @@ SYS = Path("/sys")
 MOUNTINFO = Path("/proc/self/mountinfo")
 
 
-def devices_under(dev: int, *, follow_loop: bool = False, sys_root: Path = SYS) -> set[str]:
-    """Kernel names of the whole devices that block device number ``dev`` stores its data through.
+def _stack(dev: int, *, follow_loop: bool, sys_root: Path) -> list[tuple[Path, Path]]:
+    """(node, whole device) of ``dev`` and of every device below it, as sysfs shows them.
 
-    The device itself (its whole disk, for a partition) and every device below it, down to the disks:
-    ``{"dm-1", "dm-0", "sdb"}`` for LUKS over LVM over ``sdb2``. ``follow_loop`` also follows a loop
-    device to the devices that hold its backing file. Empty when sysfs does not know the device.
+    For a partition the node is the partition and the whole device its disk. Below a device lie its
+    ``slaves`` and, with ``follow_loop``, the device holding a loop device's backing file.
     """
-    found: set[str] = set()
+    visited: list[tuple[Path, Path]] = []
     seen: set[Path] = set()
-    pending: list[Path] = [sys_root / "dev" / "block" / f"{os.major(dev)}:{os.minor(dev)}"]
+    pending: list[Path] = [_sys_node(dev, sys_root)]
     while pending:
         try:
             node = pending.pop().resolve(strict=True)
@@ -55,19 +54,26 @@ def devices_under(dev: int, *, follow_loop: bool = False, sys_root: Path = SYS) 
             continue
         seen.add(node)
         whole = node.parent if (node / "partition").exists() else node
-        lower = [*_entries(whole / "slaves"), *_entries(node / "slaves")]
+        visited.append((node, whole))
+        pending += [*_entries(whole / "slaves"), *_entries(node / "slaves")]
         if follow_loop and (whole / "loop").is_dir():
             backing = _read(whole / "loop" / "backing_file")
             if backing:
                 try:
-                    host = os.stat(backing.removesuffix(" (deleted)")).st_dev
+                    pending.append(_sys_node(os.stat(backing.removesuffix(" (deleted)")).st_dev, sys_root))
                 except OSError:
-                    host = None
-                if host is not None:
-                    lower.append(sys_root / "dev" / "block" / f"{os.major(host)}:{os.minor(host)}")
-        pending.extend(lower)
-        found.add(whole.name)
-    return found
+                    pass
+    return visited
+
+
+def devices_under(dev: int, *, follow_loop: bool = False, sys_root: Path = SYS) -> set[str]:
+    """Kernel names of the whole devices that block device number ``dev`` stores its data through.
+
+    The device itself (its whole disk, for a partition) and every device below it, down to the disks:
+    ``{"dm-1", "dm-0", "sdb"}`` for LUKS over LVM over ``sdb2``. ``follow_loop`` also follows a loop
+    device to the devices that hold its backing file. Empty when sysfs does not know the device.
+    """
+    return {whole.name for _node, whole in _stack(dev, follow_loop=follow_loop, sys_root=sys_root)}
 
 
 def folder_devices(folder: Path, *, mountinfo: Path = MOUNTINFO) -> set[int]:
@@ -78,14 +84,15 @@ def folder_devices(folder: Path, *, mountinfo: Path = MOUNTINFO) -> set[int]:
     """
     folder = _existing(folder)
     devices = {folder.stat().st_dev}
-    source = _mount_source(folder.resolve(), mountinfo)
-    if source is not None and source.startswith("/"):  # not "tmpfs", "overlay", "server:/export"
-        try:
-            st = os.stat(source)
-        except OSError:
-            st = None
-        if st is not None and stat.S_ISBLK(st.st_mode):
-            devices.add(st.st_rdev)
+    target = str(folder.resolve())
+    holding = [
+        m for m in _mounts(mountinfo) if target == m.point or target.startswith(m.point.rstrip("/") + "/")
+    ]
+    if holding:  # the longest mount point above the folder; the last mounted of equal ones
+        mount = max(reversed(holding), key=lambda m: len(m.point))
+        source = _block_number(mount.source)
+        if source is not None:
+            devices.add(source)
     return devices
 
 
@@ -107,62 +114,77 @@ class Mount:
     point: str  # where it is mounted
     source: str  # what mountinfo names as its source ("/dev/sdb1")
     read_only: bool
+    device: int | None = None  # the device number mountinfo gives (anonymous for btrfs)
 
 
 def mounts_on(dev: int, *, sys_root: Path = SYS, mountinfo: Path = MOUNTINFO) -> list[Mount]:
     """The file systems mounted from device ``dev`` or from anything resting on it."""
     if not devices_under(dev, sys_root=sys_root):
         return []
+    found: list[Mount] = []
+    for mount in _mounts(mountinfo):
+        numbers = {n for n in (mount.device, _block_number(mount.source)) if n is not None}
+        # The device itself, or a partition or volume above it; never what lies below it.
+        if any(n == dev or dev in _numbers_under(n, sys_root) for n in numbers):
+            found.append(mount)
+    return found
+
+
+def _numbers_under(dev: int, sys_root: Path) -> set[int]:
+    """Device numbers of ``dev`` and of every device it rests on (partitions' disks, slaves)."""
+    numbers: set[int] = set()
+    for node, whole in _stack(dev, follow_loop=False, sys_root=sys_root):
+        for path in {node, whole}:
+            number = _parse_number(_read(path / "dev"))
+            if number is not None:
+                numbers.add(number)
+    return numbers
+
+
+def _mounts(mountinfo: Path) -> list[Mount]:
+    """Every mount of ``/proc/self/mountinfo`` (or a file written like it), in its order."""
     try:
         lines = mountinfo.read_text(errors="surrogateescape").splitlines()
     except OSError:
         return []
-    found: list[Mount] = []
+    mounts: list[Mount] = []
     for line in lines:
         fields = line.split(" ")
         if "-" not in fields or len(fields) < 6:
             continue
         after = fields[fields.index("-") + 1 :]
-        source = _unescape(after[1]) if len(after) >= 2 else ""
-        numbers = set()
-        major, _, minor = fields[2].partition(":")
-        if major.isdigit() and minor.isdigit():
-            numbers.add(os.makedev(int(major), int(minor)))
-        if source.startswith("/"):
-            try:
-                st = os.stat(source)
-            except OSError:
-                st = None
-            if st is not None and stat.S_ISBLK(st.st_mode):
-                numbers.add(st.st_rdev)
-        # The device itself, or a partition or volume above it; never what lies below it.
-        if any(dev in devices_under_numbers(n, sys_root) or n == dev for n in numbers):
-            options = set(fields[5].split(",")) | set(after[2].split(",") if len(after) >= 3 else ())
-            found.append(Mount(point=_unescape(fields[4]), source=source, read_only="ro" in options))
-    return found
+        if len(after) < 2:
+            continue
+        options = set(fields[5].split(",")) | set(after[2].split(",") if len(after) >= 3 else ())
+        mounts.append(
+            Mount(
+                point=_unescape(fields[4]),
+                source=_unescape(after[1]),
+                read_only="ro" in options,
+                device=_parse_number(fields[2]),
+            )
+        )
+    return mounts
 
 
-def devices_under_numbers(dev: int, sys_root: Path = SYS) -> set[int]:
-    """Device numbers of ``dev`` and of every device it rests on (partitions' disks, slaves)."""
-    numbers: set[int] = set()
-    seen: set[Path] = set()
-    pending: list[Path] = [sys_root / "dev" / "block" / f"{os.major(dev)}:{os.minor(dev)}"]
-    while pending:
-        try:
-            node = pending.pop().resolve(strict=True)
-        except OSError:
-            continue
-        if node in seen:
-            continue
-        seen.add(node)
-        for candidate in (node, node.parent if (node / "partition").exists() else node):
-            number = _read(candidate / "dev")
-            major, _, minor = number.partition(":")
-            if major.isdigit() and minor.isdigit():
-                numbers.add(os.makedev(int(major), int(minor)))
-        whole = node.parent if (node / "partition").exists() else node
-        pending.extend([*_entries(whole / "slaves"), *_entries(node / "slaves")])
-    return numbers
+def _block_number(path: str) -> int | None:
+    """The device number of a block device node named by path ("/dev/sdb1"); None for anything else."""
+    if not path.startswith("/"):  # "tmpfs", "overlay", "server:/export"
+        return None
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_rdev if stat.S_ISBLK(st.st_mode) else None
+
+
+def _parse_number(text: str) -> int | None:
+    major, _, minor = text.partition(":")
+    return os.makedev(int(major), int(minor)) if major.isdigit() and minor.isdigit() else None
+
+
+def _sys_node(dev: int, sys_root: Path) -> Path:
+    return sys_root / "dev" / "block" / f"{os.major(dev)}:{os.minor(dev)}"
 
 
 def _existing(folder: Path) -> Path:
@@ -184,27 +206,6 @@ def _read(path: Path) -> str:
         return path.read_text(errors="surrogateescape").strip()
     except OSError:
         return ""
-
-
-def _mount_source(path: Path, mountinfo: Path) -> str | None:
-    """The source field of the mount holding ``path`` (the longest mount point above it)."""
-    try:
-        lines = mountinfo.read_text(errors="surrogateescape").splitlines()
-    except OSError:
-        return None
-    best: tuple[int, str] | None = None
-    target = str(path)
-    for line in lines:
-        fields = line.split(" ")
-        if "-" not in fields or len(fields) < 5:
-            continue
-        point = _unescape(fields[4])
-        if not (target == point or target.startswith(point.rstrip("/") + "/")):
-            continue
-        after = fields[fields.index("-") + 1 :]
-        if len(after) >= 2 and (best is None or len(point) >= best[0]):
-            best = (len(point), _unescape(after[1]))
-    return best[1] if best else None
 
 
 def _unescape(text: str) -> str:

@@ -121,15 +121,21 @@ def _check_not_on_source(source: Source, folder: Path) -> None:
             )
 
 
-def _check_case_not_on_source(case: Case, source_path: Path) -> None:
-    """Refuse to image the device that holds the case folder: every ledger entry would write to it."""
+def _block_device(source_path: Path) -> int | None:
+    """The device number when ``source_path`` is a block device (else None: a file, an image, missing)."""
     try:
         st = os.stat(source_path)
     except OSError:
-        return  # open_source names the problem with the source
-    if not stat.S_ISBLK(st.st_mode):
+        return None  # open_source names the problem with the source
+    return st.st_rdev if stat.S_ISBLK(st.st_mode) else None
+
+
+def _check_case_not_on_source(case: Case, source_path: Path) -> None:
+    """Refuse to image the device that holds the case folder: every ledger entry would write to it."""
+    dev = _block_device(source_path)
+    if dev is None:
         return
-    shared = shared_devices(st.st_rdev, case.root)
+    shared = shared_devices(dev, case.root)
     if shared:
         raise ConflictError(
             f"the case folder {case.root} is on the device to be imaged, {source_path} "
@@ -140,13 +146,10 @@ def _check_case_not_on_source(case: Case, source_path: Path) -> None:
 
 def _check_mounts(source_path: Path, allowed: bool) -> list[dict[str, Any]]:
     """File systems mounted from the device: refused when read-write, unless allowed (then recorded)."""
-    try:
-        st = os.stat(source_path)
-    except OSError:
+    dev = _block_device(source_path)
+    if dev is None:
         return []
-    if not stat.S_ISBLK(st.st_mode):
-        return []
-    mounts = mounts_on(st.st_rdev)
+    mounts = mounts_on(dev)
     writable = [m for m in mounts if not m.read_only]
     if writable and not allowed:
         where = ", ".join(f"{m.source} at {m.point}" for m in writable)
@@ -449,16 +452,15 @@ def _finish(
         progress.phase("re-reading source", source.size)
         again = PassState()
         with MultiHasher(algorithms) as hasher:
-            buf = bytearray(options.block_size)
-            while again.offset < source.size:
-                n = min(len(buf), source.size - again.offset)
-                view = memoryview(buf)[:n]
-                from evidence_intake.acquisition.pipeline import read_block
-
-                read_block(source, again.offset, view, again, options.retries)
-                hasher.update(view)
-                again.offset += n
-                progress.advance(n)
+            copy_and_hash(
+                source,
+                None,
+                hasher,
+                again,
+                block_size=options.block_size,
+                retries=options.retries,
+                on_progress=progress.advance,
+            )
             source_hashes = hasher.hexdigests()
         verification = (verification or {}) | {
             "source": "match" if source_hashes == hashes else "MISMATCH",

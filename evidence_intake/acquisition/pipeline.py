@@ -95,7 +95,7 @@ def _narrow(source: Source, offset: int, view: memoryview, state: PassState, *, 
 
 def copy_and_hash(
     source: Source,
-    writer: ImageWriter,
+    writer: ImageWriter | None,
     hasher: MultiHasher,
     state: PassState,
     *,
@@ -108,6 +108,8 @@ def copy_and_hash(
     stop: threading.Event | None = None,
 ) -> None:
     """Copy ``source`` from ``state.offset`` to its end through ``hasher`` into ``writer``.
+
+    With no writer it is a hashing pass only (``--verify-source`` reads the source a second time).
 
     ``state`` is updated as blocks are written, so that whatever interrupts the pass, it tells
     exactly how many bytes are in the image and which ranges were zero-filled.
@@ -134,7 +136,8 @@ def copy_and_hash(
             view = buffers[slot][:length]
             read_block(source, state.offset, view, state, retries)
             tokens[slot] = hasher.submit(view)
-            writer.write(view)
+            if writer is not None:
+                writer.write(view)
             state.offset += length
             since_checkpoint += length
             if on_progress is not None:

@@ -16,7 +16,7 @@ import pytest
 from evidence_intake.acquisition import physical
 from evidence_intake.acquisition.physical import PhysicalOptions, acquire_physical
 from evidence_intake.case import Case
-from evidence_intake.errors import InsufficientSpaceError, InterruptedError_
+from evidence_intake.errors import InsufficientSpaceError, IntegrityError, InterruptedError_
 from tests.acquisition.faulty import FaultySource
 from tests.helpers import add_exhibit, cli, cli_json, make_case
 
@@ -381,3 +381,36 @@ def test_two_acquisitions_into_one_case_at_once(case_dir: Path, tmp_path: Path) 
     for exhibit in sources:
         actions = [e["action"] for e in cli_json("custody", "show", "--case", case_dir, "--exhibit", exhibit)]
         assert actions[-3:] == ["acquisition_started", "acquisition_completed", "verified"]
+
+
+def test_verify_source_reads_the_source_again_and_catches_a_change(
+    case_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data = mixed_bytes(3 * 1024 * 1024)
+    source = tmp_path / "card.dd"
+    source.write_bytes(data)
+    result = cli_json("acquire", source, "--exhibit", "EX-001", "--case", case_dir, "--verify-source")
+    expected = {a: hashlib.new(a, data).hexdigest() for a in ("md5", "sha1", "sha256")}
+    assert result["verification"]["source"] == "match"
+    assert result["verification"]["source_hashes"] == expected
+    # A medium that reads differently the second time (failing flash, a device still being written).
+    changing = FaultySource(data, [])
+    first_pass = 3 * 1024 * 1024 // (256 * 1024)
+    original = changing.readinto
+
+    def readinto(offset: int, buffer: memoryview) -> int:
+        n = original(offset, buffer)
+        if changing.reads > first_pass and offset == 0:
+            buffer[0] ^= 0xFF
+        return n
+
+    changing.readinto = readinto  # type: ignore[method-assign]
+    monkeypatch.setattr(physical, "open_source", lambda path: changing)
+    with Case.open(case_dir) as case, pytest.raises(IntegrityError, match="the source read a second time"):
+        acquire_physical(
+            case,
+            Path("/dev/test"),
+            exhibit="EX-001",
+            examiner="e",
+            options=PhysicalOptions(block_size=256 * 1024, verify_source=True),
+        )
