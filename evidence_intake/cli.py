@@ -11,14 +11,12 @@ import typer
 from typer.core import TyperGroup
 
 from evidence_intake import __version__
-from evidence_intake.console import err
+from evidence_intake.console import err, error
 from evidence_intake.errors import IntakeError
 
 
 def report_error(exc: IntakeError) -> None:
-    err.print(f"[bold red]error:[/] {exc.message}", markup=True, highlight=False)
-    if exc.hint:
-        err.print(f"  [dim]what to do:[/] {exc.hint}", markup=True, highlight=False)
+    error(exc.message, exc.hint)
 
 
 # Command name -> the module in evidence_intake.commands that registers it, in the order `--help`

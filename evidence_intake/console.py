@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -11,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
+from rich.text import Text
 
 from evidence_intake.progress import Progress as ProgressSink
 
@@ -21,6 +23,26 @@ if TYPE_CHECKING:
 # start otherwise, for commands that print neither).
 
 err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+# Text from evidence (chat messages, file names, app fields) is shown as it is: never read as Rich
+# markup ("[link=…]", "[/]" would restyle it, hide it or stop the command) and never passed to the
+# terminal as control sequences (ESC, OSC 8 links, cursor moves). Control characters other than tab
+# and line feed are shown as their Unicode control pictures (U+001B as ␛, DEL as ␡).
+_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\x80-\x9f]")
+
+
+def _picture(match: re.Match[str]) -> str:
+    code = ord(match.group(0))
+    return chr(0x2400 + code) if code < 0x20 else "\u2421" if code == 0x7F else "\ufffd"
+
+
+def plain(value: Any) -> Text:
+    """``value`` as literal text for the terminal: no markup, no control sequences."""
+    return Text(_CONTROLS.sub(_picture, "" if value is None else str(value)))
+
+
+def _line(label: str, style: str, message: Any) -> Text:
+    return Text.assemble((label, style), " ", plain(message))
 
 
 def out() -> Console:
@@ -70,7 +92,7 @@ def table(title: str | None, columns: Sequence[str], rows: Iterable[Sequence[Any
     for c in columns:
         t.add_column(c, overflow="fold")
     for row in rows:
-        t.add_row(*("" if v is None else str(v) for v in row))
+        t.add_row(*(plain(v) for v in row))
     out().print(t)
 
 
@@ -81,16 +103,28 @@ def key_values(title: str | None, pairs: Iterable[tuple[str, Any]]) -> None:
     t.add_column(style="bold")
     t.add_column(overflow="fold")
     for k, v in pairs:
-        t.add_row(k, "" if v is None else str(v))
+        t.add_row(plain(k), plain(v))
     out().print(t)
 
 
 def info(message: str) -> None:
-    err.print(message)
+    err.print(plain(message))
 
 
 def warn(message: str) -> None:
-    err.print(f"[yellow]warning:[/] {message}")
+    err.print(_line("warning:", "yellow", message))
+
+
+def problem(message: str) -> None:
+    """A failed check, on stderr: "✗ message"."""
+    err.print(_line("✗", "red", message))
+
+
+def error(message: str, hint: str | None = None) -> None:
+    """An error and what to do about it, on stderr."""
+    err.print(_line("error:", "bold red", message))
+    if hint:
+        err.print(Text("  ") + _line("what to do:", "dim", hint))
 
 
 @contextmanager

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import json
 import sys
 from typing import Annotated, Any
@@ -86,10 +85,10 @@ def artefacts_command(
         elif fmt == "jsonl":
             console.print_jsonl(result.rows)
         elif fmt == "csv":
-            writer = csv.writer(sys.stdout)
-            writer.writerow(result.columns)
-            for row in result.rows:
-                writer.writerow([_cell(row[c]) for c in result.columns])
+            from evidence_intake.reports.artefacts_flat import write_rows_csv
+
+            # Chat text is written by whoever sent it: formula-like cells are neutralised, as in reports.
+            write_rows_csv(sys.stdout, result.columns, result.rows)
             sys.stdout.flush()
         else:
             shown = [c for c in result.kind.summary if c in result.columns] or result.columns

@@ -38,7 +38,7 @@ def verify(
         console.print_json(result.to_dict())
     else:
         for problem in result.problems:
-            console.err.print(f"[red]✗[/] {problem}")
+            console.problem(problem)
         for item in result.checked:
             console.info(f"checked: {item}")
         console.key_values(

@@ -139,7 +139,7 @@ def verify(
         else:
             for problem in report.problems:
                 where = f"entry {problem.seq}: " if problem.seq is not None else ""
-                console.err.print(f"[red]✗[/] {where}{problem.reason}")
+                console.problem(f"{where}{problem.reason}")
             for warning in report.warnings:
                 where = f"entry {warning.seq}: " if warning.seq is not None else ""
                 console.warn(f"{where}{warning.reason}")

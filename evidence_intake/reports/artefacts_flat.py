@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -58,11 +58,15 @@ def _csv_value(value: Any) -> Any:
 
 def write_csv(fh: IO[str], section: Section) -> int:
     """One kind as CSV (RFC 4180 line ends): a header of the view's columns, then every row."""
+    return write_rows_csv(fh, section.columns, section.rows)
+
+
+def write_rows_csv(fh: IO[str], columns: Sequence[str], rows: Iterable[Mapping[str, Any]]) -> int:
+    """Rows as CSV with a header, formula-like text neutralised; the number of rows written."""
     writer = csv.writer(fh, lineterminator="\r\n")
-    writer.writerow(section.columns)
-    columns = section.columns
+    writer.writerow(columns)
     n = 0
-    for row in section.rows:
+    for row in rows:
         values = [row[c] for c in columns]
         for i, value in enumerate(values):
             if type(value) is str:  # the common case first: no call unless the text needs it

@@ -1,0 +1,49 @@
+"""Text from evidence reaches the terminal exactly as it is: never as Rich markup, never as control codes."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+
+from evidence_intake import console
+from evidence_intake.errors import IntakeError
+from evidence_intake.reports.artefacts_flat import write_rows_csv
+
+HOSTILE = "[link=https://evil.example]click[/link] [bold red]PAID[/] [/bold] \x1b]8;;https://x\x07hi\x1b[2J"
+
+
+def test_table_cells_show_markup_literally_and_controls_as_pictures(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    console.table("messages", ["body"], [[HOSTILE]])
+    shown = capsys.readouterr().out
+    assert "[link=https://evil.example]click[/link]" in shown and "[bold red]PAID[/]" in shown
+    assert "[/bold]" in shown  # an unmatched closing tag used to stop the command (MarkupError)
+    assert "\x1b" not in shown and "\x07" not in shown
+    assert "␛]8;;https://x␇hi␛[2J" in shown
+
+
+def test_key_values_warnings_and_errors_are_literal(capsys: pytest.CaptureFixture[str]) -> None:
+    console.key_values(None, [("path", "/sdcard/[/x]/a.db")])
+    console.warn("file /sdcard/[red]x[/] skipped")
+    console.info("checked: [/]")
+    from evidence_intake.cli import report_error
+
+    report_error(IntakeError("cannot read /sdcard/[/bold]/msgstore.db", hint="see [b]docs[/b]"))
+    captured = capsys.readouterr()
+    assert "/sdcard/[/x]/a.db" in captured.out
+    assert "warning: file /sdcard/[red]x[/] skipped" in captured.err
+    assert "checked: [/]" in captured.err
+    assert "error: cannot read /sdcard/[/bold]/msgstore.db" in captured.err
+    assert "what to do: see [b]docs[/b]" in captured.err
+
+
+def test_csv_rows_neutralise_formulas_and_keep_other_text() -> None:
+    out = io.StringIO()
+    rows = [{"body": '=HYPERLINK("http://x","y")', "n": 5}, {"body": "โอนเงิน 500 USDT", "n": -1}]
+    assert write_rows_csv(out, ["body", "n"], rows) == 2
+    lines = out.getvalue().split("\r\n")
+    assert lines[0] == "body,n"
+    assert lines[1] == '"\'=HYPERLINK(""http://x"",""y"")",5'
+    assert lines[2] == "โอนเงิน 500 USDT,-1"
