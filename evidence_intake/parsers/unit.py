@@ -90,7 +90,8 @@ class ShardWriter:
         self.exhibit = exhibit
         self.region = region
         self.lossy = bulk.Lossy()
-        self.conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        # uri=True: the source is attached by a "file:…?mode=ro" URI, which SQLite honours only then
+        self.conn = sqlite3.connect(path, uri=True, isolation_level=None, check_same_thread=False)
         self.conn.text_factory = text_factory
         self.conn.execute("PRAGMA journal_mode=MEMORY")  # OFF would make ROLLBACK TO undefined
         self.conn.execute("PRAGMA synchronous=OFF")
@@ -264,7 +265,7 @@ class ShardWriter:
         last_rowid: int | None = None
         width = 5 + len(spec.column_names)
         statement = insert + "VALUES (" + ", ".join("?" * width) + ")"
-        reader = sqlite3.connect(":memory:", check_same_thread=False)
+        reader = sqlite3.connect(":memory:", uri=True, check_same_thread=False)
         reader.text_factory = text_factory
         bulk.register_functions(reader, self.lossy)
         if source.damaged:
@@ -435,8 +436,9 @@ def run_unit(unit: WorkUnit) -> UnitResult:
         result.problems.append(UnitProblem("error", _describe_exception(exc)))
         if writer is not None:
             try:
-                counts, warnings = writer.finish()
+                counts, warnings = writer.finish()  # the rows yielded before the failure are kept,
                 result.counts = counts
+                result.problems.extend(warnings)  # and so are their warnings
             except Exception:
                 writer.abort()
                 result.counts = {}

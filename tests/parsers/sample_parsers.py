@@ -82,6 +82,22 @@ class Exploding(Parser):
             yield Message(locator=Locator(table="notes", rowid=row["_id"]), app="Notes", body=row["body"])
 
 
+class ExplodingAfterOddTime(Parser):
+    """Yields a message whose stored time cannot be converted, then fails."""
+
+    name = "test.exploding-odd-time"
+    version = "0.1"
+    kinds = (Message,)
+    globs = (GLOB,)
+    limitations = "test parser"
+
+    def parse(self, source: Source) -> Iterator[Artefact]:
+        yield Message(
+            locator=Locator(table="notes", rowid=1), app="Notes", body="odd", sent_at_raw="not a time"
+        )
+        raise KeyError("unexpected_field")
+
+
 class WrongKind(Parser):
     name = "test.wrongkind"
     version = "0.1"

@@ -21,6 +21,7 @@ from tests.parsers.sample_parsers import (
     BulkNotes,
     Elsewhere,
     Exploding,
+    ExplodingAfterOddTime,
     Other,
     Picky,
     TypedNotes,
@@ -113,6 +114,17 @@ def test_a_failing_parser_is_isolated_recorded_and_keeps_what_it_read(
         case, "SELECT status, records, errors FROM sources WHERE parser = 'test.exploding'"
     )
     assert source == {"status": "error", "records": 2, "errors": 1}
+
+
+def test_a_failing_parser_keeps_the_warnings_of_the_rows_it_kept(
+    case: FakeCase, evidence: Path, run_extract: Runner
+) -> None:
+    report = run_extract(FolderTree(evidence), ExplodingAfterOddTime)
+    summary = report.exhibits[0].parsers["test.exploding-odd-time"]
+    assert (summary.records, summary.errors, summary.warnings) == (1, 1, 1)
+    rows = store_rows(case, "SELECT severity, error FROM extraction_errors ORDER BY severity")
+    assert [r["severity"] for r in rows] == ["error", "warning"]
+    assert "out of range or not a number" in rows[1]["error"] and "'not a time'" in rows[1]["error"]
 
 
 def test_statuses_not_applicable_unsupported_schema_no_files(
