@@ -194,6 +194,8 @@ def generate_artefact_report(
         )
     except sqlite3.Error as exc:
         raise _store_error(store, exc) from exc
+    # Only secrets actually shown were revealed (and recorded by query): none found, none revealed.
+    revealing = revealing and any(s.name == "secrets" and s.present and s.total for s in sections)
     head = str(case.ledger.checkpoint())
     header = ReportHeader(
         case_number=case.settings.case_number,

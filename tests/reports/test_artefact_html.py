@@ -227,6 +227,18 @@ def test_secrets_masked_unless_revealed_and_the_reveal_is_recorded(tmp_path: Pat
         assert len(list(case.ledger.entries(action="secrets_revealed"))) == 2
 
 
+def test_reveal_with_no_secrets_in_scope_claims_no_reveal(tmp_path: Path) -> None:
+    root = build_case(tmp_path, sms=3)  # messages only: there is no secret to show
+    out = tmp_path / "none-to-reveal.html"
+    result = report(root, out, "--reveal")
+    assert result["secrets_revealed"] is False
+    assert "REVEALED" not in out.read_text(encoding="utf-8")
+    with Case.open(root) as case:
+        assert not list(case.ledger.entries(action="secrets_revealed"))
+        (generated,) = case.ledger.entries(action="report_generated")
+    assert generated.details["secrets_revealed"] is False
+
+
 def test_report_is_recorded_with_the_sha256_of_its_bytes(tmp_path: Path) -> None:
     root = build_case(tmp_path, sms=3, dump=hostile_dump(), exhibits=("EX-001", "EX-002"))
     out = tmp_path / "EX-002.html"
