@@ -15,7 +15,7 @@ column docs given here.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -432,12 +432,3 @@ def spec_for(artefact: model.Artefact | type[model.Artefact]) -> KindSpec:
         return BY_ARTEFACT[cls]
     except KeyError:
         raise TypeError(f"{cls.__name__} is not an artefact kind the store knows") from None
-
-
-def kind_by_name(name: str, *, on_missing: Callable[[str], Exception] | None = None) -> KindSpec:
-    try:
-        return KINDS[name]
-    except KeyError:
-        if on_missing is not None:
-            raise on_missing(name) from None
-        raise

@@ -33,13 +33,3 @@ def to_e164(raw: str | None, region: str | None) -> str | None:
     if not phonenumbers.is_valid_number(number):
         return None
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-
-
-def normalise_email(raw: str | None) -> str | None:
-    """Lower-cased, trimmed address; None when it has no '@' (it is then kept only as raw text)."""
-    if raw is None:
-        return None
-    text = raw.strip().lower()
-    if "@" not in text or " " in text:
-        return None
-    return text

@@ -13,7 +13,7 @@ given; revealing writes a ``secrets_revealed`` ledger entry first, so the record
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -168,8 +168,3 @@ def _search_clause(spec: KindSpec, text: str) -> tuple[str, list[Any], str | Non
         )
         return f"({exact})", args, note
     return f"({exact})", args, None
-
-
-def counts(store_path: Path) -> Mapping[str, int]:
-    with ArtefactStore(Path(store_path)) as store:
-        return store.counts()

@@ -23,7 +23,7 @@ from __future__ import annotations
 import sqlite_utils
 from sqlite_utils.migrations import Migrations
 
-from evidence_intake.artefacts.kinds import KINDS, PROVENANCE_COLUMNS, SQL_TYPES, KindSpec
+from evidence_intake.artefacts.kinds import KINDS, PROVENANCE_COLUMNS, KindSpec
 from evidence_intake.artefacts.layout import M001_COLUMNS as _M001_COLUMNS
 from evidence_intake.artefacts.layout import base_table_sql as _base_table_sql
 from evidence_intake.artefacts.layout import run_script
@@ -169,7 +169,3 @@ def m001_initial(db: sqlite_utils.Database) -> None:
 def expected_columns(spec: KindSpec) -> list[str]:
     """Base-table columns a ``KindSpec`` implies (provenance first), for the schema test."""
     return [*PROVENANCE_COLUMNS, *spec.column_names]
-
-
-def sql_type(role: str) -> str:
-    return SQL_TYPES[role]

@@ -86,10 +86,6 @@ class ArtefactStore:
         self.conn = conn
         self._indexes_dropped = False
 
-    @classmethod
-    def for_case(cls, case: Any) -> ArtefactStore:
-        return cls(Path(case.artefacts_path))
-
     def close(self) -> None:
         if self._indexes_dropped:
             self.ensure_indexes()

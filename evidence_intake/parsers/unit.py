@@ -15,7 +15,6 @@ from __future__ import annotations
 import sqlite3
 import time
 import traceback
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -44,12 +43,6 @@ class WorkUnit:
     bulk: BulkQuery | None = None
     rowid_range: tuple[int, int] | None = None
 
-    def describe(self) -> str:
-        what = "typed" if self.bulk is None else f"bulk {self.bulk.label or self.bulk.table}"
-        if self.rowid_range:
-            what += f" rowids {self.rowid_range[0]}-{self.rowid_range[1]}"
-        return f"{self.parser.name} on {self.source.location} ({what})"
-
 
 @dataclass(frozen=True, slots=True)
 class UnitProblem:
@@ -67,18 +60,6 @@ class UnitResult:
     problems: list[UnitProblem] = field(default_factory=list)
     seconds: float = 0.0
     cpu_seconds: float = 0.0  # CPU time of the process running the unit, spent on it
-
-    @property
-    def errors(self) -> list[UnitProblem]:
-        return [p for p in self.problems if p.severity == "error"]
-
-    @property
-    def warnings(self) -> list[UnitProblem]:
-        return [p for p in self.problems if p.severity == "warning"]
-
-    @property
-    def records(self) -> int:
-        return sum(self.counts.values())
 
 
 class ShardWriter:
@@ -471,8 +452,3 @@ def _run_typed(parser: Parser, source: Source, writer: ShardWriter, result: Unit
             table = locator.table if locator is not None else None
             rowid = locator.rowid if locator is not None else None
             result.problems.append(UnitProblem("warning", message, record_table=table, record_rowid=rowid))
-
-
-def run_units(units: Sequence[WorkUnit]) -> list[UnitResult]:
-    """Several units one after the other (a batch for one worker task)."""
-    return [run_unit(u) for u in units]

@@ -25,7 +25,6 @@ import csv
 import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import IO, Any
 
 from evidence_intake.reports.artefacts_data import Section
@@ -257,7 +256,3 @@ def column_width(name: str) -> float:
     if name in ("id", "source_id", "record_rowid", "record_offset", "is_deleted", "is_own", "duration_s"):
         return 9
     return 18
-
-
-def csv_paths(folder: Path, kinds: Sequence[str]) -> dict[str, Path]:
-    return {kind: folder / f"{kind}.csv" for kind in kinds}

@@ -44,10 +44,6 @@ class DecodedMessage:
     action: TLObject | None = None
     notes: list[str] = field(default_factory=list)  # parts inside that are not decoded
 
-    @property
-    def decoded(self) -> bool:
-        return self.problem is None
-
 
 @dataclass(slots=True)
 class DecodedUser:
