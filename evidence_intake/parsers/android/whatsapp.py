@@ -30,6 +30,7 @@ from evidence_intake.parsers.base import BulkQuery, Parser
 from evidence_intake.parsers.schema import Schema
 from evidence_intake.parsers.source import Source
 from evidence_intake.parsers.sql import case_map, iso_time
+from evidence_intake.parsers.whatsapp_jid import jid_phone_sql
 
 STATUS = {0: "received", 4: "sent", 5: "delivered", 13: "read"}
 SYSTEM_STATUS = 6
@@ -107,12 +108,6 @@ def jid_phone(alias: str, mapped: str | None) -> str:
     if mapped is None:
         return f"({own})"
     return f"coalesce({own}, CASE WHEN {mapped}.server = 's.whatsapp.net' THEN '+' || {mapped}.user END)"
-
-
-def text_jid_phone(expr: str) -> str:
-    """'+' and the number of a phone JID given as text, else NULL."""
-    number = f"substr({expr}, 1, instr({expr}, '@') - 1)"
-    return f"(CASE WHEN {expr} LIKE '%@s.whatsapp.net' THEN '+' || {number} END)"
 
 
 def status_sql(status: str, deleted: str, system: str, action: str) -> str:
@@ -321,12 +316,12 @@ class WhatsAppParser(Parser):
               m.key_remote_jid AS thread_id,
               {thread_name} AS thread_name,
               CASE WHEN {incoming} THEN {sender} END AS sender,
-              CASE WHEN {incoming} THEN {text_jid_phone(sender)} END AS sender_phone,
+              CASE WHEN {incoming} THEN {jid_phone_sql(sender)} END AS sender_phone,
               CASE WHEN {incoming} THEN {sender} END AS sender_user_id,
               CASE WHEN m.key_from_me = 1 AND m.key_remote_jid IS NOT NULL THEN json_array(m.key_remote_jid)
                 ELSE '[]' END AS recipients,
-              CASE WHEN m.key_from_me = 1 AND {text_jid_phone("m.key_remote_jid")} IS NOT NULL
-                THEN json_array({text_jid_phone("m.key_remote_jid")}) ELSE '[]' END AS recipient_phones,
+              CASE WHEN m.key_from_me = 1 AND {jid_phone_sql("m.key_remote_jid")} IS NOT NULL
+                THEN json_array({jid_phone_sql("m.key_remote_jid")}) ELSE '[]' END AS recipient_phones,
               {case_map("m.key_from_me", {0: "incoming", 1: "outgoing"}, default="unknown")} AS direction,
               {status_sql("m.status", deleted, system, action)} AS status,
               {iso_time("m.timestamp", unit="ms")} AS sent_at,

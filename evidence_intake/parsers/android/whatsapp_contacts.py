@@ -26,6 +26,7 @@ from evidence_intake.parsers.base import APPLIES, Applicability, BulkQuery, Pars
 from evidence_intake.parsers.schema import Schema
 from evidence_intake.parsers.source import Source
 from evidence_intake.parsers.sql import case_map
+from evidence_intake.parsers.whatsapp_jid import jid_phone_sql
 
 MAX_PREFERENCES = 8 << 20  # shared preferences are a few KiB; anything this large is not one
 DIGITS = re.compile(r"^\d{5,20}$")
@@ -60,10 +61,7 @@ class WhatsAppContactsParser(Parser):
         def c(name: str) -> str:
             return col(source, "wa_contacts", name, "w")
 
-        jid_number = (
-            "CASE WHEN w.jid LIKE '%@s.whatsapp.net' THEN '+' || substr(w.jid, 1, instr(w.jid, '@') - 1) END"
-        )
-        number = f"coalesce(nullif(w.number, ''), {jid_number})"
+        number = f"coalesce(nullif(w.number, ''), {jid_phone_sql('w.jid')})"
         label = f"coalesce(nullif({c('phone_label')}, ''), {case_map(c('phone_type'), PHONE_LABELS)})"
         phones = (
             f"CASE WHEN {number} IS NOT NULL THEN "

@@ -34,6 +34,7 @@ from evidence_intake.parsers.schema import Schema
 from evidence_intake.parsers.source import Source
 from evidence_intake.parsers.sql import iso_time, quote
 from evidence_intake.parsers.times import mac_absolute
+from evidence_intake.parsers.whatsapp_jid import jid_phone, jid_phone_sql
 
 APP_GROUP = "**/Containers/Shared/AppGroup/*/"
 TYPE_DELETED = 14  # "This message was deleted" (revoked by its sender)
@@ -48,26 +49,6 @@ REFERENCES = (
 def app_name(path: str) -> str:
     group = app_group(path) or ""
     return "WhatsApp Business" if "WhatsAppSMB" in group else "WhatsApp"
-
-
-def jid_phone(jid: str | None) -> str | None:
-    """The number of a phone JID ("66812345678@s.whatsapp.net" → "+66812345678"); None otherwise."""
-    if not jid or not jid.endswith("@s.whatsapp.net"):
-        return None
-    user = jid.split("@", 1)[0].split(":", 1)[0]
-    return "+" + user if user.isdigit() else None
-
-
-def jid_phone_sql(expr: str) -> str:
-    """``jid_phone`` in SQL, for the bulk path."""
-    user = f"substr({expr}, 1, instr({expr}, '@') - 1)"
-    digits = (
-        f"CASE WHEN instr({user}, ':') > 0 THEN substr({user}, 1, instr({user}, ':') - 1) ELSE {user} END"
-    )
-    return (
-        f"(CASE WHEN {expr} LIKE '%@s.whatsapp.net' AND {digits} != '' AND {digits} NOT GLOB '*[^0-9]*' "
-        f"THEN '+' || {digits} END)"
-    )
 
 
 def basename_sql(expr: str) -> str:
