@@ -247,7 +247,9 @@ class Extraction:
                 )
             self._file_done(file_state)
             return
-        is_sqlite, schema_info, schema_error, damaged = probe_database(main.local_path)
+        # Only SQLite parsers look at a database's layout; a vCard or XML file is not opened as one.
+        probe = probe_database(main.local_path) if wants_sqlite else (False, None, None, None)
+        is_sqlite, schema_info, schema_error, damaged = probe
         for info in infos:
             self._start_parser(
                 info, entry, main, copies, is_sqlite, schema_info, schema_error, damaged, file_state
