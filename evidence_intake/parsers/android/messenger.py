@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from evidence_intake.artefacts.model import (
@@ -42,13 +42,15 @@ USER_PREFIX = "FACEBOOK:"
 ONE_TO_ONE = "ONE_TO_ONE:"
 
 
-def loads(value: object) -> Any:
-    """JSON from a text column, or None when it is empty or not JSON."""
+def loads(value: object, invalid: Callable[[], None] | None = None) -> Any:
+    """JSON from a text column, or None when it is empty or not JSON (then ``invalid`` is called)."""
     if not isinstance(value, str | bytes) or not value:
         return None
     try:
         return json.loads(value)
     except (ValueError, UnicodeDecodeError):
+        if invalid is not None:
+            invalid()
         return None
 
 
@@ -69,8 +71,8 @@ def one_to_one(thread_key: str | None) -> tuple[str, str] | None:
     return parts[0], parts[1]
 
 
-def attachments_of(value: object) -> tuple[Attachment, ...]:
-    items = loads(value)
+def attachments_of(value: object, invalid: Callable[[], None] | None = None) -> tuple[Attachment, ...]:
+    items = loads(value, invalid)
     if not isinstance(items, list):
         return ()
     out: list[Attachment] = []
@@ -202,7 +204,6 @@ class MessengerParser(Parser):
             (
                 "attachments",
                 "msg_type",
-                "timestamp_sent_ms",
                 "send_error",
                 "generic_admin_message_extensible_data",
             ),
@@ -210,11 +211,22 @@ class MessengerParser(Parser):
         sql = f"SELECT rowid AS rid, thread_key, text, sender, timestamp_ms, {cols} FROM messages "
         sql += "ORDER BY rowid"
         for row in source.rows(sql):
-            admin = loads(row["generic_admin_message_extensible_data"])
+            locator = Locator(table="messages", rowid=row["rid"])
+
+            def invalid(column: str, locator: Locator = locator) -> Callable[[], None]:
+                return lambda: source.warn(
+                    f"messages.{column} is not valid JSON: that part of the message is not decoded "
+                    "(the stored text is in the database)",
+                    locator,
+                )
+
+            admin = loads(
+                row["generic_admin_message_extensible_data"], invalid("generic_admin_message_extensible_data")
+            )
             if isinstance(admin, dict) and ("call_duration" in admin or "caller_id" in admin):
                 yield self._call(row, admin, owner, users)
             else:
-                yield self._message(row, owner, users, threads, admin is not None)
+                yield self._message(row, owner, users, threads, admin is not None, invalid)
 
     @staticmethod
     def _direction(sender_key: str | None, owner: str | None) -> Direction:
@@ -229,8 +241,9 @@ class MessengerParser(Parser):
         users: dict[str, tuple[str | None, str | None]],
         threads: dict[str, str],
         admin: bool,
+        invalid: Callable[[str], Callable[[], None]],
     ) -> Message:
-        sender = loads(row["sender"])
+        sender = loads(row["sender"], invalid("sender"))
         sender = sender if isinstance(sender, dict) else {}
         key = sender.get("user_key") if isinstance(sender.get("user_key"), str) else None
         direction = self._direction(key, owner)
@@ -264,7 +277,7 @@ class MessengerParser(Parser):
             sent_at=unix_ms(row["timestamp_ms"]),
             sent_at_raw=row["timestamp_ms"],
             body=row["text"],
-            attachments=attachments_of(row["attachments"]),
+            attachments=attachments_of(row["attachments"], invalid("attachments")),
         )
 
     def _call(

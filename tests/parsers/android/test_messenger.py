@@ -269,7 +269,10 @@ def test_messages_exact_rows(tmp_path: Path, case: FakeCase, run_extract: Runner
     assert json.loads(photo[0]) == [
         {"name": "profit.jpg", "mime_type": "image/jpeg", "path": None, "size": 20480}
     ]
-    assert errors(case, "warning") == []  # 0 means "unknown", not out of range
+    # The spoiled sender of message 8 is said, not hidden; a time of 0 means "unknown", not out of range.
+    (warning,) = store_rows(case, "SELECT error, record_table, record_rowid FROM extraction_errors")
+    assert "messages.sender is not valid JSON" in warning["error"]
+    assert (warning["record_table"], warning["record_rowid"]) == ("messages", 8)
 
 
 def test_calls_owner_and_people(tmp_path: Path, case: FakeCase, run_extract: Runner) -> None:
