@@ -27,6 +27,7 @@ from evidence_intake.parsers.base import APPLIES, Applicability, Parser, not_app
 from evidence_intake.parsers.source import Source
 
 SNIFF = 64 * 1024
+MAX_LISTED_FAILURES = 200  # byte offsets of unreadable cards named in the error
 BEGIN = re.compile(r"^\s*BEGIN\s*:\s*VCARD\s*$", re.IGNORECASE)
 END = re.compile(r"^\s*END\s*:\s*VCARD\s*$", re.IGNORECASE)
 APPS = {
@@ -258,15 +259,13 @@ class VCardParser(Parser):
     def parse(self, source: Source) -> Iterator[Artefact]:
         with source.open() as fh:
             data = fh.read()
-        failures: list[str] = []
+        failures: list[tuple[int, str]] = []  # (byte offset, why)
         for card in cards(data):
             try:
                 parsed = vobject.readOne(join_soft_breaks(card.text))
                 item = contact(parsed, card.offset)
             except Exception as exc:  # vobject raises ParseError, LookupError, UnicodeDecodeError…
-                failures.append(
-                    f"the card at byte {card.offset} could not be read ({exc.__class__.__name__}: {exc})"
-                )
+                failures.append((card.offset, f"{exc.__class__.__name__}: {exc}"))
                 continue
             yield item
             if not card.complete:
@@ -277,5 +276,12 @@ class VCardParser(Parser):
                     item.locator,
                 )
         if failures:
-            more = f" and {len(failures) - 1} more" if len(failures) > 1 else ""
-            raise ValueError(f"{failures[0]}{more}; the other cards are kept")
+            (first, why), rest = failures[0], failures[1:]
+            message = f"the card at byte {first} could not be read ({why})"
+            if rest:  # every failed card's offset is named, so that each can be examined by hand
+                listed = ", ".join(str(offset) for offset, _ in rest[:MAX_LISTED_FAILURES])
+                beyond = len(rest) - MAX_LISTED_FAILURES
+                message += f"; nor could the cards at bytes {listed}" + (
+                    f" and {beyond} more" if beyond > 0 else ""
+                )
+            raise ValueError(f"{message}; the other cards are kept")

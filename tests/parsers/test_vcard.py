@@ -122,6 +122,19 @@ def test_a_broken_card_is_reported_and_the_others_kept(case: FakeCase, run_extra
     assert "X-NO-SUCH" in source["detail"] and "the other cards are kept" in source["detail"]
 
 
+def test_every_broken_card_is_named_by_its_offset(case: FakeCase, run_extract: Runner) -> None:
+    broken = (
+        "BEGIN:VCARD\r\nVERSION:2.1\r\nFN;CHARSET=X-NO-SUCH;ENCODING=QUOTED-PRINTABLE:=E0=B8\r\nEND:VCARD\r\n"
+    )
+    data = (broken + IOS_30 + broken + broken).encode()
+    second = len(broken) + len(IOS_30)
+    assert run(run_extract, data).failed
+    assert [g["name"] for g in contacts(case)] == ["Golden Dawn HR"]
+    (source,) = store_rows(case, "SELECT detail FROM sources")
+    assert "the card at byte 0 could not be read" in source["detail"]
+    assert f"nor could the cards at bytes {second}, {second + len(broken)}" in source["detail"]
+
+
 def test_a_file_cut_short_keeps_the_last_card_and_says_so(case: FakeCase, run_extract: Runner) -> None:
     data = (IOS_30 + CHINESE_40[: CHINESE_40.index("IMPP")]).encode()
     report = run(run_extract, data)
