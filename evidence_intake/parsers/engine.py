@@ -336,21 +336,25 @@ class Extraction:
         record_table: str | None = None,
         record_rowid: int | None = None,
         more: Sequence[str] = (),
+        records_kept: int | None = None,
     ) -> None:
-        self.store.add_error(
-            extraction_id=self.extraction_id,
-            exhibit=self.exhibit_id,
-            severity=severity,
-            error=message,
-            parser=info.name,
-            parser_version=info.version,
-            source_id=source_id,
-            source_partition=file.volume,
-            source_path=file.path,
-            source_sha256=sha,
-            record_table=record_table,
-            record_rowid=record_rowid,
-        )
+        """Store ``message`` (and ``more`` of the same file) as extraction errors; with ``ledger``, one
+        parser_error entry for them all."""
+        for text in (message, *more):
+            self.store.add_error(
+                extraction_id=self.extraction_id,
+                exhibit=self.exhibit_id,
+                severity=severity,
+                error=text,
+                parser=info.name,
+                parser_version=info.version,
+                source_id=source_id,
+                source_partition=file.volume,
+                source_path=file.path,
+                source_sha256=sha,
+                record_table=record_table,
+                record_rowid=record_rowid,
+            )
         if len(self.summary.problems) < 50:
             self.summary.problems.append(f"{info.name} on {file.location}: {message}")
         if ledger:
@@ -366,6 +370,7 @@ class Extraction:
                     "source_path": file.path,
                     "source_sha256": sha,
                     "source_id": source_id,
+                    **({} if records_kept is None else {"records_kept": records_kept}),
                     "errors": [message, *more][:10],
                     "error_count": 1 + len(more),
                 },
@@ -529,37 +534,15 @@ class Extraction:
         summary.warnings += state.warnings
         if state.errors:
             summary.errors += 1
-            for message in state.errors:
-                self.store.add_error(
-                    extraction_id=self.extraction_id,
-                    exhibit=self.exhibit_id,
-                    severity="error",
-                    error=message,
-                    parser=info.name,
-                    parser_version=info.version,
-                    source_id=state.source_id,
-                    source_partition=state.file.volume,
-                    source_path=state.file.path,
-                    source_sha256=state.file.sha256,
-                )
-            if len(self.summary.problems) < 50:
-                self.summary.problems.append(f"{info.name} on {state.file.location}: {state.errors[0]}")
-            self.case.record(
-                "parser_error",
-                examiner=self.examiner,
-                exhibit=self.exhibit_id,
-                details={
-                    "extraction_id": self.extraction_id,
-                    "parser": info.name,
-                    "parser_version": info.version,
-                    "source_partition": state.file.volume,
-                    "source_path": state.file.path,
-                    "source_sha256": state.file.sha256,
-                    "source_id": state.source_id,
-                    "records_kept": state.records,
-                    "errors": state.errors[:10],
-                    "error_count": len(state.errors),
-                },
+            self._error(
+                info,
+                state.source_id,
+                state.file,
+                state.file.sha256,
+                state.errors[0],
+                more=state.errors[1:],
+                ledger=True,
+                records_kept=state.records,
             )
             status = "error"
             detail = state.errors[0] + (
