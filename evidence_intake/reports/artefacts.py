@@ -212,6 +212,7 @@ def generate_artefact_report(
     )
     warnings: list[str] = []
     created: list[Path] = []
+    digested: dict[Path, ReportFile] = {}  # files already read back, by path
     folder = path if as_folder else None
     try:
         if fmt == "html":
@@ -239,8 +240,8 @@ def generate_artefact_report(
             counts, xlsx_warnings = _write_xlsx(path, created, header, sections, store)
             warnings.extend(xlsx_warnings)
         else:
-            counts = _write_csv(path, created, sections, folder)
-        files = [_digest(p) for p in created]
+            counts = _write_csv(path, created, sections, folder, digested)
+        files = [digested.get(p) or _digest(p) for p in created]
     except sqlite3.Error as exc:
         _cleanup(created, folder)
         raise _store_error(store, exc) from exc
@@ -312,8 +313,14 @@ def _csv_targets(path: Path, kinds: Sequence[str]) -> dict[str, Path]:
 
 
 def _write_csv(
-    path: Path, created: list[Path], sections: Sequence[data.Section], folder: Path | None
+    path: Path,
+    created: list[Path],
+    sections: Sequence[data.Section],
+    folder: Path | None,
+    digested: dict[Path, ReportFile],
 ) -> dict[str, int]:
+    """Write the CSV file, or the folder of one CSV per kind with its SHA256SUMS; the files read back
+    for SHA256SUMS are put in ``digested`` so that they are not read a second time for the ledger."""
     counts: dict[str, int] = {}
     if folder is None:
         section = sections[0]
@@ -330,7 +337,9 @@ def _write_csv(
     for section in sections:
         with _new_file(targets[section.name], created) as fh, _text(fh, bom=True) as text:
             counts[section.name] = write_csv(text, section)
-    sums = "".join(f"{_digest(p).sha256}  {p.name}\n" for p in list(created))
+    for p in created:
+        digested[p] = _digest(p)
+    sums = "".join(f"{digested[p].sha256}  {p.name}\n" for p in created)
     with _new_file(folder / SUMS_NAME, created) as fh:
         fh.write(sums.encode("utf-8"))
     return counts
