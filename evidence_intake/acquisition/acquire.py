@@ -48,18 +48,20 @@ def acquire(
     progress: Progress | None = None,
 ) -> Result:
     """A folder, tar, zip or iOS backup with no --format is a logical source; the rest is imaged."""
-    from evidence_intake.acquisition.logical import acquire_logical, detect
+    from evidence_intake.evidence.logical_detect import detect_logical
 
     algs = parse_algorithms(algorithms)
     expected = parse_expected(expect)
     logical = (
-        format is None and source.exists() and not source.is_block_device() and detect(source) is not None
+        format is None and source.exists() and not source.is_block_device() and detect_logical(source) is not None
     )
     if logical:
         if split or resume:
             raise UsageError("--split and --resume apply to device and file images, not to logical sources")
         if expected:
             raise UsageError("--expect applies to device and file images; a logical source gets a manifest")
+        from evidence_intake.acquisition.logical import acquire_logical
+
         return acquire_logical(
             case,
             source,

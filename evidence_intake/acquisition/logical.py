@@ -35,7 +35,7 @@ TREE_FORMATS = ("folder", "ios-backup")
 
 def detect(path: Path) -> str | None:
     """ "folder", "tar", "zip", "ios-backup", or None when ``path`` is not a logical source."""
-    from evidence_intake.evidence.logical import detect_logical
+    from evidence_intake.evidence.logical_detect import detect_logical
 
     return detect_logical(path)
 

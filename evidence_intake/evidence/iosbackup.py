@@ -43,6 +43,7 @@ from evidence_intake.evidence.logical_common import (
     printable,
     utc_from_unix,
 )
+from evidence_intake.evidence.logical_detect import is_ios_backup
 from evidence_intake.evidence.model import Entry, EntryType, EvidenceTree, Problem, Volume
 
 # Domains whose files live under one fixed folder of the device.
@@ -77,11 +78,6 @@ DOMAIN_PREFIXES: tuple[tuple[str, str], ...] = (
 )
 _FLAG_TYPES = {1: EntryType.FILE, 2: EntryType.DIRECTORY, 4: EntryType.LINK}
 _SQLITE_MAGIC = b"SQLite format 3\x00"
-
-
-def is_ios_backup(folder: Path) -> bool:
-    """A folder holding a backup manifest (Manifest.db, Manifest.plist, or the old Manifest.mbdb)."""
-    return any((Path(folder) / name).is_file() for name in ("Manifest.db", "Manifest.plist", "Manifest.mbdb"))
 
 
 def file_id(domain: str, relative_path: str) -> str:

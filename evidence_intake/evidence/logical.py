@@ -14,14 +14,13 @@ from __future__ import annotations
 
 import os
 import stat
-import zipfile
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import BinaryIO
 
 from evidence_intake.errors import EvidenceError, NotFoundError
-from evidence_intake.evidence.iosbackup import IosBackupTree, is_ios_backup
+from evidence_intake.evidence.iosbackup import IosBackupTree
 from evidence_intake.evidence.logical_common import (
     ProblemLog,
     display_path,
@@ -29,40 +28,13 @@ from evidence_intake.evidence.logical_common import (
     open_no_atime,
     printable,
 )
-from evidence_intake.evidence.logical_tar import BLOCK, TarTree, compression_of, is_tar_header, looks_like_tar
+from evidence_intake.evidence.logical_detect import detect_logical
+from evidence_intake.evidence.logical_tar import TarTree
 from evidence_intake.evidence.logical_zip import ZipTree
 from evidence_intake.evidence.model import Entry, EntryType, EvidenceTree, Problem, Volume
 from evidence_intake.timeutil import UNIX_EPOCH
 
 __all__ = ["FolderTree", "IosBackupTree", "TarTree", "ZipTree", "detect_logical"]
-
-_ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08")
-
-
-def detect_logical(path: Path) -> str | None:
-    """ "folder", "ios-backup", "tar" or "zip" for the logical source at ``path``; None for anything else."""
-    path = Path(path)
-    if path.is_dir():
-        return "ios-backup" if is_ios_backup(path) else "folder"
-    if not path.is_file():
-        return None
-    try:
-        with path.open("rb") as source:
-            head = source.read(BLOCK)
-    except OSError:
-        return None
-    if is_tar_header(head):
-        return "tar"
-    if head[:4] in _ZIP_MAGIC:
-        return "zip"
-    if compression_of(head[:8]) and looks_like_tar(path):
-        return "tar"
-    try:
-        if zipfile.is_zipfile(path):  # a zip behind a prefix (self-extracting archives)
-            return "zip"
-    except OSError:
-        return None
-    return None
 
 
 def _utc_from_ns(value: int) -> datetime | None:

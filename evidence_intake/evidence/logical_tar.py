@@ -39,41 +39,15 @@ from evidence_intake.evidence.logical_common import (
     suspicious_name,
     utc_from_unix,
 )
+from evidence_intake.evidence.logical_detect import (
+    compression_of,
+    unsupported_compression,
+)
 from evidence_intake.evidence.model import Entry, EntryType, EvidenceTree, Problem, Volume
 
-BLOCK = tarfile.BLOCKSIZE
-
-_COMPRESSIONS: tuple[tuple[bytes, str], ...] = (
-    (b"\x1f\x8b", "gzip"),
-    (b"BZh", "bzip2"),
-    (b"\xfd7zXZ\x00", "xz"),
-)
-_UNSUPPORTED: tuple[tuple[bytes, str], ...] = (
-    (b"\x28\xb5\x2f\xfd", "zstd"),
-    (b"\x1f\x9d", "Unix compress (.Z)"),
-    (b"\x04\x22\x4d\x18", "lz4"),
-)
 # What a damaged compressed stream raises while being read.
 _STREAM_ERRORS: tuple[type[BaseException], ...] = (EOFError, zlib.error, lzma.LZMAError, OSError, ValueError)
-_TAR_ERRORS: tuple[type[BaseException], ...] = (tarfile.TarError, *_STREAM_ERRORS)
-
-
-def compression_of(head: bytes) -> str | None:
-    """ "gzip", "bzip2", "xz" or "" (none) from the first bytes; None for a compression not readable here."""
-    for magic, name in _COMPRESSIONS:
-        if head.startswith(magic):
-            return name
-    for magic, _name in _UNSUPPORTED:
-        if head.startswith(magic):
-            return None
-    return ""
-
-
-def unsupported_compression(head: bytes) -> str | None:
-    for magic, name in _UNSUPPORTED:
-        if head.startswith(magic):
-            return name
-    return None
+TAR_ERRORS: tuple[type[BaseException], ...] = (tarfile.TarError, *_STREAM_ERRORS)
 
 
 def decompressed(raw: BinaryIO, compression: str) -> BinaryIO:
@@ -85,38 +59,6 @@ def decompressed(raw: BinaryIO, compression: str) -> BinaryIO:
     if compression == "xz":
         return lzma.LZMAFile(raw, "rb")  # type: ignore[return-value]
     return raw
-
-
-def is_tar_header(block: bytes) -> bool:
-    """True when ``block`` is a tar header whose checksum is right (ustar, GNU or old V7)."""
-    if len(block) < BLOCK or block.count(0) == BLOCK:
-        return False
-    try:
-        field = block[148:156].replace(b"\x00", b" ").strip()
-        stored = int(field, 8)
-    except ValueError:
-        return False
-    unsigned = sum(block[:148]) + 8 * 32 + sum(block[156:BLOCK])
-    signed = (
-        sum(b - 256 if b > 127 else b for b in block[:148])
-        + 256
-        + sum(b - 256 if b > 127 else b for b in block[156:BLOCK])
-    )
-    return stored in (unsigned, signed)
-
-
-def looks_like_tar(path: Path) -> bool:
-    """Whether ``path`` holds a tar archive, possibly compressed, judged from its first header."""
-    try:
-        with path.open("rb") as raw:
-            compression = compression_of(raw.read(8))
-            if compression is None:
-                return False
-            raw.seek(0)
-            with decompressed(raw, compression) as stream:
-                return is_tar_header(stream.read(BLOCK))
-    except _TAR_ERRORS:
-        return False
 
 
 def _recording_tarinfo(errors: list[Exception]) -> type[tarfile.TarInfo]:
@@ -201,7 +143,7 @@ class TarTree(EvidenceTree):
                     encoding="utf-8",
                     errors="surrogateescape",
                 )
-            except _TAR_ERRORS as exc:
+            except TAR_ERRORS as exc:
                 self._log.add(
                     Problem(
                         where=str(self.path),
@@ -347,7 +289,7 @@ class TarTree(EvidenceTree):
         except EvidenceError:
             raw.close()
             raise
-        except _TAR_ERRORS as exc:
+        except TAR_ERRORS as exc:
             raw.close()
             raise EvidenceError(
                 f"cannot read {label}: {exc}",
