@@ -22,15 +22,13 @@ the ranges are joined here (numbering, links and times across each boundary).
 
 from __future__ import annotations
 
-import concurrent.futures
-import multiprocessing
 import os
 import sqlite3
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import messages as msg
 from .entry import GENESIS_HASH
@@ -46,6 +44,9 @@ from .proofs import (
 from .rows import FIRST_SEQ
 from .scan import MAX_LISTED, Finding, KeyInfo, ScanResult, load_keys, scan_range, scan_range_in_worker
 from .schema import missing_triggers
+
+if TYPE_CHECKING:
+    import multiprocessing.context
 
 PARALLEL_FROM = 20_000  # entries; below this one process is quicker than starting workers
 RANGE_SIZE = 25_000  # entries per range handed to a worker (several per worker, to even out the load)
@@ -128,6 +129,8 @@ def _ranges(top: int, parts: int) -> list[tuple[int, int]]:
 
 
 def _pool_context() -> multiprocessing.context.BaseContext:
+    import multiprocessing  # only a large ledger is checked in worker processes
+
     # fork is quick and imports nothing, but is unsafe while other threads run (a progress bar);
     # spawn is safe everywhere but re-imports the main module in each worker.
     if threading.active_count() == 1 and "fork" in multiprocessing.get_all_start_methods():
@@ -179,6 +182,8 @@ class _Verifier:
     ) -> list[ScanResult] | None:
         """Ranges checked in parallel; None (check here instead) if worker processes cannot be used."""
         assert self.uri is not None
+        import concurrent.futures.process
+
         ranges = _ranges(top, max(workers, -(-total // RANGE_SIZE)))
         try:
             with concurrent.futures.ProcessPoolExecutor(

@@ -14,9 +14,9 @@ outside ``BEGIN … COMMIT`` is its own transaction, one inside joins the caller
 from __future__ import annotations
 
 import datetime
-import decimal
 import json
 import sqlite3
+import sys
 import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
@@ -32,7 +32,8 @@ def adapt(value: object) -> object:
         return value.isoformat()
     if isinstance(value, (datetime.timedelta, uuid.UUID)):
         return str(value)
-    if isinstance(value, decimal.Decimal):
+    decimal = sys.modules.get("decimal")  # a Decimal exists only once decimal is imported: no import here
+    if decimal is not None and isinstance(value, decimal.Decimal):
         return float(value)
     return value
 
