@@ -17,6 +17,7 @@ from typing import Any
 
 from chain_of_custody import canonical_json
 from evidence_intake.case import Case, safe_name
+from evidence_intake.digests import sha256_file
 from evidence_intake.errors import ConflictError, NotFoundError, UsageError
 from evidence_intake.register import Exhibit, get_exhibit, json_column, relative_to_case
 from evidence_intake.timeutil import iso_utc, parse_datetime, utcnow
@@ -244,14 +245,6 @@ def _copy_hashed(source: Path, target: Path) -> tuple[int, str]:
     return size, digest.hexdigest()
 
 
-def _sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while chunk := fh.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def add_photographs(
     case: Case, exhibit_id: str, photos: Sequence[Path], *, examiner: str
 ) -> list[dict[str, Any]]:
@@ -268,7 +261,7 @@ def add_photographs(
             target = folder / f"{n:03d}-{safe_name(photo.name)}"
             size, sha256 = _copy_hashed(photo, target)
             copied.append(target)
-            if _sha256_file(target) != sha256:
+            if sha256_file(target) != sha256:
                 raise ConflictError(
                     f"the copy of {photo} in the case does not match the original", path=target
                 )

@@ -53,7 +53,10 @@ def acquire(
     algs = parse_algorithms(algorithms)
     expected = parse_expected(expect)
     logical = (
-        format is None and source.exists() and not source.is_block_device() and detect_logical(source) is not None
+        format is None
+        and source.exists()
+        and not source.is_block_device()
+        and detect_logical(source) is not None
     )
     if logical:
         if split or resume:

@@ -30,6 +30,7 @@ from evidence_intake.acquisition import ewf_format as fmt
 from evidence_intake.acquisition.base import ErrorRange, ImageMetadata, ImageWriter
 from evidence_intake.acquisition.ewf_chunks import Packed, compress, pack_batch
 from evidence_intake.console import warn
+from evidence_intake.digests import sha256_file
 from evidence_intake.errors import ConflictError, EvidenceError, IntegrityError, UsageError
 from evidence_intake.evidence.segments import ewf_extension, ewf_segment_number, glob_escape
 
@@ -563,18 +564,10 @@ class EwfWriter(ImageWriter):
                 f.flush()
                 os.fsync(f.fileno())
         for seg in patched:
-            self._finished_hashes[seg] = _sha256_file(self._paths[seg])
+            self._finished_hashes[seg] = sha256_file(self._paths[seg])
         self._written_volume = final
 
     def _shutdown_pool(self) -> None:
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
-
-
-def _sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        while block := f.read(4 * 1024 * 1024):
-            h.update(block)
-    return h.hexdigest()

@@ -33,6 +33,7 @@ from evidence_intake.acquisition.readback import verify_image
 from evidence_intake.acquisition.resume import BackgroundSync, find_resumable, rehash_partial, same_tail
 from evidence_intake.acquisition.sources import BlockDeviceSource, ImageSource, Source, open_source
 from evidence_intake.case import Case, safe_name
+from evidence_intake.digests import sha256_file
 from evidence_intake.errors import (
     ConflictError,
     InsufficientSpaceError,
@@ -506,7 +507,7 @@ def _finish(
         segment_hashes=segment_hashes,
         errors=state.errors,
         size=source.size,
-        extra={"verification": verification, "log": log.name, "log_sha256": _sha256(log)},
+        extra={"verification": verification, "log": log.name, "log_sha256": sha256_file(log)},
     )
     if verification is not None:
         case.record(
@@ -539,12 +540,6 @@ def _finish(
             hint="keep the image and its log as they are and acquire the medium again",
         )
     return Result(acquisition=acquisition, verification=verification, notes=notes)
-
-
-def _sha256(path: Path) -> str:
-    from evidence_intake.acquisition.hashing import hash_file
-
-    return hash_file(path, ("sha256",))["sha256"]
 
 
 def _record_failure(

@@ -27,6 +27,7 @@ from isal import isal_zlib
 
 from evidence_intake.acquisition import ewf_format as fmt
 from evidence_intake.acquisition.base import ErrorRange
+from evidence_intake.digests import sha256_file
 from evidence_intake.evidence.ewf_layout import StoredChunk, format_name, parse_layout, stored_chunks
 
 ProgressCallback = Callable[[int, int], None]
@@ -181,14 +182,6 @@ class EwfVerification:
 def _value(values: dict[str, str], key: str) -> str | None:
     v = values.get(key)
     return v if v else None
-
-
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        while block := f.read(4 * 1024 * 1024):
-            h.update(block)
-    return h.hexdigest()
 
 
 def read_ewf_info(first_segment: Path, *, segment_hashes: bool = False) -> EwfInfo:

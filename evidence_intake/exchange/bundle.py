@@ -36,6 +36,7 @@ from typing import Any
 from chain_of_custody import Entry, SignedCheckpoint
 from evidence_intake import SOFTWARE
 from evidence_intake.case import Case, safe_name
+from evidence_intake.digests import sha256_file
 from evidence_intake.errors import ConflictError, IntegrityError, NotFoundError
 from evidence_intake.exchange.case_uco import build_graph
 from evidence_intake.register import Acquisition, relative_to_case
@@ -99,14 +100,6 @@ class BundleResult:
             "ledger_seq": self.ledger_seq,
             "notes": self.notes,
         }
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while chunk := fh.read(CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _dump(data: Any) -> bytes:

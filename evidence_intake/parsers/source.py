@@ -21,6 +21,7 @@ from typing import Any, BinaryIO
 
 from evidence_intake.artefacts.model import Locator
 from evidence_intake.artefacts.text import text_factory
+from evidence_intake.digests import sha256_file
 from evidence_intake.errors import EvidenceError, IntegrityError
 from evidence_intake.evidence.model import Entry, EvidenceTree
 from evidence_intake.parsers.schema import Schema, SchemaInfo
@@ -43,14 +44,6 @@ class CopiedFile:
 
     def to_dict(self) -> dict[str, Any]:
         return {"role": self.role, "location": self.location, "size": self.size, "sha256": self.sha256}
-
-
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while block := fh.read(CHUNK):
-            h.update(block)
-    return h.hexdigest()
 
 
 def copy_entry(tree: EvidenceTree, entry: Entry, dest: Path, *, role: str = "main") -> CopiedFile:

@@ -8,7 +8,6 @@ were added: a report never shows a picture that is not the one recorded.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -18,6 +17,7 @@ from typing import Any
 from chain_of_custody import Checkpoint, Entry, KeyRecord, SignedCheckpoint, VerificationReport
 from evidence_intake import SOFTWARE
 from evidence_intake.case import Case, CaseSettings
+from evidence_intake.digests import sha256_file
 from evidence_intake.register import Acquisition, Exhibit, Photograph, list_exhibits
 from evidence_intake.timeutil import utcnow
 
@@ -156,14 +156,10 @@ class CustodyReport:
 
 
 def _sha256(path: Path) -> str | None:
-    digest = hashlib.sha256()
     try:
-        with open(path, "rb") as fh:
-            while chunk := fh.read(1 << 20):
-                digest.update(chunk)
+        return sha256_file(path)
     except OSError:
         return None
-    return digest.hexdigest()
 
 
 def _photo_views(exhibit: Exhibit) -> tuple[PhotoView, ...]:
