@@ -11,7 +11,7 @@ import typer
 from typer.core import TyperGroup
 
 from evidence_intake import __version__
-from evidence_intake.console import err, error
+from evidence_intake.console import error
 from evidence_intake.errors import IntakeError
 
 
@@ -67,7 +67,7 @@ class IntakeGroup(TyperGroup):
             report_error(exc)
             raise typer.Exit(exc.exit_code) from exc
         except KeyboardInterrupt:
-            err.print("[bold red]interrupted[/]")
+            error("interrupted")
             raise typer.Exit(130) from None
 
 

@@ -3,26 +3,51 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import sys
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
+from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
-
-from rich.console import Console
-from rich.text import Text
+from typing import IO, TYPE_CHECKING, Any
 
 from evidence_intake.progress import Progress as ProgressSink
 
 if TYPE_CHECKING:
+    from rich.console import Console
     from rich.progress import Progress, TaskID
+    from rich.text import Text
 
-# rich.progress and rich.table are imported where a bar or a table is drawn (about 20 ms at every
-# start otherwise, for commands that print neither).
+# Rich is loaded only to draw on a terminal (or where FORCE_COLOR / TTY_COMPATIBLE ask for its
+# styling). Output to a pipe, a file or a test runner is the same text written directly, so scripts
+# and batch jobs do not pay for a terminal library at every start (about 35 ms); rich.progress and
+# rich.table are imported only where a bar or a table is drawn.
 
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+def _styled(stream: IO[str]) -> bool:
+    """Whether output on ``stream`` goes through Rich (styles, bars): a terminal, or forced by env."""
+    if "FORCE_COLOR" in os.environ or "TTY_COMPATIBLE" in os.environ:
+        return True
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):  # a closed or unusual stream: plain text
+        return False
+
+
+@cache
+def _err() -> Console:
+    from rich.console import Console
+
+    return Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def __getattr__(name: str) -> Any:
+    if name == "err":  # the stderr console, created on first use
+        return _err()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 # Text from evidence (chat messages, file names, app fields) is shown as it is: never read as Rich
 # markup ("[link=…]", "[/]" would restyle it, hide it or stop the command) and never passed to the
@@ -36,17 +61,41 @@ def _picture(match: re.Match[str]) -> str:
     return chr(0x2400 + code) if code < 0x20 else "\u2421" if code == 0x7F else "\ufffd"
 
 
+def literal(value: Any) -> str:
+    """``value`` as text safe for a terminal: control characters shown as pictures."""
+    return _CONTROLS.sub(_picture, "" if value is None else str(value))
+
+
 def plain(value: Any) -> Text:
-    """``value`` as literal text for the terminal: no markup, no control sequences."""
-    return Text(_CONTROLS.sub(_picture, "" if value is None else str(value)))
+    """``value`` as literal Rich text: no markup, no control sequences."""
+    from rich.text import Text
+
+    return Text(literal(value))
 
 
 def _line(label: str, style: str, message: Any) -> Text:
+    from rich.text import Text
+
     return Text.assemble((label, style), " ", plain(message))
+
+
+def _note(label: str, style: str, message: Any, indent: str = "") -> None:
+    """One labelled line on stderr: styled on a terminal, plain text anywhere else."""
+    stream = sys.stderr
+    if not _styled(stream):
+        stream.write(f"{indent}{label} {literal(message)}\n" if label else f"{indent}{literal(message)}\n")
+        stream.flush()
+        return
+    from rich.text import Text
+
+    text = _line(label, style, message) if label else plain(message)
+    _err().print(Text(indent) + text if indent else text)
 
 
 def out() -> Console:
     """A console on the current stdout (looked up each time so that test runners can capture it)."""
+    from rich.console import Console
+
     console = Console(file=sys.stdout, highlight=False, soft_wrap=False)
     if not console.is_terminal:  # piped or captured: do not squeeze tables into 80 columns
         console = Console(file=sys.stdout, highlight=False, soft_wrap=False, width=200)
@@ -99,42 +148,48 @@ def table(title: str | None, columns: Sequence[str], rows: Iterable[Sequence[Any
 def key_values(title: str | None, pairs: Iterable[tuple[str, Any]]) -> None:
     """Labelled values on stdout, one per line, values aligned; a value's further lines indented.
 
-    Drawn as text rather than as a rich table: it is what every command prints on success, and
-    rich.table costs about 12 ms to import.
+    Drawn as text rather than as a rich table: it is what every command prints on success.
     """
-    items = [(str(k), "" if v is None else str(v)) for k, v in pairs]
+    items = [(literal(k), "" if v is None else str(v)) for k, v in pairs]
     width = max((len(k) for k, _ in items), default=0)
+    lines = [
+        (key.ljust(width), literal(value.replace("\n", "\n" + " " * (width + 1)))) for key, value in items
+    ]
+    stream = sys.stdout
+    if not _styled(stream):
+        stream.write((f"{title}\n" if title else "") + "".join(f"{k} {v}\n" for k, v in lines))
+        stream.flush()
+        return
+    from rich.text import Text
+
     text = Text()
     if title:
-        text.append(title, style="italic")
-        text.append("\n")
-    for key, value in items:
-        text.append(key.ljust(width), style="bold")
-        text.append(" ")
-        text.append_text(plain(value.replace("\n", "\n" + " " * (width + 1))))
-        text.append("\n")
+        text.append(title + "\n", style="italic")
+    for key, value in lines:
+        text.append(key, style="bold")
+        text.append(" " + value + "\n")
     text.rstrip()
     out().print(text)
 
 
 def info(message: str) -> None:
-    err.print(plain(message))
+    _note("", "", message)
 
 
 def warn(message: str) -> None:
-    err.print(_line("warning:", "yellow", message))
+    _note("warning:", "yellow", message)
 
 
 def problem(message: str) -> None:
     """A failed check, on stderr: "✗ message"."""
-    err.print(_line("✗", "red", message))
+    _note("✗", "red", message)
 
 
 def error(message: str, hint: str | None = None) -> None:
     """An error and what to do about it, on stderr."""
-    err.print(_line("error:", "bold red", message))
+    _note("error:", "bold red", message)
     if hint:
-        err.print(Text("  ") + _line("what to do:", "dim", hint))
+        _note("what to do:", "dim", hint, indent="  ")
 
 
 class _NoBar:
@@ -160,7 +215,7 @@ def progress(*, transfer: bool = False) -> Iterator[Progress]:
     When stderr is not a terminal (a script, a batch job, a log file) there is nothing to draw, and
     rich.progress (about 10 ms at start-up) is not imported at all.
     """
-    if not err.is_terminal:
+    if not _styled(sys.stderr) or not _err().is_terminal:
         yield _NoBar()  # type: ignore[misc]
         return
     from rich.progress import (
@@ -179,7 +234,7 @@ def progress(*, transfer: bool = False) -> Iterator[Progress]:
         columns += [DownloadColumn(binary_units=True), TransferSpeedColumn(), TimeRemainingColumn()]
     else:
         columns += [MofNCompleteColumn(), TaskProgressColumn(), TimeRemainingColumn()]
-    with Progress(*columns, console=err, transient=False) as p:
+    with Progress(*columns, console=_err(), transient=False) as p:
         yield p
 
 
