@@ -13,6 +13,8 @@ prefix of the ledger, and one entry to be in it, without handing over the whole 
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from .actions import ACTION_MEANINGS, ACTIONS, KEY_PURPOSES
 from .canonical import canonical_json
 from .entry import GENESIS_HASH, HASHED_FIELDS, Entry, compute_entry_hash
@@ -32,17 +34,46 @@ from .errors import (
 )
 from .keys import KeyRecord, KeyStore, Signer, key_id_for
 from .ledger import Ledger
-from .proofs import (
-    Checkpoint,
-    ConsistencyProof,
-    InclusionProof,
-    ProofFormatError,
-    SignedCheckpoint,
-    verify_checkpoint_signature,
-    verify_consistency,
-    verify_inclusion,
-)
-from .verify import Problem, VerificationReport
+
+# Proofs and verification are loaded on first use (``chain_of_custody.InclusionProof`` works as
+# before): appending an entry, which every command does, needs neither.
+_LAZY = {
+    "Checkpoint": "proofs",
+    "ConsistencyProof": "proofs",
+    "InclusionProof": "proofs",
+    "ProofFormatError": "proofs",
+    "SignedCheckpoint": "proofs",
+    "verify_checkpoint_signature": "proofs",
+    "verify_consistency": "proofs",
+    "verify_inclusion": "proofs",
+    "Problem": "verify",
+    "VerificationReport": "verify",
+}
+
+if TYPE_CHECKING:
+    from .proofs import (
+        Checkpoint,
+        ConsistencyProof,
+        InclusionProof,
+        ProofFormatError,
+        SignedCheckpoint,
+        verify_checkpoint_signature,
+        verify_consistency,
+        verify_inclusion,
+    )
+    from .verify import Problem, VerificationReport
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "ACTIONS",

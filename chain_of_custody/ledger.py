@@ -16,7 +16,7 @@ import uuid as uuid_module
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .actions import ACTIONS, KEY_PURPOSES
 from .canonical import canonical_json
@@ -39,15 +39,6 @@ from .errors import (
 )
 from .keys import KeyRecord, Signer, key_id_for, key_record_from_details, public_key_is_valid
 from .merkle import consistency_path, inclusion_path, leaf_hash, new_nodes_for_leaf, root_hash
-from .proofs import (
-    Checkpoint,
-    ConsistencyProof,
-    InclusionProof,
-    SignedCheckpoint,
-    signed_checkpoint_message,
-    verify_consistency,
-    verify_inclusion,
-)
 from .schema import (
     LedgerInfo,
     apply_migrations,
@@ -63,7 +54,13 @@ from .storage import (
     translate,
 )
 from .timestamps import format_timestamp, utc_now
-from .verify import VerificationReport, verify_ledger
+
+if TYPE_CHECKING:
+    from .proofs import Checkpoint, ConsistencyProof, InclusionProof, SignedCheckpoint
+    from .verify import VerificationReport
+
+# Proofs, checkpoints and verification are imported by the methods that use them: appending an
+# entry, which every command does, needs none of them.
 
 DEFAULT_BUSY_TIMEOUT = 60.0
 
@@ -344,6 +341,8 @@ class Ledger:
 
     def sign_checkpoint(self, signer: Signer) -> SignedCheckpoint:
         """Sign the current checkpoint with a registered key (normally the workstation's) and store it."""
+        from .proofs import SignedCheckpoint, signed_checkpoint_message
+
         self._require_writable()
         self._begin_immediate()
         try:
@@ -474,6 +473,8 @@ class Ledger:
         return self._checkpoint_at(wanted)
 
     def _checkpoint_at(self, size: int) -> Checkpoint:
+        from .proofs import Checkpoint
+
         return Checkpoint(size, root_hash(TableNodes(self._conn, self.path), size).hex())
 
     def latest_signed_checkpoint(self) -> SignedCheckpoint | None:
@@ -491,6 +492,8 @@ class Ledger:
 
     def inclusion_proof(self, seq: int, tree_size: int | None = None) -> InclusionProof:
         """Proof that entry ``seq`` is in the tree of ``tree_size`` entries (default: all)."""
+        from .proofs import InclusionProof, verify_inclusion
+
         size = self._size()
         wanted = size if tree_size is None else tree_size
         if not 1 <= seq <= wanted <= size:
@@ -519,6 +522,8 @@ class Ledger:
 
     def consistency_proof(self, old_size: int, new_size: int | None = None) -> ConsistencyProof:
         """Proof that the first ``old_size`` entries are unchanged in the tree of ``new_size`` (or all)."""
+        from .proofs import ConsistencyProof, verify_consistency
+
         size = self._size()
         wanted = size if new_size is None else new_size
         if not 0 <= old_size <= wanted <= size:
@@ -554,6 +559,8 @@ class Ledger:
     ) -> VerificationReport:
         """Check everything (see :mod:`.verify`); never writes. ``workers``: processes that check ranges of
         a ledger of 20,000 entries or more in parallel (None: one per CPU; 1: all in this process)."""
+        from .verify import verify_ledger
+
         return verify_ledger(
             self._conn,
             self.path,

@@ -7,13 +7,15 @@ import os
 import sqlite3
 import uuid
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .canonical import canonical_json
 from .errors import LedgerBusyError, LedgerError, LedgerExistsError, LedgerFullError
-from .proofs import Checkpoint, SignedCheckpoint
 from .schema import APPLICATION_ID, FORMAT_NAME, FORMAT_VERSION, apply_migrations
 from .timestamps import format_timestamp, utc_now
+
+if TYPE_CHECKING:
+    from .proofs import SignedCheckpoint
 
 # SQLite primary result codes (the low byte of sqlite3.Error.sqlite_errorcode)
 _SQLITE_BUSY, _SQLITE_LOCKED, _SQLITE_READONLY, _SQLITE_IOERR = 5, 6, 8, 10
@@ -48,6 +50,8 @@ class TableNodes:
 
 
 def signed_from_row(row: tuple[Any, ...]) -> SignedCheckpoint:
+    from .proofs import Checkpoint, SignedCheckpoint
+
     return SignedCheckpoint(
         Checkpoint(int(row[0]), str(row[1])), str(row[2]), str(row[3]), str(row[4]), str(row[5])
     )

@@ -23,6 +23,8 @@ UNSUPPORTED: tuple[tuple[bytes, str], ...] = (
     (b"\x04\x22\x4d\x18", "lz4"),
 )
 _ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08")
+_ZIP_END = b"PK\x05\x06"
+_ZIP_TAIL = 22 + 0xFFFF  # the end record and the longest comment it may carry
 _BACKUP_MANIFESTS = ("Manifest.db", "Manifest.plist", "Manifest.mbdb")
 
 
@@ -83,6 +85,18 @@ def is_ios_backup(folder: Path) -> bool:
     return any((Path(folder) / name).is_file() for name in _BACKUP_MANIFESTS)
 
 
+def _has_zip_end(path: Path) -> bool:
+    """Whether the end-of-central-directory signature is in the last 64 KiB + 22 bytes, where a zip
+    keeps it; only then is zipfile asked (a raw image almost never has it)."""
+    try:
+        with path.open("rb") as fh:
+            size = fh.seek(0, 2)
+            fh.seek(max(0, size - _ZIP_TAIL))
+            return _ZIP_END in fh.read(_ZIP_TAIL)
+    except OSError:
+        return False
+
+
 def detect_logical(path: Path) -> str | None:
     """ "folder", "ios-backup", "tar" or "zip" for the logical source at ``path``; None for anything else."""
     path = Path(path)
@@ -101,6 +115,8 @@ def detect_logical(path: Path) -> str | None:
         return "zip"
     if compression_of(head[:8]) and looks_like_tar(path):
         return "tar"
+    if not _has_zip_end(path):
+        return None
     import zipfile
 
     try:

@@ -259,3 +259,17 @@ def test_members_with_data_descriptors_are_found_without_the_central_directory(t
             with tree.open(entry) as stream:
                 assert stream.read() == payloads[entry.name]
         assert len(tree.problems) == 1  # only the lost central directory
+
+
+def test_a_zip_behind_a_prefix_is_found_and_a_long_comment_does_not_hide_it(tmp_path: Path) -> None:
+    """Self-extracting archives put a program before the zip; its end record may carry a 64 KiB comment."""
+    inner = io.BytesIO()
+    with zipfile.ZipFile(inner, "w") as archive:
+        archive.writestr("sdcard/WhatsApp/Databases/msgstore.db", b"SQLite format 3\x00" + bytes(100))
+        archive.comment = b"x" * 0xFFFF
+    sfx = tmp_path / "extraction.exe"
+    sfx.write_bytes(b"MZ" + bytes(4094) + inner.getvalue())
+    assert detect_logical(sfx) == "zip"
+    beyond = tmp_path / "far.img"
+    beyond.write_bytes(b"MZ" + bytes(4094) + inner.getvalue() + bytes(70_000))
+    assert detect_logical(beyond) is None  # an end record more than 64 KiB before the end is not a zip's
