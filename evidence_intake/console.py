@@ -157,7 +157,7 @@ def key_values(title: str | None, pairs: Iterable[tuple[str, Any]]) -> None:
     ]
     stream = sys.stdout
     if not _styled(stream):
-        stream.write((f"{title}\n" if title else "") + "".join(f"{k} {v}\n" for k, v in lines))
+        stream.write((f"{title}\n" if title else "") + "".join(f"{k} {v}".rstrip() + "\n" for k, v in lines))
         stream.flush()
         return
     from rich.text import Text
