@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Annotated
 
-import segno
 import typer
 
 from chain_of_custody import Entry, verify_inclusion
@@ -182,6 +181,8 @@ def head(
             ],
         )
         if qr:
+            import segno  # the QR code is drawn only by `custody head --qr` (segno's writers load urllib)
+
             segno.make(str(checkpoint), error="m").terminal(compact=True)
 
 
