@@ -34,13 +34,13 @@ from evidence_intake.errors import (
     ConflictError,
     InsufficientSpaceError,
     IntakeError,
-    NotFoundError,
     UsageError,
 )
 from evidence_intake.register import relative_to_case
 from evidence_intake.reports import artefacts_data as data
 from evidence_intake.reports.artefacts_flat import XlsxWriter, column_width, write_csv, write_jsonl
 from evidence_intake.reports.artefacts_html import ReportHeader, write_html
+from evidence_intake.reports.output import check_target
 from evidence_intake.timeutil import iso_utc, utcnow
 
 FORMATS = ("html", "csv", "jsonl", "xlsx")
@@ -96,21 +96,6 @@ def default_path(case: Case, *, exhibit: str | None, fmt: str, folder: bool, rev
     scope = safe_name(exhibit) if exhibit else "case"
     name = f"artefacts-{scope}-{stamp}" + ("-revealed" if revealed else "")
     return case.reports_dir / (f"{name}-csv" if folder else f"{name}.{fmt}")
-
-
-def _check_target(path: Path) -> None:
-    if path.exists() or path.is_symlink():
-        raise ConflictError(
-            f"{path} already exists; a report is never written over another file or folder",
-            path=path,
-            hint="give another --out name (or leave --out out: reports/ gets a dated name)",
-        )
-    if not path.parent.is_dir():
-        raise NotFoundError(
-            f"the folder {path.parent} for the report does not exist",
-            path=path.parent,
-            hint="create it first, or choose another --out",
-        )
 
 
 @contextmanager
@@ -186,7 +171,7 @@ def generate_artefact_report(
     revealing = reveal and "secrets" in selected
     target = out or default_path(case, exhibit=exhibit, fmt=fmt, folder=as_folder, revealed=revealing)
     path = target.expanduser().resolve()
-    _check_target(path)
+    check_target(path, folder=True)
 
     try:
         sections = data.open_sections(

@@ -18,11 +18,12 @@ from typing import Any
 
 from chain_of_custody import Checkpoint, LedgerError, SignedCheckpoint, VerificationReport
 from evidence_intake.case import Case, safe_name
-from evidence_intake.errors import ConflictError, IntakeError, IntegrityError, NotFoundError, UsageError
+from evidence_intake.errors import ConflictError, IntakeError, IntegrityError, UsageError
 from evidence_intake.register import relative_to_case
 from evidence_intake.reports.fonts import FontFile, fc_match, plan_fonts
 from evidence_intake.reports.i18n import LANGUAGES, Labels
 from evidence_intake.reports.model import CustodyReport, build_custody_report
+from evidence_intake.reports.output import check_target
 from evidence_intake.timeutil import utcnow
 
 FORMATS = ("pdf", "html")
@@ -114,18 +115,7 @@ def generate_custody_report(
     if exhibit is not None:
         case.exhibit(exhibit)  # an unknown exhibit: the error that lists the known ones
     path = (out or default_path(case, exhibit=exhibit, fmt=fmt, lang=lang)).expanduser().resolve()
-    if path.exists() or path.is_symlink():
-        raise ConflictError(
-            f"{path} already exists; a report is never written over another file",
-            path=path,
-            hint="give another --out file name (or leave --out out: reports/ gets a dated name)",
-        )
-    if not path.parent.is_dir():
-        raise NotFoundError(
-            f"the folder {path.parent} for the report does not exist",
-            path=path.parent,
-            hint="create it first, or choose another --out",
-        )
+    check_target(path)
     verification, head, signed = _verified_head(case)
     try:
         report = build_custody_report(
