@@ -20,7 +20,6 @@ from __future__ import annotations
 import errno
 import hashlib
 import io
-import os
 import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -40,7 +39,7 @@ from evidence_intake.register import relative_to_case
 from evidence_intake.reports import artefacts_data as data
 from evidence_intake.reports.artefacts_flat import XlsxWriter, column_width, write_csv, write_jsonl
 from evidence_intake.reports.artefacts_html import ReportHeader, write_html
-from evidence_intake.reports.output import check_target
+from evidence_intake.reports.output import check_target, new_file
 from evidence_intake.timeutil import iso_utc, utcnow
 
 FORMATS = ("html", "csv", "jsonl", "xlsx")
@@ -96,22 +95,6 @@ def default_path(case: Case, *, exhibit: str | None, fmt: str, folder: bool, rev
     scope = safe_name(exhibit) if exhibit else "case"
     name = f"artefacts-{scope}-{stamp}" + ("-revealed" if revealed else "")
     return case.reports_dir / (f"{name}-csv" if folder else f"{name}.{fmt}")
-
-
-@contextmanager
-def _new_file(path: Path, created: list[Path]) -> Iterator[IO[bytes]]:
-    """A file that did not exist before (never an existing one), synced to disk when closed."""
-    try:
-        fh = open(path, "xb")  # closed below, after the sync
-    except FileExistsError as exc:
-        raise ConflictError(f"{path} appeared while the report was being made; it was left as it is") from exc
-    except OSError as exc:
-        raise IntakeError(f"cannot create the report file {path}: {exc.strerror or exc}", path=path) from exc
-    created.append(path)
-    with fh:
-        yield fh
-        fh.flush()
-        os.fsync(fh.fileno())
 
 
 @contextmanager
@@ -209,7 +192,7 @@ def generate_artefact_report(
                     "--format csv, jsonl or xlsx"
                 )
             threads = data.threads(store, exhibit=exhibit) if "messages" in selected else []
-            with _new_file(path, created) as fh, _text(fh) as text:
+            with new_file(path, created) as fh, _text(fh) as text:
                 counts = write_html(
                     text,
                     header,
@@ -219,7 +202,7 @@ def generate_artefact_report(
                     files=data.source_files(store, exhibit=exhibit),
                 )
         elif fmt == "jsonl":
-            with _new_file(path, created) as fh, _text(fh) as text:
+            with new_file(path, created) as fh, _text(fh) as text:
                 counts = write_jsonl(text, sections)
         elif fmt == "xlsx":
             counts, xlsx_warnings = _write_xlsx(path, created, header, sections, store)
@@ -309,7 +292,7 @@ def _write_csv(
     counts: dict[str, int] = {}
     if folder is None:
         section = sections[0]
-        with _new_file(path, created) as fh, _text(fh, bom=True) as text:
+        with new_file(path, created) as fh, _text(fh, bom=True) as text:
             counts[section.name] = write_csv(text, section)
         return counts
     try:
@@ -320,12 +303,12 @@ def _write_csv(
         ) from exc
     targets = _csv_targets(folder, [s.name for s in sections])
     for section in sections:
-        with _new_file(targets[section.name], created) as fh, _text(fh, bom=True) as text:
+        with new_file(targets[section.name], created) as fh, _text(fh, bom=True) as text:
             counts[section.name] = write_csv(text, section)
     for p in created:
         digested[p] = _digest(p)
     sums = "".join(f"{digested[p].sha256}  {p.name}\n" for p in created)
-    with _new_file(folder / SUMS_NAME, created) as fh:
+    with new_file(folder / SUMS_NAME, created) as fh:
         fh.write(sums.encode("utf-8"))
     return counts
 
@@ -393,6 +376,6 @@ def _write_xlsx(
         ],
     )
     counts = {s.name: book.section(s, column_width) for s in sections}
-    with _new_file(path, created) as fh:
+    with new_file(path, created) as fh:
         book.save(fh, title=f"Artefact report: {header.case_number}", creator=SOFTWARE)
     return counts, book.notes.warnings()

@@ -10,7 +10,6 @@ not verify still gets its report (it says so on every page), but nothing is adde
 from __future__ import annotations
 
 import hashlib
-import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,12 +17,12 @@ from typing import Any
 
 from chain_of_custody import Checkpoint, LedgerError, SignedCheckpoint, VerificationReport
 from evidence_intake.case import Case, safe_name
-from evidence_intake.errors import ConflictError, IntakeError, IntegrityError, UsageError
+from evidence_intake.errors import IntakeError, IntegrityError, UsageError
 from evidence_intake.register import relative_to_case
 from evidence_intake.reports.fonts import FontFile, fc_match, plan_fonts
 from evidence_intake.reports.i18n import LANGUAGES, Labels
 from evidence_intake.reports.model import CustodyReport, build_custody_report
-from evidence_intake.reports.output import check_target
+from evidence_intake.reports.output import check_target, new_file
 from evidence_intake.timeutil import utcnow
 
 FORMATS = ("pdf", "html")
@@ -166,12 +165,8 @@ def generate_custody_report(
 def _write_new(path: Path, data: bytes) -> None:
     """Write a new file (refusing an existing one), durably, then make it read-only."""
     try:
-        with open(path, "xb") as fh:
+        with new_file(path) as fh:
             fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-    except FileExistsError as exc:
-        raise ConflictError(f"{path} appeared while the report was being made; it was left as it is") from exc
     except OSError as exc:
         raise IntakeError(f"cannot write the report {path}: {exc.strerror or exc}", path=path) from exc
     path.chmod(0o444)

@@ -6,9 +6,13 @@ never replaces another file" has one implementation and one wording.
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import IO
 
-from evidence_intake.errors import ConflictError, NotFoundError
+from evidence_intake.errors import ConflictError, IntakeError, NotFoundError
 
 
 def check_target(path: Path, *, folder: bool = False) -> None:
@@ -29,3 +33,24 @@ def check_target(path: Path, *, folder: bool = False) -> None:
             path=path.parent,
             hint="create it first, or choose another --out",
         )
+
+
+@contextmanager
+def new_file(path: Path, created: list[Path] | None = None) -> Iterator[IO[bytes]]:
+    """A file that did not exist before (never an existing one), synced to disk when closed.
+
+    The path is appended to ``created`` once the file exists, so that a report failing later can delete
+    what it wrote. Errors while writing are left to the caller, which knows what was already written.
+    """
+    try:
+        fh = open(path, "xb")  # closed below, after the sync
+    except FileExistsError as exc:
+        raise ConflictError(f"{path} appeared while the report was being made; it was left as it is") from exc
+    except OSError as exc:
+        raise IntakeError(f"cannot create the report file {path}: {exc.strerror or exc}", path=path) from exc
+    if created is not None:
+        created.append(path)
+    with fh:
+        yield fh
+        fh.flush()
+        os.fsync(fh.fileno())
