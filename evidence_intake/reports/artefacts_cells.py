@@ -9,15 +9,11 @@ also in UTC with its raw value, and the last cell of every row is its provenance
 from __future__ import annotations
 
 import json
-from html import escape
 from typing import Any
 
 from evidence_intake.reports.artefacts_data import ThreadKey
+from evidence_intake.reports.self_contained import esc
 from evidence_intake.timeutil import parse_iso_utc, to_zone
-
-
-def esc(value: object) -> str:
-    return escape(str(value), quote=True)
 
 
 def local_time(iso: str | None, zone: str) -> str | None:

@@ -28,8 +28,9 @@ from importlib import resources
 from typing import IO, Any
 
 from evidence_intake.reports import fonts
-from evidence_intake.reports.artefacts_cells import Renderer, esc, headers, lines, local_time
+from evidence_intake.reports.artefacts_cells import Renderer, headers, lines, local_time
 from evidence_intake.reports.artefacts_data import Run, Section, SourceFile, Thread
+from evidence_intake.reports.self_contained import esc
 from evidence_intake.timeutil import iso_utc
 
 STATIC = resources.files("evidence_intake.reports") / "static"

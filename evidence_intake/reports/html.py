@@ -11,7 +11,6 @@ from __future__ import annotations
 import base64
 import hashlib
 from collections.abc import Iterable
-from html import escape
 from pathlib import Path
 
 from evidence_intake.reports import fonts
@@ -27,6 +26,7 @@ from evidence_intake.reports.layout import (
     verification_lines,
 )
 from evidence_intake.reports.model import CustodyReport, ExhibitSection
+from evidence_intake.reports.self_contained import esc
 
 _CSS = """
 @font-face { font-family: "Sarabun"; font-weight: 400; src: url("data:font/ttf;base64,{regular}"); }
@@ -82,30 +82,26 @@ _DOTS = "." * 40
 _NL = "\n"
 
 
-def _e(text: object) -> str:
-    return escape(str(text), quote=True)
-
-
 def _kv(pairs: Iterable[tuple[str, str]], *, hex_keys: Iterable[str] = ()) -> str:
     hexes = set(hex_keys)
     rows = "".join(
-        f'<tr><th scope="row">{_e(k)}</th><td{_HEX if k in hexes else ""}>{_lines(v.split(_NL))}</td></tr>'
+        f'<tr><th scope="row">{esc(k)}</th><td{_HEX if k in hexes else ""}>{_lines(v.split(_NL))}</td></tr>'
         for k, v in pairs
     )
     return f'<table class="kv">{rows}</table>'
 
 
 def _lines(lines: Iterable[str]) -> str:
-    return "<br>".join(_e(line) for line in lines)
+    return "<br>".join(esc(line) for line in lines)
 
 
 def _exhibit(section: ExhibitSection, t: Labels, zone: str) -> str:
     e = section.exhibit
-    parts = [f'<section id="exhibit-{_e(e.exhibit_id)}"><h2>{_e(t("exhibit"))} {_e(e.exhibit_id)}</h2>']
+    parts = [f'<section id="exhibit-{esc(e.exhibit_id)}"><h2>{esc(t("exhibit"))} {esc(e.exhibit_id)}</h2>']
     parts.append(_kv(exhibit_pairs(section, t, zone)))
-    parts.append(f"<h3>{_e(t('photographs'))}</h3>")
+    parts.append(f"<h3>{esc(t('photographs'))}</h3>")
     if not section.photos:
-        parts.append(f"<p>{_e(t('no_photographs'))}</p>")
+        parts.append(f"<p>{esc(t('no_photographs'))}</p>")
     else:
         figures = []
         for view in section.photos:
@@ -117,32 +113,32 @@ def _exhibit(section: ExhibitSection, t: Labels, zone: str) -> str:
             picture = photo_thumbnail(view)
             img = (
                 f'<img src="data:image/jpeg;base64,{base64.b64encode(picture).decode("ascii")}" '
-                f'alt="{_e(view.photo.original_name)}">'
+                f'alt="{esc(view.photo.original_name)}">'
                 if picture
-                else f"<p>{_e(t('photo_not_shown'))}</p>"
+                else f"<p>{esc(t('photo_not_shown'))}</p>"
                 if view.status == "verified"
                 else ""
             )
             css = "ok" if view.status == "verified" else "bad"
             figures.append(
-                f"<figure>{img}<figcaption>{_e(view.photo.original_name)}<br>"
-                f'<span class="hex">SHA-256 {_e(view.photo.sha256)}</span><br>'
-                f'<span class="{css}">{_e(status)}</span></figcaption></figure>'
+                f"<figure>{img}<figcaption>{esc(view.photo.original_name)}<br>"
+                f'<span class="hex">SHA-256 {esc(view.photo.sha256)}</span><br>'
+                f'<span class="{css}">{esc(status)}</span></figcaption></figure>'
             )
         parts.append(f'<div class="photos">{"".join(figures)}</div>')
-    parts.append(f"<h3>{_e(t('acquisitions'))}</h3>")
+    parts.append(f"<h3>{esc(t('acquisitions'))}</h3>")
     if not section.acquisitions:
-        parts.append(f"<p>{_e(t('no_acquisitions'))}</p>")
+        parts.append(f"<p>{esc(t('no_acquisitions'))}</p>")
     for acq in section.acquisitions:
         a = acq.acquisition
         parts.append(_kv(acquisition_pairs(acq, t, zone)))
         hashes = [(alg.upper(), value) for alg, value in sorted_hashes(a.hashes)]
         if hashes:
-            parts.append(f"<p><strong>{_e(t('hashes'))}</strong> ({_e(t('hashes_cover'))})</p>")
+            parts.append(f"<p><strong>{esc(t('hashes'))}</strong> ({esc(t('hashes_cover'))})</p>")
             parts.append(_kv(hashes, hex_keys=[k for k, _ in hashes]))
         if len(a.segment_hashes) > 1:
             seg_rows = [(str(s.get("path", "")), f"SHA-256 {s.get('sha256', '')}") for s in a.segment_hashes]
-            parts.append(f"<p><strong>{_e(t('segments'))}</strong></p>")
+            parts.append(f"<p><strong>{esc(t('segments'))}</strong></p>")
             parts.append(_kv(seg_rows, hex_keys=[k for k, _ in seg_rows]))
         errors = (
             [f"{t('offset')} {r.get('offset')} · {t('length')} {r.get('length')}" for r in a.error_map]
@@ -157,59 +153,61 @@ def _exhibit(section: ExhibitSection, t: Labels, zone: str) -> str:
                 ]
             )
         )
-    parts.append(f"<h3>{_e(t('extractions'))}</h3>")
+    parts.append(f"<h3>{esc(t('extractions'))}</h3>")
     if not section.extractions:
-        parts.append(f"<p>{_e(t('no_extractions'))}</p>")
+        parts.append(f"<p>{esc(t('no_extractions'))}</p>")
     for ex in section.extractions:
         when = t.time_inline(ex.started, zone) if ex.started else ""
-        parts.append(f"<p>{_e(ex.extraction_id)} · {_e(when)} · {_e(ex.actor)} · {_e(ex.status)}</p>")
+        parts.append(f"<p>{esc(ex.extraction_id)} · {esc(when)} · {esc(ex.actor)} · {esc(ex.status)}</p>")
         rows = "".join(
-            f"<tr><td>{_e(p.name)}</td><td>{_e(p.version)}</td>"
-            f"<td>{_e(p.files if p.files is not None else '')}</td>"
-            f"<td>{_e(p.records if p.records is not None else '')}</td>"
-            f"<td>{_e(p.errors if p.errors is not None else '')}</td></tr>"
+            f"<tr><td>{esc(p.name)}</td><td>{esc(p.version)}</td>"
+            f"<td>{esc(p.files if p.files is not None else '')}</td>"
+            f"<td>{esc(p.records if p.records is not None else '')}</td>"
+            f"<td>{esc(p.errors if p.errors is not None else '')}</td></tr>"
             for p in ex.parsers
         )
         parts.append(
-            f"<table><tr><th>{_e(t('parser'))}</th><th>{_e(t('version'))}</th><th>{_e(t('files'))}</th>"
-            f"<th>{_e(t('records'))}</th><th>{_e(t('errors'))}</th></tr>{rows}</table>"
+            f"<table><tr><th>{esc(t('parser'))}</th><th>{esc(t('version'))}</th><th>{esc(t('files'))}</th>"
+            f"<th>{esc(t('records'))}</th><th>{esc(t('errors'))}</th></tr>{rows}</table>"
         )
         if ex.records:
-            parts.append(f"<p>{_e(', '.join(f'{k}: {v}' for k, v in sorted(ex.records.items())))}</p>")
+            parts.append(f"<p>{esc(', '.join(f'{k}: {v}' for k, v in sorted(ex.records.items())))}</p>")
         if ex.errors:
-            parts.append("<ul>" + "".join(f"<li>{_e(err)}</li>" for err in ex.errors) + "</ul>")
+            parts.append("<ul>" + "".join(f"<li>{esc(err)}</li>" for err in ex.errors) + "</ul>")
     parts.append("</section>")
     return "".join(parts)
 
 
 def _chain(report: CustodyReport, t: Labels, zone: str) -> str:
     head = (
-        f"<tr><th>{_e(t('seq'))}</th><th>{_e(t('time'))}</th><th>{_e(t('exhibit'))}</th>"
-        f"<th>{_e(t('action'))}</th><th>{_e(t('actor'))}</th><th>{_e(t('from_to'))}</th>"
-        f"<th>{_e(t('location_reason'))}</th><th>{_e(t('signature'))}</th></tr>"
+        f"<tr><th>{esc(t('seq'))}</th><th>{esc(t('time'))}</th><th>{esc(t('exhibit'))}</th>"
+        f"<th>{esc(t('action'))}</th><th>{esc(t('actor'))}</th><th>{esc(t('from_to'))}</th>"
+        f"<th>{esc(t('location_reason'))}</th><th>{esc(t('signature'))}</th></tr>"
     )
     rows = []
     for view in report.entries:
         c = entry_cells(view, t, zone)
         sig_class = ' class="bad"' if c.bad else ""
         rows.append(
-            f'<tr id="entry-{_e(c.seq)}"><td>{_e(c.seq)}</td><td>{_lines(c.time)}</td>'
-            f"<td>{_e(c.exhibit)}</td>"
-            f"<td>{_lines(c.action.split(_NL))}</td><td>{_e(c.actor)}</td><td>{_e(c.from_to)}</td>"
-            f"<td>{_e(c.location)}</td><td{sig_class}>{_lines(c.signature.split(_NL))}</td></tr>"
+            f'<tr id="entry-{esc(c.seq)}"><td>{esc(c.seq)}</td><td>{_lines(c.time)}</td>'
+            f"<td>{esc(c.exhibit)}</td>"
+            f"<td>{_lines(c.action.split(_NL))}</td><td>{esc(c.actor)}</td><td>{esc(c.from_to)}</td>"
+            f"<td>{esc(c.location)}</td><td{sig_class}>{_lines(c.signature.split(_NL))}</td></tr>"
         )
         if c.reason:
             rows.append(
-                f'<tr class="reason"><td></td><td colspan="7">{_e(t("reason"))}: {_e(c.reason)}</td></tr>'
+                f'<tr class="reason"><td></td><td colspan="7">{esc(t("reason"))}: {esc(c.reason)}</td></tr>'
             )
-        extra = _e(c.hash_line) + "".join(f'<br><span class="bad">{_e(p)}</span>' for p in c.problems)
+        extra = esc(c.hash_line) + "".join(f'<br><span class="bad">{esc(p)}</span>' for p in c.problems)
         rows.append(f'<tr class="hash"><td></td><td colspan="7">{extra}</td></tr>')
     return f'<table class="chain"><thead>{head}</thead><tbody>{"".join(rows)}</tbody></table>'
 
 
 def _ledger(report: CustodyReport, t: Labels) -> str:
     v = report.verification
-    state = f'<p class="ok">{_e(t("ledger_ok"))}</p>' if v.ok else f'<p class="bad">{_e(t("ledger_bad"))}</p>'
+    state = (
+        f'<p class="ok">{esc(t("ledger_ok"))}</p>' if v.ok else f'<p class="bad">{esc(t("ledger_bad"))}</p>'
+    )
     pairs = [
         (t("entries"), str(v.entries)),
         (t("signed_entries"), str(v.signed)),
@@ -225,25 +223,25 @@ def _ledger(report: CustodyReport, t: Labels) -> str:
         ),
     ]
     problems = "".join(
-        f'<li class="bad">{_e(f"entry {p.seq}: " if p.seq is not None else "")}{_e(p.reason)}</li>'
+        f'<li class="bad">{esc(f"entry {p.seq}: " if p.seq is not None else "")}{esc(p.reason)}</li>'
         for p in v.problems
     )
     warnings = "".join(
-        f"<li>{_e(f'entry {w.seq}: ' if w.seq is not None else '')}{_e(w.reason)}</li>" for w in v.warnings
+        f"<li>{esc(f'entry {w.seq}: ' if w.seq is not None else '')}{esc(w.reason)}</li>" for w in v.warnings
     )
     return (
         state
         + _kv(pairs, hex_keys=[t("head")])
         + (f"<ul>{problems}</ul>" if problems else "")
-        + (f"<p>{_e(t('warnings'))}</p><ul>{warnings}</ul>" if warnings else "")
-        + f"<p>{_e(t('head_check', head=head_text(report)))}</p>"
+        + (f"<p>{esc(t('warnings'))}</p><ul>{warnings}</ul>" if warnings else "")
+        + f"<p>{esc(t('head_check', head=head_text(report)))}</p>"
     )
 
 
 def _signatures(report: CustodyReport, t: Labels) -> str:
     boxes = "".join(
-        f"<div>{_e(t('signature_line'))} {_DOTS}<br>({_e(name)})<br>"
-        f"{_e(t('position'))} {_DOTS}<br>{_e(t('date'))} {_DOTS}</div>"
+        f"<div>{esc(t('signature_line'))} {_DOTS}<br>({esc(name)})<br>"
+        f"{esc(t('position'))} {_DOTS}<br>{esc(t('date'))} {_DOTS}</div>"
         for name in report.officers
     )
     return f'<div class="sign">{boxes}</div>'
@@ -261,24 +259,24 @@ def render_html(report: CustodyReport, t: Labels) -> str:
         state=state,
     )
     body = [
-        f"<h1>{_e(t('title'))}</h1>",
+        f"<h1>{esc(t('title'))}</h1>",
         _kv(case_pairs(report, t)),
-        f"<h2>{_e(t('ledger'))}</h2>",
+        f"<h2>{esc(t('ledger'))}</h2>",
         _ledger(report, t),
         *(_exhibit(section, t, zone) for section in report.exhibits),
-        f"<h2>{_e(t('chain'))}</h2>",
-        f"<p>{_e(t('chain_note', zone=zone))}</p>",
+        f"<h2>{esc(t('chain'))}</h2>",
+        f"<p>{esc(t('chain_note', zone=zone))}</p>",
         _chain(report, t, zone),
-        f"<h2>{_e(t('signatures'))}</h2>",
+        f"<h2>{esc(t('signatures'))}</h2>",
         _signatures(report, t),
     ]
     return (
         "<!DOCTYPE html>\n"
-        f'<html lang="{_e(t.lang)}"><head><meta charset="utf-8">\n'
-        f'<meta http-equiv="Content-Security-Policy" content="{_e(content_security_policy(css))}">\n'
+        f'<html lang="{esc(t.lang)}"><head><meta charset="utf-8">\n'
+        f'<meta http-equiv="Content-Security-Policy" content="{esc(content_security_policy(css))}">\n'
         '<meta name="referrer" content="no-referrer">\n'
-        f"<title>{_e(t('title'))}: {_e(report.settings.case_number)}</title>\n"
+        f"<title>{esc(t('title'))}: {esc(report.settings.case_number)}</title>\n"
         f"<style>{css}</style></head>\n<body>\n"
         + "\n".join(body)
-        + f'\n<footer class="hex">{_e(footer)}</footer>\n</body></html>\n'
+        + f'\n<footer class="hex">{esc(footer)}</footer>\n</body></html>\n'
     )
