@@ -27,10 +27,9 @@ from datetime import datetime
 from importlib import resources
 from typing import IO, Any
 
-from evidence_intake.reports import fonts
 from evidence_intake.reports.artefacts_cells import Renderer, headers, lines, local_time
 from evidence_intake.reports.artefacts_data import Run, Section, SourceFile, Thread
-from evidence_intake.reports.self_contained import esc
+from evidence_intake.reports.self_contained import embed_fonts, esc
 from evidence_intake.timeutil import iso_utc
 
 STATIC = resources.files("evidence_intake.reports") / "static"
@@ -72,10 +71,7 @@ def script() -> str:
 
 
 def style_sheet() -> str:
-    css = (STATIC / "artefacts.css").read_text(encoding="utf-8")
-    regular = base64.b64encode(fonts.REGULAR.read_bytes()).decode("ascii")
-    bold = base64.b64encode(fonts.BOLD.read_bytes()).decode("ascii")
-    return css.replace("{regular}", regular).replace("{bold}", bold)
+    return embed_fonts((STATIC / "artefacts.css").read_text(encoding="utf-8"))
 
 
 def _hash(text: str) -> str:

@@ -11,9 +11,7 @@ from __future__ import annotations
 import base64
 import hashlib
 from collections.abc import Iterable
-from pathlib import Path
 
-from evidence_intake.reports import fonts
 from evidence_intake.reports.i18n import Labels
 from evidence_intake.reports.layout import (
     acquisition_pairs,
@@ -26,7 +24,7 @@ from evidence_intake.reports.layout import (
     verification_lines,
 )
 from evidence_intake.reports.model import CustodyReport, ExhibitSection
-from evidence_intake.reports.self_contained import esc
+from evidence_intake.reports.self_contained import embed_fonts, esc
 
 _CSS = """
 @font-face { font-family: "Sarabun"; font-weight: 400; src: url("data:font/ttf;base64,{regular}"); }
@@ -57,13 +55,9 @@ footer { position: fixed; bottom: 0; left: 0; right: 0; background: #fff; border
 """
 
 
-def _font_data(path: Path) -> str:
-    return base64.b64encode(path.read_bytes()).decode("ascii")
-
-
 def style_sheet() -> str:
     """The style sheet with Sarabun embedded, so Thai shows the same on a machine without Thai fonts."""
-    return _CSS.replace("{regular}", _font_data(fonts.REGULAR)).replace("{bold}", _font_data(fonts.BOLD))
+    return embed_fonts(_CSS)
 
 
 def content_security_policy(css: str) -> str:
