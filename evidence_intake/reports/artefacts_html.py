@@ -19,8 +19,6 @@ shows every row, as a plain table.
 
 from __future__ import annotations
 
-import base64
-import hashlib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -29,7 +27,7 @@ from typing import IO, Any
 
 from evidence_intake.reports.artefacts_cells import Renderer, headers, lines, local_time
 from evidence_intake.reports.artefacts_data import Run, Section, SourceFile, Thread
-from evidence_intake.reports.self_contained import embed_fonts, esc
+from evidence_intake.reports.self_contained import csp_hash, embed_fonts, esc
 from evidence_intake.timeutil import iso_utc
 
 STATIC = resources.files("evidence_intake.reports") / "static"
@@ -74,17 +72,13 @@ def style_sheet() -> str:
     return embed_fonts((STATIC / "artefacts.css").read_text(encoding="utf-8"))
 
 
-def _hash(text: str) -> str:
-    return "sha256-" + base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode("ascii")
-
-
 def content_security_policy(css: str, *scripts: str) -> str:
     """Only these scripts and style sheet (by hash) and data: fonts; no fetch, frame, form or base URL."""
-    allowed = " ".join(f"'{_hash(js)}'" for js in scripts)
+    allowed = " ".join(f"'{csp_hash(js)}'" for js in scripts)
     return (
         "default-src 'none'; "
         f"script-src {allowed}; "
-        f"style-src '{_hash(css)}'; "
+        f"style-src '{csp_hash(css)}'; "
         "font-src data:; img-src 'none'; connect-src 'none'; object-src 'none'; "
         "base-uri 'none'; form-action 'none'; "
         "require-trusted-types-for 'script'; trusted-types 'none'"

@@ -9,7 +9,6 @@ comes from users or from evidence (exhibit descriptions, reasons, names) and is 
 from __future__ import annotations
 
 import base64
-import hashlib
 from collections.abc import Iterable
 
 from evidence_intake.reports.i18n import Labels
@@ -24,7 +23,7 @@ from evidence_intake.reports.layout import (
     verification_lines,
 )
 from evidence_intake.reports.model import CustodyReport, ExhibitSection
-from evidence_intake.reports.self_contained import embed_fonts, esc
+from evidence_intake.reports.self_contained import csp_hash, embed_fonts, esc
 
 _CSS = """
 @font-face { font-family: "Sarabun"; font-weight: 400; src: url("data:font/ttf;base64,{regular}"); }
@@ -62,10 +61,9 @@ def style_sheet() -> str:
 
 def content_security_policy(css: str) -> str:
     """Nothing may load but the inline style sheet (by hash), data: images and data: fonts."""
-    digest = base64.b64encode(hashlib.sha256(css.encode("utf-8")).digest()).decode("ascii")
     return (
         "default-src 'none'; "
-        f"style-src 'sha256-{digest}'; "
+        f"style-src '{csp_hash(css)}'; "
         "img-src data:; font-src data:; "
         "script-src 'none'; object-src 'none'; base-uri 'none'; form-action 'none'"
     )

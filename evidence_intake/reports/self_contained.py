@@ -2,12 +2,15 @@
 
 Every piece of text in a page comes from users or from evidence, so it goes through ``esc``: escaped
 for element content and for quoted attribute values alike. The Sarabun font travels inside the style
-sheet as ``data:`` URLs, so that nothing is fetched and Thai shows the same on any machine.
+sheet as ``data:`` URLs, so that nothing is fetched and Thai shows the same on any machine. The page's
+Content-Security-Policy allows its own inline style sheet (and, in the artefact page, its scripts) by
+their SHA-256 only, computed by ``csp_hash``.
 """
 
 from __future__ import annotations
 
 import base64
+import hashlib
 from html import escape
 from pathlib import Path
 
@@ -27,3 +30,8 @@ def font_data(path: Path) -> str:
 def embed_fonts(css: str) -> str:
     """The style sheet with Sarabun Regular and Bold in place of its ``{regular}`` and ``{bold}`` marks."""
     return css.replace("{regular}", font_data(fonts.REGULAR)).replace("{bold}", font_data(fonts.BOLD))
+
+
+def csp_hash(text: str) -> str:
+    """The CSP source that allows exactly this inline style sheet or script: ``sha256-`` and base64."""
+    return "sha256-" + base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode("ascii")
