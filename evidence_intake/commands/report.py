@@ -13,6 +13,7 @@ from evidence_intake.commands._options import CaseOpt, ExaminerOpt, JsonOpt, Opt
 from evidence_intake.errors import IntegrityError
 from evidence_intake.reports.artefacts import FORMATS as ARTEFACT_FORMATS
 from evidence_intake.reports.artefacts import generate_artefact_report
+from evidence_intake.reports.artefacts_data import KIND_ORDER
 from evidence_intake.reports.custody import generate_custody_report
 
 app = typer.Typer(
@@ -75,8 +76,7 @@ def artefacts(
         list[str] | None,
         typer.Option(
             "--kind",
-            help="Kind to include (repeat, or separate with commas): messages, contacts, calls, accounts, "
-            "wallet_addresses, secrets, encrypted_stores. Default: all.",
+            help=f"Kind to include (repeat, or separate with commas): {', '.join(KIND_ORDER)}. Default: all.",
             show_default=False,
         ),
     ] = None,

@@ -25,8 +25,9 @@ from evidence_intake.artefacts.store import ArtefactStore
 from evidence_intake.artefacts.text import text_factory
 from evidence_intake.errors import NotFoundError, UsageError
 
-# Order of the sections in a report: conversations first, secrets last.
-KIND_ORDER = ("messages", "contacts", "calls", "accounts", "wallet_addresses", "secrets", "encrypted_stores")
+# Order of the sections in a report: every kind the store knows, in its order, except that the stores
+# that could not be read (encrypted_stores) come last, after everything that was.
+KIND_ORDER = (*(k for k in KINDS if k != "encrypted_stores"), "encrypted_stores")
 # How many participants a conversation lists by name before "and N more".
 PARTICIPANTS_SHOWN = 12
 

@@ -8,10 +8,13 @@ from typing import Any
 
 import pytest
 
+from evidence_intake.artefacts.kinds import KINDS
 from evidence_intake.case import Case
 from evidence_intake.errors import IntakeError, UsageError
 from evidence_intake.reports import artefacts as artefact_reports
+from evidence_intake.reports.artefacts_cells import Renderer, headers
 from evidence_intake.reports.artefacts_data import KIND_ORDER, parse_kinds
+from evidence_intake.reports.artefacts_html import TITLES
 from tests.helpers import cli, cli_json
 from tests.reports.artefact_case import EXAMINER, build_case, hostile_dump
 
@@ -22,6 +25,13 @@ def test_kinds_repeated_or_comma_separated_come_in_report_order() -> None:
     with pytest.raises(UsageError, match="unknown artefact kind 'wallet'") as caught:
         parse_kinds(["calls", "wallet"])
     assert "wallet_addresses" in str(caught.value)  # the hint lists the names
+
+
+def test_every_kind_the_store_knows_has_its_section_in_reports() -> None:
+    """The report's kinds come from kinds.KINDS: a new kind needs its title, column heads and cells."""
+    assert sorted(KIND_ORDER) == sorted(KINDS)
+    for kind in KIND_ORDER:
+        assert TITLES[kind] and headers(kind, "UTC") and callable(getattr(Renderer, kind))
 
 
 def test_cli_takes_kinds_both_ways(tmp_path: Path) -> None:
