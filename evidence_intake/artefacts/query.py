@@ -12,7 +12,6 @@ given; revealing writes a ``secrets_revealed`` ledger entry first, so the record
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -20,9 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from evidence_intake.artefacts.kinds import KINDS, TEXT, KindSpec
-from evidence_intake.artefacts.store import ArtefactStore
-from evidence_intake.artefacts.text import text_factory
-from evidence_intake.errors import NotFoundError, UsageError
+from evidence_intake.artefacts.store import open_read_only, require_store
+from evidence_intake.errors import UsageError
 from evidence_intake.timeutil import iso_utc
 
 TRIGRAM = 3
@@ -79,12 +77,7 @@ def query(
 ) -> QueryResult:
     """Artefacts of one kind, with their provenance, oldest first (by the kind's time, else by id)."""
     spec = kind_spec(kind)
-    if not Path(store_path).is_file():
-        raise NotFoundError(
-            f"{store_path} does not exist: nothing has been extracted in this case yet",
-            path=store_path,
-            hint="run: evidence-intake extract --exhibit EX-001 (or --all)",
-        )
+    require_store(Path(store_path))  # before the checks of the options: that error comes first
     if (since or until) and spec.time_expr is None:
         timed = ", ".join(k.name for k in KINDS.values() if k.time_expr)
         raise UsageError(f"--since/--until do not apply to {kind}", hint=f"they apply to: {timed}")
@@ -110,12 +103,7 @@ def query(
             notes.append(note)
     condition = (" WHERE " + " AND ".join(where)) if where else ""
     # Artefact rows are read from the views, which carry the provenance columns.
-    store = ArtefactStore(Path(store_path))  # applies migrations if the store is older
-    store.close()
-    conn = sqlite3.connect(Path(store_path).resolve().as_uri() + "?mode=ro", uri=True)
-    conn.text_factory = text_factory
-    conn.row_factory = sqlite3.Row
-    conn.execute("PRAGMA busy_timeout=30000")  # an extraction may be committing
+    conn = open_read_only(Path(store_path))
     total = conn.execute(f"SELECT count(*) FROM {spec.name}{condition}", params).fetchone()[0]
     if reveal and spec.secret_columns and total:
         if case is None or examiner is None:

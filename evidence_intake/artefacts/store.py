@@ -365,5 +365,36 @@ class ArtefactStore:
         return out
 
 
+def require_store(path: Path) -> None:
+    """The store exists; otherwise the error that says nothing has been extracted in the case yet."""
+    if not path.is_file():
+        raise NotFoundError(
+            f"{path} does not exist: nothing has been extracted in this case yet",
+            path=path,
+            hint="run: evidence-intake extract --exhibit EX-001 (or --all)",
+        )
+
+
+def connect_read_only(path: Path) -> sqlite3.Connection:
+    """A read-only connection to the store: rows as ``sqlite3.Row``, text that is not UTF-8 decoded
+    without failing, and a wait (rather than an error) while an extraction commits."""
+    conn = sqlite3.connect(path.resolve().as_uri() + "?mode=ro", uri=True)
+    conn.text_factory = text_factory
+    conn.row_factory = sqlite3.Row
+    conn.execute("PRAGMA busy_timeout=30000")  # an extraction may be committing
+    return conn
+
+
+def open_read_only(path: Path) -> sqlite3.Connection:
+    """The store of a case, for reading artefacts back (the `artefacts` command, artefact reports).
+
+    A missing store is the clear "nothing extracted yet" error. A store written by an older version is
+    migrated first, so that every view this version reads is there; then it is opened read-only.
+    """
+    require_store(path)
+    ArtefactStore(path).close()  # applies migrations when the store is older than this version
+    return connect_read_only(path)
+
+
 def _dumps(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True)

@@ -13,7 +13,6 @@ the store, or a kind may reflect a later state than the one before it.
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,9 +20,8 @@ from typing import Any
 
 from evidence_intake.artefacts.kinds import KINDS, KindSpec
 from evidence_intake.artefacts.query import QueryResult, query
-from evidence_intake.artefacts.store import ArtefactStore
-from evidence_intake.artefacts.text import text_factory
-from evidence_intake.errors import NotFoundError, UsageError
+from evidence_intake.artefacts.store import connect_read_only
+from evidence_intake.errors import UsageError
 
 # Order of the sections in a report: every kind the store knows, in its order, except that the stores
 # that could not be read (encrypted_stores) come last, after everything that was.
@@ -117,25 +115,6 @@ def parse_kinds(kinds: Sequence[str] | None) -> list[str]:
     if not wanted:
         return list(KIND_ORDER)
     return [k for k in KIND_ORDER if k in wanted]
-
-
-def check_store(store_path: Path) -> None:
-    """The store exists and is migrated (so every view of this version is there)."""
-    if not store_path.is_file():
-        raise NotFoundError(
-            f"{store_path} does not exist: nothing has been extracted in this case yet",
-            path=store_path,
-            hint="run: evidence-intake extract --exhibit EX-001 (or --all)",
-        )
-    ArtefactStore(store_path).close()  # applies migrations when the store is older than this version
-
-
-def connect_read_only(store_path: Path) -> sqlite3.Connection:
-    conn = sqlite3.connect(store_path.resolve().as_uri() + "?mode=ro", uri=True)
-    conn.text_factory = text_factory
-    conn.row_factory = sqlite3.Row
-    conn.execute("PRAGMA busy_timeout=30000")  # an extraction may be committing
-    return conn
 
 
 def store_views(store_path: Path) -> set[str]:
