@@ -18,7 +18,6 @@ records those hashes. A run that fails part way deletes what it had written and 
 from __future__ import annotations
 
 import errno
-import hashlib
 import io
 import sqlite3
 from collections.abc import Iterator, Sequence
@@ -30,6 +29,7 @@ from typing import IO, Any
 from evidence_intake import SOFTWARE
 from evidence_intake.artefacts.store import open_read_only
 from evidence_intake.case import Case, safe_name
+from evidence_intake.digests import sha256_file
 from evidence_intake.errors import (
     ConflictError,
     InsufficientSpaceError,
@@ -118,9 +118,7 @@ def _store_error(store: Path, exc: sqlite3.Error) -> IntakeError:
 
 
 def _digest(path: Path) -> ReportFile:
-    with open(path, "rb") as fh:
-        sha = hashlib.file_digest(fh, "sha256").hexdigest()
-    return ReportFile(path, sha, path.stat().st_size)
+    return ReportFile(path, sha256_file(path), path.stat().st_size)
 
 
 def _cleanup(created: list[Path], folder: Path | None) -> None:

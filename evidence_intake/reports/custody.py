@@ -9,6 +9,7 @@ not verify still gets its report (it says so on every page), but nothing is adde
 
 from __future__ import annotations
 
+import errno
 import hashlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -17,7 +18,7 @@ from typing import Any
 
 from chain_of_custody import Checkpoint, LedgerError, SignedCheckpoint, VerificationReport
 from evidence_intake.case import Case, safe_name
-from evidence_intake.errors import IntakeError, IntegrityError, UsageError
+from evidence_intake.errors import InsufficientSpaceError, IntakeError, IntegrityError, UsageError
 from evidence_intake.register import relative_to_case
 from evidence_intake.reports.fonts import FontFile, fc_match, plan_fonts
 from evidence_intake.reports.i18n import LANGUAGES, Labels
@@ -163,10 +164,23 @@ def generate_custody_report(
 
 
 def _write_new(path: Path, data: bytes) -> None:
-    """Write a new file (refusing an existing one), durably, then make it read-only."""
+    """Write a new file (refusing an existing one), durably, then make it read-only.
+
+    A write that fails part way (a full disk) deletes what it wrote: a cut-off report must not be
+    mistaken for one. Nothing is recorded in the ledger then, as for the artefact reports.
+    """
+    created: list[Path] = []
     try:
-        with new_file(path) as fh:
+        with new_file(path, created) as fh:
             fh.write(data)
     except OSError as exc:
-        raise IntakeError(f"cannot write the report {path}: {exc.strerror or exc}", path=path) from exc
+        for written in created:
+            written.unlink(missing_ok=True)
+        kind = InsufficientSpaceError if exc.errno == errno.ENOSPC else IntakeError
+        raise kind(
+            f"cannot write the report {path}: {exc.strerror or exc}; what was written was deleted and "
+            "nothing was recorded in the ledger",
+            path=path,
+            hint="free space or choose another --out, then run the command again",
+        ) from exc
     path.chmod(0o444)

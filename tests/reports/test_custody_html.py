@@ -2,11 +2,15 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import os
 import re
 import sqlite3
+import subprocess
 from datetime import UTC, datetime
 from html.parser import HTMLParser
 from pathlib import Path
+
+import pytest
 
 from evidence_intake.case import Case
 from evidence_intake.reports.i18n import Labels, thai_date
@@ -171,3 +175,27 @@ def test_thai_dates_are_in_the_buddhist_era() -> None:
     ]
     assert Labels("en").times(moment, "Asia/Yangon")[1] == "2025-03-14 09:00:00 (UTC+06:30)"
     assert Labels("th").action("transferred") == "ส่งมอบ\n(transferred)"
+
+
+def test_a_full_disk_leaves_no_cut_off_report_and_no_entry(tmp_path: Path) -> None:
+    """The report's folder fills up while the page is written: exit 7, nothing half-written is left."""
+    if os.geteuid() != 0:
+        pytest.skip("mounting a small tmpfs needs root")
+    root = make_case(tmp_path / "case")
+    add_exhibit(root, "EX-001")
+    small = tmp_path / "small-disk"
+    small.mkdir()
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(small)], capture_output=True, text=True
+    )
+    if mounted.returncode != 0:
+        pytest.skip(f"file systems cannot be mounted here: {mounted.stderr.strip()}")
+    try:
+        out = small / "custody.html"  # the page embeds its font: far more than 64 KiB
+        result = cli("report", "custody", "--case", root, "--format", "html", "--out", out, expect=7)
+        assert "No space left" in result.stderr and "what was written was deleted" in result.stderr
+        assert not out.exists() and not list(small.iterdir())
+        with Case.open(root) as case:
+            assert not list(case.ledger.entries(action="report_generated"))
+    finally:
+        subprocess.run(["umount", str(small)], check=False)
