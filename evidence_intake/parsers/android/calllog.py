@@ -13,7 +13,7 @@ from evidence_intake.artefacts.model import Call
 from evidence_intake.parsers.base import BulkQuery, Parser
 from evidence_intake.parsers.schema import Schema
 from evidence_intake.parsers.source import Source
-from evidence_intake.parsers.sql import case_map, iso_time
+from evidence_intake.parsers.sql import case_map, col, iso_time
 
 # android.provider.CallLog.Calls.TYPE
 DIRECTION = {
@@ -60,36 +60,33 @@ class AndroidCallLogParser(Parser):
     )
 
     def bulk(self, source: Source) -> Sequence[BulkQuery]:
-        def col(name: str) -> str:
-            return f"calls.{name}" if source.has_column("calls", name) else "NULL"
-
         video = (
             f"CASE WHEN calls.features & {FEATURES_VIDEO} THEN 'video' ELSE 'voice' END"
             if source.has_column("calls", "features")
             else "'voice'"
         )
-        component = col("subscription_component_name")
+        component = col(source, "calls", "subscription_component_name")
         app = (
             f"CASE WHEN {component} IS NULL OR {component} LIKE 'com.android.phone%' "
             f"OR {component} LIKE 'com.android.server.telecom%' THEN 'Phone' "
             f"ELSE substr({component}, 1, instr({component} || '/', '/') - 1) END"
         )
-        deleted = f"coalesce({col('deleted')}, 0)"
+        deleted = f"coalesce({col(source, 'calls', 'deleted')}, 0)"
         sql = f"""
             SELECT
               calls._id AS record_rowid,
               {app} AS app,
               calls.number AS number,
-              {col("name")} AS name,
+              {col(source, "calls", "name")} AS name,
               {case_map("calls.type", DIRECTION, default="unknown")} AS direction,
               coalesce({case_map("calls.type", STATUS)}, 'type ' || calls.type) AS status,
               {video} AS call_type,
               {iso_time("calls.date", unit="ms")} AS started_at,
               calls.date AS started_at_raw,
               calls.duration AS duration_s,
-              {col("geocoded_location")} AS location,
+              {col(source, "calls", "geocoded_location")} AS location,
               {deleted} AS is_deleted,
-              upper(nullif({col("countryiso")}, '')) AS region
+              upper(nullif({col(source, "calls", "countryiso")}, '')) AS region
             FROM src.calls
         """
         return [BulkQuery(kind=Call, table="calls", sql=sql, label="calls")]

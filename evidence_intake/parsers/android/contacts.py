@@ -21,7 +21,7 @@ from evidence_intake.artefacts.model import Account, Artefact, Contact, Locator
 from evidence_intake.parsers.base import BulkQuery, Parser
 from evidence_intake.parsers.schema import Schema
 from evidence_intake.parsers.source import Source
-from evidence_intake.parsers.sql import case_map, quote
+from evidence_intake.parsers.sql import case_map, col, quote
 
 MIME = "vnd.android.cursor.item/"
 PHONE, EMAIL, NAME, ORGANIZATION, NOTE = (
@@ -133,7 +133,7 @@ class AndroidContactsParser(Parser):
         join, acc_type, acc_name = self._account_columns(source)
         label = case_map("d.data2", PHONE_LABELS)
         phone_label = f"CASE WHEN d.data2 = '0' OR d.data2 = 0 THEN d.data3 ELSE {label} END"
-        display = "rc.display_name" if source.has_column("raw_contacts", "display_name") else "NULL"
+        display = col(source, "raw_contacts", "display_name", "rc")
         app = app_sql(acc_type)
 
         def items(value: str, where: str) -> str:

@@ -20,11 +20,19 @@ import sqlite3
 from collections.abc import Iterator, Sequence
 
 from evidence_intake.artefacts.model import Artefact, Call, Contact, Direction, Locator, Message
-from evidence_intake.parsers.android.chatsql import attachment, col, digits_as_int, location, prefixed
 from evidence_intake.parsers.base import BulkQuery, Parser
 from evidence_intake.parsers.schema import Schema
 from evidence_intake.parsers.source import Source
-from evidence_intake.parsers.sql import case_map, iso_time
+from evidence_intake.parsers.sql import (
+    attachment,
+    case_map,
+    col,
+    digits_as_int,
+    iso_time,
+    location,
+    optional_columns,
+    prefixed,
+)
 from evidence_intake.parsers.times import unix_ms
 
 # chat_history.status: 1 incoming; 2 outgoing (3 and 7 were only seen on outgoing rows by Autopsy).
@@ -168,7 +176,7 @@ class LineParser(Parser):
 
     def parse(self, source: Source) -> Iterator[Artefact]:
         names = self._contact_names(source)
-        parameter = "parameter" if source.has_column("chat_history", "parameter") else "NULL AS parameter"
+        parameter = optional_columns(source, "chat_history", ("parameter",))
         sql = (
             f"SELECT id, chat_id, from_mid, created_time, status, {parameter} FROM chat_history "
             f"WHERE attachement_type = {CALL_ROW} ORDER BY id"

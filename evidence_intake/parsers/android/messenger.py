@@ -35,6 +35,7 @@ from evidence_intake.artefacts.model import (
 from evidence_intake.parsers.base import Parser
 from evidence_intake.parsers.schema import Schema
 from evidence_intake.parsers.source import Source
+from evidence_intake.parsers.sql import optional_columns
 from evidence_intake.parsers.times import unix_ms
 
 APP = "Messenger"
@@ -135,14 +136,10 @@ class MessengerParser(Parser):
         yield from self._contacts(source, owner)
         yield from self._messages(source, owner, users, threads)
 
-    @staticmethod
-    def _optional(source: Source, table: str, names: tuple[str, ...]) -> str:
-        return ", ".join(n if source.has_column(table, n) else f"NULL AS {n}" for n in names)
-
     def _users(self, source: Source) -> dict[str, tuple[str | None, str | None]]:
         if not source.has_column("thread_users", "user_key"):
             return {}
-        cols = self._optional(source, "thread_users", ("name", "first_name", "last_name", "username"))
+        cols = optional_columns(source, "thread_users", ("name", "first_name", "last_name", "username"))
         out: dict[str, tuple[str | None, str | None]] = {}
         for row in source.rows(f"SELECT user_key, {cols} FROM thread_users"):
             full = " ".join(p for p in (row["first_name"], row["last_name"]) if p) or None
@@ -178,7 +175,7 @@ class MessengerParser(Parser):
     def _contacts(self, source: Source, owner: str | None) -> Iterator[Contact]:
         if not source.has_column("thread_users", "user_key"):
             return
-        cols = self._optional(source, "thread_users", ("name", "first_name", "last_name", "username"))
+        cols = optional_columns(source, "thread_users", ("name", "first_name", "last_name", "username"))
         for row in source.rows(f"SELECT rowid AS rid, user_key, {cols} FROM thread_users ORDER BY rowid"):
             uid = user_id(row["user_key"])
             if uid is None or uid == owner:
@@ -198,7 +195,7 @@ class MessengerParser(Parser):
         users: dict[str, tuple[str | None, str | None]],
         threads: dict[str, str],
     ) -> Iterator[Artefact]:
-        cols = self._optional(
+        cols = optional_columns(
             source,
             "messages",
             (

@@ -21,7 +21,7 @@ from evidence_intake.artefacts.model import Artefact, Attachment, Direction, Loc
 from evidence_intake.parsers.base import BulkQuery, Parser
 from evidence_intake.parsers.schema import Schema
 from evidence_intake.parsers.source import Source
-from evidence_intake.parsers.sql import case_map, iso_time
+from evidence_intake.parsers.sql import case_map, col, iso_time, optional_columns
 from evidence_intake.parsers.times import unix_s
 
 SMS_DIRECTION = {1: "incoming", 2: "outgoing", 3: "outgoing", 4: "outgoing", 5: "outgoing", 6: "outgoing"}
@@ -73,7 +73,7 @@ class AndroidSmsParser(Parser):
     )
 
     def bulk(self, source: Source) -> Sequence[BulkQuery]:
-        date_sent = "sms.date_sent" if source.has_column("sms", "date_sent") else "NULL"
+        date_sent = col(source, "sms", "date_sent")
         incoming = "sms.type = 1"
         outgoing = "sms.type IN (2, 3, 4, 5, 6)"
         recipients = (
@@ -103,12 +103,9 @@ class AndroidSmsParser(Parser):
     def parse(self, source: Source) -> Iterator[Artefact]:
         if source.schema is None or source.schema.name != "sms+mms":
             return
-        has_sent = source.has_column("pdu", "date_sent")
-        has_sub = source.has_column("pdu", "sub")
-        columns = "_id, thread_id, date, msg_box, m_type"
-        columns += ", date_sent" if has_sent else ", NULL AS date_sent"
-        columns += ", sub" if has_sub else ", NULL AS sub"
-        for pdu in source.rows(f"SELECT {columns} FROM pdu ORDER BY _id"):
+        optional = optional_columns(source, "pdu", ("date_sent", "sub"))
+        sql = f"SELECT _id, thread_id, date, msg_box, m_type, {optional} FROM pdu ORDER BY _id"
+        for pdu in source.rows(sql):
             if pdu["m_type"] in MMS_REPORT_TYPES:
                 continue
             yield self._mms(source, pdu)
@@ -116,7 +113,7 @@ class AndroidSmsParser(Parser):
     @staticmethod
     def _part_columns(source: Source) -> str:
         wanted = ("ct", "name", "fn", "cl", "_data", "text")
-        return ", ".join(c if source.has_column("part", c) else f"NULL AS {c}" for c in wanted)
+        return optional_columns(source, "part", wanted)
 
     def _mms(self, source: Source, row: sqlite3.Row) -> Message:
         mid = row["_id"]

@@ -51,6 +51,7 @@ from evidence_intake.parsers.android.telegram_tl import TLObject
 from evidence_intake.parsers.base import Parser
 from evidence_intake.parsers.schema import Schema
 from evidence_intake.parsers.source import Source
+from evidence_intake.parsers.sql import col, optional_columns
 from evidence_intake.parsers.times import unix_s
 from evidence_intake.timeutil import iso_utc
 
@@ -196,7 +197,7 @@ class AndroidTelegramParser(Parser):
     def _contacts(self, source: Source, people: dict[int, Person], owner: int | None) -> Iterator[Contact]:
         saved: dict[int, bool] = {}
         if source.has_table("contacts") and source.has_column("contacts", "uid"):
-            mutual = "mutual" if source.has_column("contacts", "mutual") else "0"
+            mutual = col(source, "contacts", "mutual", default="0")
             for row in source.rows(
                 f"SELECT uid, {mutual} AS mutual FROM contacts WHERE typeof(uid) = 'integer'"
             ):
@@ -230,7 +231,7 @@ class AndroidTelegramParser(Parser):
             return
         phones: dict[str, list[Phone]] = {}
         if source.has_table("user_phones_v7"):
-            deleted = "deleted" if source.has_column("user_phones_v7", "deleted") else "0"
+            deleted = col(source, "user_phones_v7", "deleted", default="0")
             for row in source.rows(
                 f"SELECT key, phone, {deleted} AS deleted FROM user_phones_v7 ORDER BY rowid"
             ):
@@ -239,11 +240,8 @@ class AndroidTelegramParser(Parser):
                     phones.setdefault(str(row["key"]), []).append(
                         Phone(number=str(row["phone"]), label=label)
                     )
-        first = "fname" if source.has_column("user_contacts_v7", "fname") else "NULL"
-        last = "sname" if source.has_column("user_contacts_v7", "sname") else "NULL"
-        imported = "imported" if source.has_column("user_contacts_v7", "imported") else "NULL"
-        columns = f"rowid AS rid, key, {first} AS fname, {last} AS sname, {imported} AS imported"
-        for row in source.rows(f"SELECT {columns} FROM user_contacts_v7 ORDER BY rowid"):
+        columns = optional_columns(source, "user_contacts_v7", ("fname", "sname", "imported"))
+        for row in source.rows(f"SELECT rowid AS rid, key, {columns} FROM user_contacts_v7 ORDER BY rowid"):
             name = " ".join(str(p).strip() for p in (row["fname"], row["sname"]) if p and str(p).strip())
             yield Contact(
                 locator=Locator(table="user_contacts_v7", rowid=row["rid"]),
@@ -297,10 +295,7 @@ class _Messages:
         return f"{title} ({ident})" if title else str(ident)
 
     def rows(self) -> Iterator[Artefact]:
-        state = ", ".join(
-            c if self.source.has_column(self.table, c) else f"NULL AS {c}"
-            for c in ("read_state", "send_state")
-        )
+        state = optional_columns(self.source, self.table, ("read_state", "send_state"))
         sql = f"SELECT rowid AS rid, mid, uid, date, out, data, {state} FROM {self.table} ORDER BY rowid"
         for row in self.source.rows(sql):
             yield from self._row(row)

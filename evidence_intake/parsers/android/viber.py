@@ -18,11 +18,10 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 
 from evidence_intake.artefacts.model import Account, Artefact, Call, Contact, Locator, Message
-from evidence_intake.parsers.android.chatsql import attachment, col
 from evidence_intake.parsers.base import BulkQuery, Parser
 from evidence_intake.parsers.schema import Schema
 from evidence_intake.parsers.source import Source
-from evidence_intake.parsers.sql import case_map, iso_time
+from evidence_intake.parsers.sql import attachment, case_map, col, iso_time, optional_columns
 
 OWNER = 0  # participants_info.participant_type of the phone's owner
 MEDIA = {1: "image/*", 3: "video/*"}  # messages.extra_mime; 0 is text; others are not told apart
@@ -205,9 +204,7 @@ class ViberParser(Parser):
         if not source.has_column("participants_info", "participant_type"):
             return
         wanted = ("number", "display_name", "member_id", "viber_name")
-        columns = ", ".join(
-            c if source.has_column("participants_info", c) else f"NULL AS {c}" for c in wanted
-        )
+        columns = optional_columns(source, "participants_info", wanted)
         sql = f"SELECT _id, {columns} FROM participants_info WHERE participant_type = {OWNER} ORDER BY _id"
         for row in source.rows(sql):
             yield Account(

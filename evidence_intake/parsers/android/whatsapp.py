@@ -25,11 +25,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from evidence_intake.artefacts.model import Call, Message
-from evidence_intake.parsers.android.chatsql import attachment, col, location, prefixed
 from evidence_intake.parsers.base import BulkQuery, Parser
 from evidence_intake.parsers.schema import Schema
 from evidence_intake.parsers.source import Source
-from evidence_intake.parsers.sql import case_map, iso_time
+from evidence_intake.parsers.sql import attachment, case_map, col, iso_time, location, prefixed
 from evidence_intake.parsers.whatsapp_jid import jid_phone_sql
 
 STATUS = {0: "received", 4: "sent", 5: "delivered", 13: "read"}

@@ -20,12 +20,11 @@ from collections.abc import Iterator, Sequence
 
 from evidence_intake.artefacts.model import Account, Artefact, Contact, Locator
 from evidence_intake.errors import EvidenceError
-from evidence_intake.parsers.android.chatsql import col
 from evidence_intake.parsers.android.contacts import PHONE_LABELS
 from evidence_intake.parsers.base import APPLIES, Applicability, BulkQuery, Parser, not_applicable
 from evidence_intake.parsers.schema import Schema
 from evidence_intake.parsers.source import Source
-from evidence_intake.parsers.sql import case_map
+from evidence_intake.parsers.sql import case_map, col
 from evidence_intake.parsers.whatsapp_jid import jid_phone_sql
 
 MAX_PREFERENCES = 8 << 20  # shared preferences are a few KiB; anything this large is not one

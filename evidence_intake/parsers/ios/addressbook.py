@@ -20,7 +20,7 @@ from evidence_intake.artefacts.model import Contact
 from evidence_intake.parsers.base import BulkQuery, Parser
 from evidence_intake.parsers.schema import Schema
 from evidence_intake.parsers.source import Source
-from evidence_intake.parsers.sql import case_map
+from evidence_intake.parsers.sql import case_map, col
 
 PHONE, EMAIL, IM, SOCIAL = 3, 4, 13, 46
 # The built-in labels, as "_$!<Mobile>!$_" holds them, in the words the rest of the store uses.
@@ -85,8 +85,8 @@ class IosAddressBookParser(Parser):
     )
 
     def bulk(self, source: Source) -> Sequence[BulkQuery]:
-        def col(name: str) -> str:
-            return f"nullif(p.{name}, '')" if source.has_column("ABPerson", name) else "NULL"
+        def person(name: str) -> str:  # empty text is no value
+            return f"nullif({col(source, 'ABPerson', name, 'p')}, '')"
 
         labels = source.has_table("ABMultiValueLabel")
         label = label_sql("l.value") if labels else "NULL"
@@ -122,15 +122,15 @@ class IosAddressBookParser(Parser):
                 f"'username', coalesce({part('username')}, mv.value))"
             )
             handles = values(handle, f"mv.property IN ({IM}, {SOCIAL})")
-        first, middle, last = col("First"), col("Middle"), col("Last")
-        parts = " || ".join(f"coalesce({part} || ' ', '')" for part in (col("Prefix"), first, middle, last))
-        western = f"nullif(trim({parts} || coalesce({col('Suffix')}, '')), '')"
+        prefix, first, middle, last = (person(n) for n in ("Prefix", "First", "Middle", "Last"))
+        parts = " || ".join(f"coalesce({part} || ' ', '')" for part in (prefix, first, middle, last))
+        western = f"nullif(trim({parts} || coalesce({person('Suffix')}, '')), '')"
         eastern = (
             f"CASE WHEN {cjk(first)} AND {cjk(last)} THEN {last} || coalesce({middle}, '') || {first} END"
         )
         name = (
-            f"coalesce({eastern}, {western}, {col('DisplayName')}, {col('CompositeNameFallback')}, "
-            f"{col('Nickname')}, {col('Organization')})"
+            f"coalesce({eastern}, {western}, {person('DisplayName')}, {person('CompositeNameFallback')}, "
+            f"{person('Nickname')}, {person('Organization')})"
         )
         sql = f"""
             SELECT
@@ -140,8 +140,8 @@ class IosAddressBookParser(Parser):
               {phones} AS phones,
               {emails} AS emails,
               {handles} AS handles,
-              {col("Organization")} AS organization,
-              {col("Note")} AS notes
+              {person("Organization")} AS organization,
+              {person("Note")} AS notes
             FROM src.ABPerson AS p
         """
         return [BulkQuery(kind=Contact, table="ABPerson", sql=sql, label="ABPerson")]

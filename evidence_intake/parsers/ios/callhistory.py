@@ -16,7 +16,7 @@ from evidence_intake.artefacts.model import Call
 from evidence_intake.parsers.base import BulkQuery, Parser
 from evidence_intake.parsers.schema import Schema
 from evidence_intake.parsers.source import Source
-from evidence_intake.parsers.sql import case_map, iso_time
+from evidence_intake.parsers.sql import case_map, col, iso_time
 
 # ZSERVICE_PROVIDER bundle ids of the phone itself and of apps that log their calls through CallKit.
 PROVIDERS = {
@@ -73,23 +73,23 @@ class IosCallHistoryParser(Parser):
     )
 
     def bulk(self, source: Source) -> Sequence[BulkQuery]:
-        def col(name: str) -> str:
-            return f"c.{name}" if source.has_column("ZCALLRECORD", name) else "NULL"
+        def record(name: str) -> str:
+            return col(source, "ZCALLRECORD", name, "c")
 
-        provider = col("ZSERVICE_PROVIDER")
+        provider = record("ZSERVICE_PROVIDER")
         app = (
             f"coalesce({case_map(provider, PROVIDERS)}, nullif({provider}, ''), "
             f"{case_map('c.ZCALLTYPE', CALL_TYPES)}, 'Phone')"
         )
         media = (
-            f"coalesce({case_map(col('ZCALL_CATEGORY'), CATEGORY)}, {case_map('c.ZCALLTYPE', TYPE_MEDIA)})"
+            f"coalesce({case_map(record('ZCALL_CATEGORY'), CATEGORY)}, {case_map('c.ZCALLTYPE', TYPE_MEDIA)})"
         )
         sql = f"""
             SELECT
               c.Z_PK AS record_rowid,
               {app} AS app,
               c.ZADDRESS AS number,
-              nullif({col("ZNAME")}, '') AS name,
+              nullif({record("ZNAME")}, '') AS name,
               CASE WHEN c.ZORIGINATED = 1 THEN 'outgoing' ELSE 'incoming' END AS direction,
               CASE WHEN c.ZANSWERED = 1 THEN 'answered' WHEN c.ZORIGINATED = 1 THEN 'dialled'
                    ELSE 'missed' END AS status,
@@ -97,8 +97,8 @@ class IosCallHistoryParser(Parser):
               {iso_time("c.ZDATE", unit="s", epoch="mac")} AS started_at,
               c.ZDATE AS started_at_raw,
               CAST(round(c.ZDURATION) AS INTEGER) AS duration_s,
-              nullif({col("ZLOCATION")}, '') AS location,
-              upper(nullif({col("ZISO_COUNTRY_CODE")}, '')) AS region
+              nullif({record("ZLOCATION")}, '') AS location,
+              upper(nullif({record("ZISO_COUNTRY_CODE")}, '')) AS region
             FROM src.ZCALLRECORD AS c
         """
         return [BulkQuery(kind=Call, table="ZCALLRECORD", sql=sql, label="ZCALLRECORD")]

@@ -16,11 +16,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from evidence_intake.artefacts.model import Contact, Message
-from evidence_intake.parsers.android.chatsql import location, prefixed
 from evidence_intake.parsers.base import BulkQuery, Parser
 from evidence_intake.parsers.schema import Schema
 from evidence_intake.parsers.source import Source
-from evidence_intake.parsers.sql import case_map, iso_time
+from evidence_intake.parsers.sql import case_map, col, iso_time, location, prefixed
 
 # LINE's content types (the ContentType numbers of its messaging protocol) that carry media: the kind
 # is given as the attachment's MIME type range; the file itself is not located.
@@ -68,12 +67,9 @@ class IosLineParser(Parser):
     )
 
     def bulk(self, source: Source) -> Sequence[BulkQuery]:
-        def col(table: str, alias: str, name: str) -> str:
-            return f"{alias}.{name}" if source.has_column(table, name) else "NULL"
-
         def name_of(alias: str) -> str:
             """The name the owner gave the user, else the user's own, else the phone book's."""
-            names = (col("ZUSER", alias, c) for c in ("ZCUSTOMNAME", "ZNAME", "ZADDRESSBOOKNAME"))
+            names = (col(source, "ZUSER", c, alias) for c in ("ZCUSTOMNAME", "ZNAME", "ZADDRESSBOOKNAME"))
             return f"coalesce({', '.join(f'nullif({n}, {chr(39) * 2})' for n in names)})"
 
         user_name, peer_name = name_of("u"), name_of("x")
@@ -90,8 +86,8 @@ class IosLineParser(Parser):
                 "ON g.ZID = ch.ZMID"
             )
             thread_name = "coalesce(g.name, peer.name)"
-        kind = col("ZMESSAGE", "m", "ZCONTENTTYPE")
-        lat, lon = col("ZMESSAGE", "m", "ZLATITUDE"), col("ZMESSAGE", "m", "ZLONGITUDE")
+        kind = col(source, "ZMESSAGE", "ZCONTENTTYPE", "m")
+        lat, lon = col(source, "ZMESSAGE", "ZLATITUDE", "m"), col(source, "ZMESSAGE", "ZLONGITUDE", "m")
         located = f"(coalesce({lat}, 0) != 0 OR coalesce({lon}, 0) != 0)"
         text = "nullif(m.ZTEXT, '')"
         body = f"CASE WHEN {located} THEN {prefixed(location(lat, lon), text)} ELSE {text} END"
@@ -121,7 +117,7 @@ class IosLineParser(Parser):
             FROM src.ZMESSAGE AS m
             {" ".join(joins)}
         """
-        status = col("ZUSER", "u", "ZSTATUSMESSAGE")
+        status = col(source, "ZUSER", "ZSTATUSMESSAGE", "u")
         contacts = f"""
             SELECT
               u.Z_PK AS record_rowid,

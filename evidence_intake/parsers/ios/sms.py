@@ -30,7 +30,7 @@ from evidence_intake.parsers.ios.common import has_leading_index
 from evidence_intake.parsers.ios.typedstream import TypedStreamError, attributed_string_text
 from evidence_intake.parsers.schema import Schema
 from evidence_intake.parsers.source import Source
-from evidence_intake.parsers.sql import iso_time
+from evidence_intake.parsers.sql import col, iso_time
 from evidence_intake.parsers.times import mac_absolute, mac_ns
 
 NANOSECONDS_ABOVE = 1_000_000_000
@@ -114,30 +114,32 @@ class IosSmsParser(Parser):
         otherwise the typed path gets raw columns and finishes in Python."""
         src = "src." if bulk else ""
 
-        def col(table: str, alias: str, name: str, default: str = "NULL") -> str:
-            return f"{alias}.{name}" if source.has_column(table, name) else default
+        def message(name: str, default: str = "NULL") -> str:
+            return col(source, "message", name, "m", default=default)
 
-        from_me = f"coalesce({col('message', 'm', 'is_from_me', '0')}, 0) = 1"
-        status = _status(from_me, *(col("message", "m", c, "0") for c in STATUS_COLUMNS))
-        service = col("message", "m", "service")
-        app = f"coalesce(nullif({service}, ''), nullif({col('chat', 'c', 'service_name')}, ''), 'Messages')"
-        caller = col("message", "m", "destination_caller_id")
-        login = col("chat", "c", "account_login")
+        def chat(name: str) -> str:
+            return col(source, "chat", name, "c")
+
+        from_me = f"coalesce({message('is_from_me', '0')}, 0) = 1"
+        status = _status(from_me, *(message(c, "0") for c in STATUS_COLUMNS))
+        service = message("service")
+        app = f"coalesce(nullif({service}, ''), nullif({chat('service_name')}, ''), 'Messages')"
+        caller = message("destination_caller_id")
+        login = chat("account_login")
         account = f"coalesce(nullif({caller}, ''), CASE WHEN length({login}) > 2 THEN {login} END)"
         joins, chat_id, is_deleted = _chat_of_message(source, src)
         attachments = "'[]'"
         if source.has_table("attachment") and source.has_table("message_attachment_join"):
-            name, mime, path, size = (
-                col("attachment", "a", c) for c in ("transfer_name", "mime_type", "filename", "total_bytes")
-            )
+            wanted = ("transfer_name", "mime_type", "filename", "total_bytes")
+            name, mime, path, size = (col(source, "attachment", c, "a") for c in wanted)
             attachments = (
                 "(SELECT json_group_array(json_object('name', name, 'mime_type', mime, 'path', path, "
                 f"'size', size)) FROM (SELECT {name} AS name, {mime} AS mime, {path} AS path, {size} AS size "
                 f"FROM {src}message_attachment_join AS maj JOIN {src}attachment AS a "
                 "ON a.ROWID = maj.attachment_id WHERE maj.message_id = m.ROWID ORDER BY a.ROWID))"
             )
-        subject = col("message", "m", "subject")
-        group_title = col("message", "m", "group_title")
+        subject = message("subject")
+        group_title = message("group_title")
         if bulk:
             body = f"coalesce({blank_to_null('m.text')}, nullif({group_title}, ''))"
             body = (
@@ -159,7 +161,7 @@ class IosSmsParser(Parser):
               {app} AS app,
               {account} AS account,
               c.guid AS thread_id,
-              nullif({col("chat", "c", "display_name")}, '') AS thread_name,
+              nullif({chat("display_name")}, '') AS thread_name,
               {sender} AS sender,
               CASE WHEN instr({sender}, '@') = 0 THEN {sender} END AS sender_phone,
               CASE WHEN instr({sender}, '@') > 0 THEN {sender} END AS sender_user_id,
@@ -170,7 +172,7 @@ class IosSmsParser(Parser):
               {times}
               {attachments} AS attachments,
               {is_deleted} AS is_deleted,
-              upper(nullif({col("handle", "h", "country")}, '')) AS region
+              upper(nullif({col(source, "handle", "country", "h")}, '')) AS region
             FROM {src}message AS m
             LEFT JOIN {src}handle AS h ON h.ROWID = m.handle_id
             {joins}

@@ -27,12 +27,11 @@ from evidence_intake.artefacts.model import (
     Message,
     Phone,
 )
-from evidence_intake.parsers.android.chatsql import attachment, location, prefixed
 from evidence_intake.parsers.base import BulkQuery, Parser
 from evidence_intake.parsers.ios.common import app_group
 from evidence_intake.parsers.schema import Schema
 from evidence_intake.parsers.source import Source
-from evidence_intake.parsers.sql import iso_time, quote
+from evidence_intake.parsers.sql import attachment, col, iso_time, location, optional_columns, prefixed, quote
 from evidence_intake.parsers.times import mac_absolute
 from evidence_intake.parsers.whatsapp_jid import jid_phone, jid_phone_sql
 
@@ -85,28 +84,27 @@ class IosWhatsAppParser(Parser):
     )
 
     def bulk(self, source: Source) -> Sequence[BulkQuery]:
-        def col(table: str, alias: str, name: str) -> str:
-            return f"{alias}.{name}" if source.has_column(table, name) else "NULL"
-
         joins = ["LEFT JOIN src.ZWACHATSESSION AS s ON s.Z_PK = m.ZCHATSESSION"]
         member_jid, names = "NULL", []
         if source.has_table("ZWAGROUPMEMBER") and source.has_column("ZWAMESSAGE", "ZGROUPMEMBER"):
             joins.append("LEFT JOIN src.ZWAGROUPMEMBER AS gm ON gm.Z_PK = m.ZGROUPMEMBER")
-            member_jid = col("ZWAGROUPMEMBER", "gm", "ZMEMBERJID")
-            names = [f"nullif({col('ZWAGROUPMEMBER', 'gm', c)}, '')" for c in ("ZCONTACTNAME", "ZFIRSTNAME")]
-        group = f"(s.ZCONTACTJID LIKE '%@g.us' OR {col('ZWACHATSESSION', 's', 'ZSESSIONTYPE')} = 1)"
+            member_jid, contact, first = (
+                col(source, "ZWAGROUPMEMBER", c, "gm") for c in ("ZMEMBERJID", "ZCONTACTNAME", "ZFIRSTNAME")
+            )
+            names = [f"nullif({contact}, '')", f"nullif({first}, '')"]
+        group = f"(s.ZCONTACTJID LIKE '%@g.us' OR {col(source, 'ZWACHATSESSION', 'ZSESSIONTYPE', 's')} = 1)"
         sender = (
             f"CASE WHEN m.ZISFROMME = 1 THEN NULL WHEN {group} THEN {member_jid} "
             "ELSE coalesce(m.ZFROMJID, s.ZCONTACTJID) END"
         )
         names += [
-            f"nullif({col('ZWAMESSAGE', 'm', 'ZPUSHNAME')}, '')",
+            f"nullif({col(source, 'ZWAMESSAGE', 'ZPUSHNAME', 'm')}, '')",
             f"CASE WHEN NOT {group} THEN nullif(s.ZPARTNERNAME, '') END",
         ]
         sender_name = f"CASE WHEN m.ZISFROMME = 1 THEN NULL ELSE coalesce({', '.join(names)}) END"
         peer = "coalesce(m.ZTOJID, s.ZCONTACTJID)"
         peer_phone = jid_phone_sql(peer)
-        error = col("ZWAMESSAGE", "m", "ZMESSAGEERRORSTATUS")
+        error = col(source, "ZWAMESSAGE", "ZMESSAGEERRORSTATUS", "m")
         status = (
             f"CASE WHEN m.ZMESSAGETYPE = {TYPE_DELETED} THEN 'deleted for everyone' "
             f"WHEN m.ZMESSAGETYPE = {TYPE_EVENT} THEN 'event' "
@@ -154,24 +152,24 @@ class IosWhatsAppParser(Parser):
 def _media(source: Source, text: str) -> tuple[str, str]:
     """(body, attachments) expressions for a message with its ``ZWAMEDIAITEM`` row joined as ``mi``."""
 
-    def col(name: str) -> str:
-        return f"mi.{name}" if source.has_column("ZWAMEDIAITEM", name) else "NULL"
+    def item(name: str) -> str:
+        return col(source, "ZWAMEDIAITEM", name, "mi")
 
-    path, vcard, lat, lon = col("ZMEDIALOCALPATH"), col("ZVCARDSTRING"), col("ZLATITUDE"), col("ZLONGITUDE")
+    path, vcard, lat, lon = (item(c) for c in ("ZMEDIALOCALPATH", "ZVCARDSTRING", "ZLATITUDE", "ZLONGITUDE"))
     mime = (
         f"CASE WHEN {vcard} LIKE 'BEGIN:VCARD%' THEN 'text/vcard' "
         f"WHEN {vcard} LIKE '%_/_%' AND instr({vcard}, ' ') = 0 AND length({vcard}) < 128 THEN {vcard} END"
     )
-    name = f"coalesce({basename_sql(path)}, nullif({col('ZVCARDNAME')}, ''))"
+    name = f"coalesce({basename_sql(path)}, nullif({item('ZVCARDNAME')}, ''))"
     has_file = (
-        f"({path} IS NOT NULL OR {col('ZMEDIAURL')} IS NOT NULL OR {vcard} IS NOT NULL "
-        f"OR coalesce({col('ZFILESIZE')}, 0) > 0)"
+        f"({path} IS NOT NULL OR {item('ZMEDIAURL')} IS NOT NULL OR {vcard} IS NOT NULL "
+        f"OR coalesce({item('ZFILESIZE')}, 0) > 0)"
     )
-    listed = attachment(name, mime, path, col("ZFILESIZE"))
+    listed = attachment(name, mime, path, item("ZFILESIZE"))
     attachments = f"CASE WHEN mi.Z_PK IS NOT NULL AND {has_file} THEN {listed} ELSE '[]' END"
     # a media item without a place stores 0, 0 (or nothing)
     located = f"(coalesce({lat}, 0) != 0 OR coalesce({lon}, 0) != 0)"
-    caption = f"coalesce({text}, nullif({col('ZTITLE')}, ''))"
+    caption = f"coalesce({text}, nullif({item('ZTITLE')}, ''))"
     body = f"CASE WHEN {located} THEN {prefixed(location(lat, lon), caption)} ELSE {caption} END"
     return body, attachments
 
@@ -197,9 +195,7 @@ class IosWhatsAppContactsParser(Parser):
             "ZFULLNAME", "ZGIVENNAME", "ZLASTNAME", "ZBUSINESSNAME", "ZPHONENUMBER", "ZLOCALIZEDPHONENUMBER",
             "ZPHONENUMBERLABEL", "ZWHATSAPPID", "ZLID", "ZUSERNAME", "ZABOUTTEXT",
         )  # fmt: skip
-        columns = ", ".join(
-            c if source.has_column("ZWAADDRESSBOOKCONTACT", c) else f"NULL AS {c}" for c in wanted
-        )
+        columns = optional_columns(source, "ZWAADDRESSBOOKCONTACT", wanted)
         app = app_name(source.path)
         for row in source.rows(f"SELECT Z_PK, {columns} FROM ZWAADDRESSBOOKCONTACT ORDER BY Z_PK"):
             number = row["ZPHONENUMBER"] or row["ZLOCALIZEDPHONENUMBER"] or jid_phone(row["ZWHATSAPPID"])
@@ -238,15 +234,12 @@ class IosWhatsAppCallsParser(Parser):
     )
 
     def parse(self, source: Source) -> Iterator[Artefact]:
-        def col(table: str, alias: str, name: str) -> str:
-            return f"{alias}.{name}" if source.has_column(table, name) else "NULL"
-
         app = app_name(source.path)
         participants: dict[int, list[tuple[int | None, str | None]]] = defaultdict(list)
         if source.has_table("ZWACDCALLEVENTPARTICIPANT") and source.has_column(
             "ZWACDCALLEVENTPARTICIPANT", "Z1PARTICIPANTS"
         ):
-            jid_column = col("ZWACDCALLEVENTPARTICIPANT", "p", "ZJIDSTRING")
+            jid_column = col(source, "ZWACDCALLEVENTPARTICIPANT", "ZJIDSTRING", "p")
             sql = f"SELECT p.Z_PK, p.Z1PARTICIPANTS, {jid_column} AS jid FROM ZWACDCALLEVENTPARTICIPANT AS p"
             for p in source.rows(sql + " ORDER BY p.Z_PK"):
                 participants[p["Z1PARTICIPANTS"]].append((p["Z_PK"], p["jid"]))
@@ -255,7 +248,7 @@ class IosWhatsAppCallsParser(Parser):
         if source.has_table("ZWAAGGREGATECALLEVENT") and source.has_column("ZWACDCALLEVENT", "Z1CALLEVENTS"):
             aggregate = "LEFT JOIN ZWAAGGREGATECALLEVENT AS a ON a.Z_PK = e.Z1CALLEVENTS"
             incoming, missed, video = (
-                col("ZWAAGGREGATECALLEVENT", "a", c) for c in ("ZINCOMING", "ZMISSED", "ZVIDEO")
+                col(source, "ZWAAGGREGATECALLEVENT", c, "a") for c in ("ZINCOMING", "ZMISSED", "ZVIDEO")
             )
         sql = (
             f"SELECT e.Z_PK, e.ZDATE, e.ZDURATION, e.ZOUTCOME, {incoming} AS incoming, {missed} AS missed, "
