@@ -63,6 +63,20 @@ def case_map(expr: str, mapping: Mapping[Any, str | None], *, default: str | Non
     return f"(CASE {expr} {' '.join(parts)} ELSE {otherwise} END)"
 
 
+def from_me_direction(flag: str) -> str:
+    """The direction from an app's "sent by the owner" code: 1 outgoing, 0 incoming, else unknown."""
+    return case_map(flag, {0: "incoming", 1: "outgoing"}, default="unknown")
+
+
+def outgoing_if(condition: str) -> str:
+    """'outgoing' where ``condition`` (the owner sent it) holds, else 'incoming'.
+
+    For apps whose record has no third state: a row the condition does not hold for (false or NULL)
+    is the other party's. Where a code can be neither, use ``from_me_direction`` or ``case_map``.
+    """
+    return f"CASE WHEN {condition} THEN 'outgoing' ELSE 'incoming' END"
+
+
 def col(source: Source, table: str, column: str, alias: str | None = None, *, default: str = "NULL") -> str:
     """``alias.column`` (``table.column`` without an alias) when the file's ``table`` has the column,
     else ``default`` (an SQL expression: NULL unless the query needs a neutral value such as 0)."""

@@ -1,4 +1,4 @@
-"""The column helpers of parsers.sql: one query serves app versions with and without a column."""
+"""Helpers of parsers.sql: columns an app version may lack, and directions from the owner's flags."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 
 from evidence_intake.parsers.schema import SchemaInfo
 from evidence_intake.parsers.source import Source, SourceFile
-from evidence_intake.parsers.sql import col, optional_columns
+from evidence_intake.parsers.sql import col, from_me_direction, optional_columns, outgoing_if
 
 
 @pytest.fixture
@@ -56,3 +56,11 @@ def test_optional_columns_reads_by_name_whatever_the_version(source: Source) -> 
     assert columns == "number, NULL AS countryiso, name"
     (row,) = source.rows(f"SELECT {columns} FROM calls")
     assert (row["number"], row["countryiso"], row["name"]) == ("+66812345678", None, "Somchai")
+
+
+def test_directions_from_the_owners_flag(source: Source) -> None:
+    def each(expr: str) -> list[str]:
+        return [next(source.rows(f"SELECT {expr}", (v,)))[0] for v in (0, 1, 2, None, "1")]
+
+    assert each(from_me_direction("?")) == ["incoming", "outgoing", "unknown", "unknown", "unknown"]
+    assert each(outgoing_if("? = 1")) == ["incoming", "outgoing", "incoming", "incoming", "incoming"]

@@ -227,6 +227,7 @@ class MessengerParser(Parser):
 
     @staticmethod
     def _direction(sender_key: str | None, owner: str | None) -> Direction:
+        """Outgoing when the user key is the owner's, incoming when another's; unknown without either."""
         if owner is None or sender_key is None:
             return Direction.UNKNOWN
         return Direction.OUTGOING if user_id(sender_key) == owner else Direction.INCOMING
@@ -287,10 +288,7 @@ class MessengerParser(Parser):
         caller = admin.get("caller_id")
         caller = str(caller) if isinstance(caller, str | int) and not isinstance(caller, bool) else None
         pair = one_to_one(row["thread_key"])
-        if owner is None or caller is None:
-            direction = Direction.UNKNOWN
-        else:
-            direction = Direction.OUTGOING if caller == owner else Direction.INCOMING
+        direction = self._direction(None if caller is None else USER_PREFIX + caller, owner)
         other = pair[0] if pair else (caller if direction == Direction.INCOMING else None)
         duration = admin.get("call_duration")
         video = admin.get("video")

@@ -21,7 +21,14 @@ from evidence_intake.artefacts.model import Account, Artefact, Call, Contact, Lo
 from evidence_intake.parsers.base import BulkQuery, Parser
 from evidence_intake.parsers.schema import Schema
 from evidence_intake.parsers.source import Source
-from evidence_intake.parsers.sql import attachment, case_map, col, iso_time, optional_columns
+from evidence_intake.parsers.sql import (
+    attachment,
+    case_map,
+    col,
+    from_me_direction,
+    iso_time,
+    optional_columns,
+)
 
 OWNER = 0  # participants_info.participant_type of the phone's owner
 MEDIA = {1: "image/*", 3: "video/*"}  # messages.extra_mime; 0 is text; others are not told apart
@@ -136,7 +143,7 @@ class ViberParser(Parser):
                    WHEN {other} IS NOT NULL THEN json_array({other}) ELSE '[]' END AS recipients,
               CASE WHEN {outgoing} AND NOT {group} AND {other} IS NOT NULL THEN json_array({other})
                    ELSE '[]' END AS recipient_phones,
-              {case_map("m.send_type", {0: "incoming", 1: "outgoing"}, default="unknown")} AS direction,
+              {from_me_direction("m.send_type")} AS direction,
               CASE WHEN {deleted} THEN 'deleted' END AS status,
               {iso_time("m.msg_date", unit="ms")} AS sent_at,
               m.msg_date AS sent_at_raw,

@@ -28,7 +28,15 @@ from evidence_intake.artefacts.model import Call, Message
 from evidence_intake.parsers.base import BulkQuery, Parser
 from evidence_intake.parsers.schema import Schema
 from evidence_intake.parsers.source import Source
-from evidence_intake.parsers.sql import attachment, case_map, col, iso_time, location, prefixed
+from evidence_intake.parsers.sql import (
+    attachment,
+    case_map,
+    col,
+    from_me_direction,
+    iso_time,
+    location,
+    prefixed,
+)
 from evidence_intake.parsers.whatsapp_jid import jid_phone_sql
 
 STATUS = {0: "received", 4: "sent", 5: "delivered", 13: "read"}
@@ -243,7 +251,7 @@ class WhatsAppParser(Parser):
               CASE WHEN {outgoing} AND cx.jid IS NOT NULL THEN json_array(cx.jid) ELSE '[]' END AS recipients,
               CASE WHEN {outgoing} AND NOT cx.grp AND cx.phone IS NOT NULL THEN json_array(cx.phone)
                 ELSE '[]' END AS recipient_phones,
-              {case_map("m.from_me", {0: "incoming", 1: "outgoing"}, default="unknown")} AS direction,
+              {from_me_direction("m.from_me")} AS direction,
               {status_sql("m.status", deleted, system, action)} AS status,
               {iso_time("m.timestamp", unit="ms")} AS sent_at,
               m.timestamp AS sent_at_raw,
@@ -321,7 +329,7 @@ class WhatsAppParser(Parser):
                 ELSE '[]' END AS recipients,
               CASE WHEN m.key_from_me = 1 AND {jid_phone_sql("m.key_remote_jid")} IS NOT NULL
                 THEN json_array({jid_phone_sql("m.key_remote_jid")}) ELSE '[]' END AS recipient_phones,
-              {case_map("m.key_from_me", {0: "incoming", 1: "outgoing"}, default="unknown")} AS direction,
+              {from_me_direction("m.key_from_me")} AS direction,
               {status_sql("m.status", deleted, system, action)} AS status,
               {iso_time("m.timestamp", unit="ms")} AS sent_at,
               m.timestamp AS sent_at_raw,
@@ -352,7 +360,7 @@ class WhatsAppParser(Parser):
               cl._id AS record_rowid,
               '{app}' AS app,
               coalesce(jx.phone, jx.jid) AS number,
-              {case_map("cl.from_me", {0: "incoming", 1: "outgoing"}, default="unknown")} AS direction,
+              {from_me_direction("cl.from_me")} AS direction,
               {status} AS status,
               CASE WHEN cl.video_call THEN 'video' ELSE 'voice' END AS call_type,
               {iso_time("cl.timestamp", unit="ms")} AS started_at,

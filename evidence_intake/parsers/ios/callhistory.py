@@ -16,7 +16,7 @@ from evidence_intake.artefacts.model import Call
 from evidence_intake.parsers.base import BulkQuery, Parser
 from evidence_intake.parsers.schema import Schema
 from evidence_intake.parsers.source import Source
-from evidence_intake.parsers.sql import case_map, col, iso_time
+from evidence_intake.parsers.sql import case_map, col, iso_time, outgoing_if
 
 # ZSERVICE_PROVIDER bundle ids of the phone itself and of apps that log their calls through CallKit.
 PROVIDERS = {
@@ -90,7 +90,7 @@ class IosCallHistoryParser(Parser):
               {app} AS app,
               c.ZADDRESS AS number,
               nullif({record("ZNAME")}, '') AS name,
-              CASE WHEN c.ZORIGINATED = 1 THEN 'outgoing' ELSE 'incoming' END AS direction,
+              {outgoing_if("c.ZORIGINATED = 1")} AS direction,
               CASE WHEN c.ZANSWERED = 1 THEN 'answered' WHEN c.ZORIGINATED = 1 THEN 'dialled'
                    ELSE 'missed' END AS status,
               {media} AS call_type,

@@ -19,7 +19,7 @@ from evidence_intake.artefacts.model import Contact, Message
 from evidence_intake.parsers.base import BulkQuery, Parser
 from evidence_intake.parsers.schema import Schema
 from evidence_intake.parsers.source import Source
-from evidence_intake.parsers.sql import case_map, col, iso_time, location, prefixed
+from evidence_intake.parsers.sql import case_map, col, iso_time, location, outgoing_if, prefixed
 
 # LINE's content types (the ContentType numbers of its messaging protocol) that carry media: the kind
 # is given as the attachment's MIME type range; the file itself is not located.
@@ -109,7 +109,7 @@ class IosLineParser(Parser):
               {user_name} AS sender_name,
               CASE WHEN {outgoing} AND ch.ZMID IS NOT NULL THEN json_array(ch.ZMID)
                    ELSE '[]' END AS recipients,
-              CASE WHEN {outgoing} THEN 'outgoing' ELSE 'incoming' END AS direction,
+              {outgoing_if(outgoing)} AS direction,
               {iso_time("m.ZTIMESTAMP", unit="ms")} AS sent_at,
               m.ZTIMESTAMP AS sent_at_raw,
               {body} AS body,

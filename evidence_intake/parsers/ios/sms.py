@@ -30,7 +30,7 @@ from evidence_intake.parsers.ios.common import has_leading_index
 from evidence_intake.parsers.ios.typedstream import TypedStreamError, attributed_string_text
 from evidence_intake.parsers.schema import Schema
 from evidence_intake.parsers.source import Source
-from evidence_intake.parsers.sql import col, iso_time
+from evidence_intake.parsers.sql import col, iso_time, outgoing_if
 from evidence_intake.parsers.times import mac_absolute, mac_ns
 
 NANOSECONDS_ABOVE = 1_000_000_000
@@ -167,7 +167,7 @@ class IosSmsParser(Parser):
               CASE WHEN instr({sender}, '@') > 0 THEN {sender} END AS sender_user_id,
               {_recipients(from_me, phones=False)} AS recipients,
               {_recipients(from_me, phones=True)} AS recipient_phones,
-              CASE WHEN {from_me} THEN 'outgoing' ELSE 'incoming' END AS direction,
+              {outgoing_if(from_me)} AS direction,
               {status} AS status,
               {times}
               {attachments} AS attachments,

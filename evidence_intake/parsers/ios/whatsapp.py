@@ -31,7 +31,16 @@ from evidence_intake.parsers.base import BulkQuery, Parser
 from evidence_intake.parsers.ios.common import app_group
 from evidence_intake.parsers.schema import Schema
 from evidence_intake.parsers.source import Source
-from evidence_intake.parsers.sql import attachment, col, iso_time, location, optional_columns, prefixed, quote
+from evidence_intake.parsers.sql import (
+    attachment,
+    col,
+    iso_time,
+    location,
+    optional_columns,
+    outgoing_if,
+    prefixed,
+    quote,
+)
 from evidence_intake.parsers.times import mac_absolute
 from evidence_intake.parsers.whatsapp_jid import jid_phone, jid_phone_sql
 
@@ -136,7 +145,7 @@ class IosWhatsAppParser(Parser):
                    ELSE '[]' END AS recipients,
               CASE WHEN m.ZISFROMME = 1 AND {peer_phone} IS NOT NULL THEN json_array({peer_phone})
                    ELSE '[]' END AS recipient_phones,
-              CASE WHEN m.ZISFROMME = 1 THEN 'outgoing' ELSE 'incoming' END AS direction,
+              {outgoing_if("m.ZISFROMME = 1")} AS direction,
               {status} AS status,
               {iso_time("m.ZMESSAGEDATE", unit="s", epoch="mac")} AS sent_at,
               m.ZMESSAGEDATE AS sent_at_raw,
