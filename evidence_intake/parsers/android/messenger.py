@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from evidence_intake.artefacts.model import (
@@ -72,6 +73,16 @@ def one_to_one(thread_key: str | None) -> tuple[str, str] | None:
     return parts[0], parts[1]
 
 
+@dataclass(frozen=True, slots=True)
+class User:
+    """A ``thread_users`` row: the person's name (or first and last name) and username."""
+
+    rowid: int
+    user_key: str | None
+    name: str | None
+    username: str | None
+
+
 def attachments_of(value: object, invalid: Callable[[], None] | None = None) -> tuple[Attachment, ...]:
     items = loads(value, invalid)
     if not isinstance(items, list):
@@ -121,29 +132,33 @@ class MessengerParser(Parser):
     )
 
     def parse(self, source: Source) -> Iterator[Artefact]:
-        users = self._users(source)
+        people = self._thread_users(source)
+        users = {str(u.user_key): (u.name, u.username) for u in people}
         threads = self._threads(source)
         owner = self._owner(source)
         if owner is not None:
             name, username = users.get(USER_PREFIX + owner, (None, None))
             yield Account(
-                locator=self._user_locator(source, USER_PREFIX + owner),
+                locator=self._user_locator(people, USER_PREFIX + owner),
                 app=APP,
                 user_id=owner,
                 username=username,
                 display_name=name,
             )
-        yield from self._contacts(source, owner)
+        yield from self._contacts(people, owner)
         yield from self._messages(source, owner, users, threads)
 
-    def _users(self, source: Source) -> dict[str, tuple[str | None, str | None]]:
+    @staticmethod
+    def _thread_users(source: Source) -> list[User]:
+        """``thread_users`` in rowid order, read once: it names senders and callers, the owner and
+        the contacts."""
         if not source.has_column("thread_users", "user_key"):
-            return {}
+            return []
         cols = optional_columns(source, "thread_users", ("name", "first_name", "last_name", "username"))
-        out: dict[str, tuple[str | None, str | None]] = {}
-        for row in source.rows(f"SELECT user_key, {cols} FROM thread_users"):
+        out: list[User] = []
+        for row in source.rows(f"SELECT rowid AS rid, user_key, {cols} FROM thread_users ORDER BY rowid"):
             full = " ".join(p for p in (row["first_name"], row["last_name"]) if p) or None
-            out[str(row["user_key"])] = (row["name"] or full, row["username"] or None)
+            out.append(User(row["rid"], row["user_key"], row["name"] or full, row["username"] or None))
         return out
 
     def _threads(self, source: Source) -> dict[str, str]:
@@ -166,26 +181,23 @@ class MessengerParser(Parser):
         return owners.pop() if len(owners) == 1 else None
 
     @staticmethod
-    def _user_locator(source: Source, user_key: str) -> Locator:
-        if source.has_column("thread_users", "user_key"):
-            for row in source.rows("SELECT rowid FROM thread_users WHERE user_key = ?", (user_key,)):
-                return Locator(table="thread_users", rowid=row[0])
+    def _user_locator(people: list[User], user_key: str) -> Locator:
+        for user in people:
+            if user.user_key == user_key:
+                return Locator(table="thread_users", rowid=user.rowid)
         return Locator(table="threads")
 
-    def _contacts(self, source: Source, owner: str | None) -> Iterator[Contact]:
-        if not source.has_column("thread_users", "user_key"):
-            return
-        cols = optional_columns(source, "thread_users", ("name", "first_name", "last_name", "username"))
-        for row in source.rows(f"SELECT rowid AS rid, user_key, {cols} FROM thread_users ORDER BY rowid"):
-            uid = user_id(row["user_key"])
+    @staticmethod
+    def _contacts(people: list[User], owner: str | None) -> Iterator[Contact]:
+        for user in people:
+            uid = user_id(user.user_key)
             if uid is None or uid == owner:
                 continue
-            full = " ".join(p for p in (row["first_name"], row["last_name"]) if p) or None
             yield Contact(
-                locator=Locator(table="thread_users", rowid=row["rid"]),
+                locator=Locator(table="thread_users", rowid=user.rowid),
                 app=APP,
-                name=row["name"] or full,
-                handles=(Handle(app=APP, user_id=uid, username=row["username"] or None),),
+                name=user.name,
+                handles=(Handle(app=APP, user_id=uid, username=user.username),),
             )
 
     def _messages(

@@ -5,10 +5,15 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from evidence_intake.parsers.android.messenger import MessengerParser
+from evidence_intake.parsers.source import Source
 from tests.parsers.android.chatdb import build, errors, rows, set_raw_text, sources, truncated
 from tests.parsers.conftest import Runner
 from tests.parsers.fakecase import FakeCase
@@ -294,6 +299,26 @@ def test_calls_owner_and_people(tmp_path: Path, case: FakeCase, run_extract: Run
         case, "SELECT DISTINCT kind, role FROM identifiers WHERE value = ? ORDER BY 1", (HER,)
     )
     assert [(r["kind"], r["role"]) for r in linked] == [("contacts", "handle"), ("messages", "sender")]
+
+
+def test_thread_users_is_read_once(
+    tmp_path: Path, case: FakeCase, run_extract: Runner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    queries: list[str] = []
+    read = Source.rows
+
+    def rows_recorded(self: Source, sql: str, params: Sequence[Any] = ()) -> Iterator[sqlite3.Row]:
+        queries.append(sql)
+        return read(self, sql, params)
+
+    monkeypatch.setattr(Source, "rows", rows_recorded)
+    report = run_extract(FolderTree(evidence(tmp_path)), MessengerParser)  # in this process
+    assert not report.failed, report.exhibits[0].problems
+    assert len([q for q in queries if "thread_users" in q]) == 1, queries
+    # the one read gives the owner's record, the contacts and the callers' names
+    assert rows(case, "accounts", ("record_table", "record_rowid", "user_id")) == [("thread_users", 1, ME)]
+    assert [r[0] for r in rows(case, "contacts", ("record_rowid",))] == [2, 3]
+    assert rows(case, "calls", ("name",)) == [("Pranee Suksai",)]
 
 
 def test_without_a_one_to_one_thread_the_owner_is_unknown(
