@@ -335,6 +335,11 @@ CALLS = KindSpec(
         _c("started_at", TIME, "Start of the call, ISO-8601 UTC."),
         _c("started_at_raw", RAW, "The stored value started_at was converted from, unchanged."),
         _c("duration_s", INT, "Duration in seconds."),
+        _c(
+            "duration_raw",
+            RAW,
+            "The stored duration duration_s was read from, unchanged, in the app's unit (LINE: ms).",
+        ),
         _c("location", TEXT, "The app's geocoded place for the number (not the device's position)."),
         _c("is_deleted", BOOL, "1 when the entry is marked deleted but still present."),
     ),

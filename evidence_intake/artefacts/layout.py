@@ -115,6 +115,28 @@ M001_COLUMNS: dict[str, list[tuple[str, str]]] = {
 }
 
 
+# Migration 2 (m002_call_duration_raw) rebuilt call_rows with duration_raw after duration_s.
+M002_CALL_COLUMNS: list[tuple[str, str]] = [
+    ("app", "TEXT"),
+    ("number", "TEXT"),
+    ("number_e164", "TEXT"),
+    ("name", "TEXT"),
+    ("direction", "TEXT"),
+    ("status", "TEXT"),
+    ("call_type", "TEXT"),
+    ("started_at", "TEXT"),
+    ("started_at_raw", ""),
+    ("duration_s", "INTEGER"),
+    ("duration_raw", ""),
+    ("location", "TEXT"),
+    ("is_deleted", "INTEGER"),
+    ("has_undecodable_text", "INTEGER NOT NULL DEFAULT 0"),
+]
+
+# The layout the migrations give today: shards are made with it, so that they merge into the store.
+COLUMNS: dict[str, list[tuple[str, str]]] = {**M001_COLUMNS, "calls": M002_CALL_COLUMNS}
+
+
 def run_script(conn: sqlite3.Connection, script: str) -> None:
     """Run statements one by one (``executescript`` would commit the migration's transaction)."""
     pending = ""

@@ -128,6 +128,7 @@ class Call(Artefact):
     started_at: datetime | None = None
     started_at_raw: RawValue = None
     duration_s: int | None = None
+    duration_raw: RawValue = None  # the stored duration duration_s was read from, in the app's own unit
     location: str | None = None  # the app's geocoded place of the number, not of the device
     is_deleted: bool = False
 

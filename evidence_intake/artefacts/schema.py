@@ -25,6 +25,7 @@ from sqlite_utils.migrations import Migrations
 
 from evidence_intake.artefacts.kinds import KINDS, PROVENANCE_COLUMNS, KindSpec
 from evidence_intake.artefacts.layout import M001_COLUMNS as _M001_COLUMNS
+from evidence_intake.artefacts.layout import M002_CALL_COLUMNS as _M002_CALL_COLUMNS
 from evidence_intake.artefacts.layout import base_table_sql as _base_table_sql
 from evidence_intake.artefacts.layout import run_script
 
@@ -164,6 +165,28 @@ def m001_initial(db: sqlite_utils.Database) -> None:
     )
     for sql in SECONDARY_INDEXES.values():
         conn.execute(sql)
+
+
+@MIGRATIONS(name="m002_call_duration_raw")
+def m002_call_duration_raw(db: sqlite_utils.Database) -> None:
+    """``calls.duration_raw``: the duration as the app stored it, beside ``duration_s``.
+
+    ``call_rows`` is rebuilt rather than altered so that the new column sits next to
+    ``duration_s`` in the table as in the view. Every row is copied with its id (the identifiers
+    and the sources' row ranges point to ids); rows extracted before have no raw duration (NULL)
+    until their source is extracted again.
+    """
+    conn = db.conn
+    spec = KINDS["calls"]
+    old = ", ".join([*PROVENANCE_COLUMNS, *(name for name, _ in _M001_COLUMNS["calls"])])
+    conn.execute(f"DROP VIEW IF EXISTS {spec.name}")
+    conn.execute("DROP INDEX IF EXISTS call_rows_exhibit_time")  # made again on the new table below
+    conn.execute(f"ALTER TABLE {spec.table} RENAME TO {spec.table}_m001")
+    conn.execute(_base_table_sql(spec, _M002_CALL_COLUMNS))
+    conn.execute(f"INSERT INTO {spec.table} ({old}) SELECT {old} FROM {spec.table}_m001 ORDER BY id")
+    conn.execute(f"DROP TABLE {spec.table}_m001")
+    conn.execute(_view_sql(spec, [name for name, _ in _M002_CALL_COLUMNS]))
+    conn.execute(SECONDARY_INDEXES["call_rows_exhibit_time"])
 
 
 def expected_columns(spec: KindSpec) -> list[str]:

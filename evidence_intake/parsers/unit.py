@@ -21,7 +21,7 @@ from typing import Any
 
 from evidence_intake.artefacts import kinds as K
 from evidence_intake.artefacts.kinds import KindSpec, spec_for
-from evidence_intake.artefacts.layout import M001_COLUMNS, base_table_sql, run_script
+from evidence_intake.artefacts.layout import COLUMNS, base_table_sql, run_script
 from evidence_intake.artefacts.model import Artefact
 from evidence_intake.artefacts.text import LossyText, text_factory
 from evidence_intake.parsers import bulk
@@ -100,7 +100,7 @@ class ShardWriter:
 
     def _table(self, spec: KindSpec) -> None:
         if spec.table not in self._tables:
-            self.conn.execute(base_table_sql(spec, M001_COLUMNS[spec.name]))
+            self.conn.execute(base_table_sql(spec, COLUMNS[spec.name]))
             self._tables.add(spec.table)
             self._next_id[spec.table] = 1
 

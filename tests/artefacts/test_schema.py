@@ -7,9 +7,14 @@ import sqlite3
 from dataclasses import fields
 from pathlib import Path
 
+import sqlite_utils
+
 from evidence_intake.artefacts.kinds import KINDS, PROVENANCE_COLUMNS
+from evidence_intake.artefacts.layout import M001_COLUMNS
+from evidence_intake.artefacts.model import Call, Locator
 from evidence_intake.artefacts.schema import MIGRATIONS, expected_columns
-from evidence_intake.artefacts.store import ArtefactStore
+from evidence_intake.artefacts.store import ArtefactStore, SourceRecord
+from evidence_intake.parsers.unit import ShardWriter
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "artefacts.md"
 
@@ -44,7 +49,7 @@ def test_migrations_apply_once(tmp_path: Path) -> None:
             "SELECT name FROM _sqlite_migrations WHERE migration_set = ?", (MIGRATIONS.name,)
         )
     ]
-    assert names == ["m001_initial"]
+    assert names == ["m001_initial", "m002_call_duration_raw"]
 
 
 def test_not_a_store_is_a_clear_error(tmp_path: Path) -> None:
@@ -71,3 +76,72 @@ def test_docs_describe_every_table_and_column() -> None:
             )
     for table in ("sources", "extraction_runs", "extraction_errors", "identifiers", "undecodable_text"):
         assert f"### `{table}`" in text, table
+
+
+def test_a_store_of_the_first_layout_gains_duration_raw_and_keeps_its_calls(tmp_path: Path) -> None:
+    """An artefacts.sqlite written before calls had duration_raw: opening it migrates it in place."""
+    path = tmp_path / "artefacts.sqlite"
+    old = sqlite_utils.Database(path)
+    MIGRATIONS.apply(old, stop_before="m002_call_duration_raw")
+    first_layout = [*PROVENANCE_COLUMNS, *(name for name, _ in M001_COLUMNS["calls"])]
+    assert [r[1] for r in old.conn.execute("PRAGMA table_info(call_rows)")] == first_layout
+    old.conn.execute(
+        "INSERT INTO extraction_runs (id, exhibit, status, started_at, software, parsers) "
+        "VALUES ('r1', 'EX-001', 'completed', '2025-03-06T12:00:00.000000Z', 'evidence-intake', '{}')"
+    )
+    old.conn.execute(
+        "INSERT INTO sources (id, extraction_id, exhibit, parser, parser_version, source_partition, "
+        "source_path, status, row_ranges, started_at) VALUES (1, 'r1', 'EX-001', 'android.calllog', '1.0', "
+        "'', '/data/calllog.db', 'parsed', '{\"calls\": [[3, 4]]}', '2025-03-06T12:00:00.000000Z')"
+    )
+    calls = [
+        (3, 1, "EX-001", "calls", 7, None, "Phone", "0812345678", "+66812345678", "สมชาย", "incoming",
+         "answered", "voice", "2025-03-06T12:50:00.000000Z", 1_741_265_400_000, 125, "Bangkok", 0, 0),
+        (4, 1, "EX-001", "calls", 9, None, "LINE", "u1a2b3c", None, None, "outgoing", None, "video", None,
+         "not a time", None, None, 1, 1),
+    ]  # fmt: skip
+    marks = ", ".join("?" * len(first_layout))
+    old.conn.executemany(f"INSERT INTO call_rows ({', '.join(first_layout)}) VALUES ({marks})", calls)
+    old.conn.execute(
+        "INSERT INTO identifiers (kind, row_id, exhibit, app, role, type, value, raw) "
+        "VALUES ('calls', 3, 'EX-001', 'Phone', 'number', 'phone', '+66812345678', '0812345678')"
+    )
+    old.conn.commit()
+    old.conn.close()
+
+    with ArtefactStore(path) as store:
+        conn = store.conn
+        assert [r[1] for r in conn.execute("PRAGMA table_info(call_rows)")] == expected_columns(
+            KINDS["calls"]
+        )
+        view = [r[1] for r in conn.execute("PRAGMA table_info(calls)")]
+        assert view[view.index("duration_s") + 1] == "duration_raw"
+        got = [tuple(r) for r in conn.execute(f"SELECT {', '.join(first_layout)}, duration_raw FROM calls")]
+        assert got == [(*c, None) for c in calls]  # every value and id kept; no raw duration was read
+        indexes = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE tbl_name = 'call_rows'")}
+        assert "call_rows_exhibit_time" in indexes
+        linked = conn.execute(
+            "SELECT c.number FROM identifiers AS i JOIN calls AS c ON c.id = i.row_id WHERE i.kind = 'calls'"
+        ).fetchall()
+        assert linked == [("0812345678",)]
+        # and the store takes new calls with their raw duration
+        sid = store.add_source(
+            SourceRecord("r1", "EX-001", "android.line", "1.1", "", None, "/n", None, 1, "")
+        )
+        writer = ShardWriter(tmp_path / "s.sqlite", source_id=sid, exhibit="EX-001", region="TH")
+        writer.add(
+            Call(
+                locator=Locator(table="chat_history", rowid=6),
+                app="LINE",
+                duration_s=65,
+                duration_raw="65400",
+            )
+        )
+        writer.finish()
+        store.merge_shard(tmp_path / "s.sqlite", sid)
+        new = conn.execute(
+            "SELECT id, duration_s, duration_raw FROM calls WHERE source_id = ?", (sid,)
+        ).fetchall()
+        assert new == [(5, 65, "65400")]
+    names = [r[0] for r in sqlite3.connect(path).execute("SELECT name FROM _sqlite_migrations ORDER BY id")]
+    assert names == ["m001_initial", "m002_call_duration_raw"]
