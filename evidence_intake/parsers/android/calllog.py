@@ -39,7 +39,7 @@ FEATURES_VIDEO = 0x1
 
 class AndroidCallLogParser(Parser):
     name = "android.calllog"
-    version = "1.0"
+    version = "1.1"
     title = "Android call log (calllog.db, and the calls table of older contacts2.db)"
     kinds = (Call,)
     globs = (
@@ -84,6 +84,7 @@ class AndroidCallLogParser(Parser):
               {iso_time("calls.date", unit="ms")} AS started_at,
               calls.date AS started_at_raw,
               calls.duration AS duration_s,
+              calls.duration AS duration_raw,
               {col(source, "calls", "geocoded_location")} AS location,
               {deleted} AS is_deleted,
               upper(nullif({col(source, "calls", "countryiso")}, '')) AS region

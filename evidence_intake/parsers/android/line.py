@@ -63,7 +63,7 @@ def stored_int(value: object) -> object:
 
 class LineParser(Parser):
     name = "android.line"
-    version = "1.0"
+    version = "1.1"
     title = "LINE for Android (naver_line): chats, group names, contacts, call rows"
     kinds = (Message, Call, Contact)
     globs = ("**/jp.naver.line.android/databases/naver_line",)
@@ -92,8 +92,9 @@ class LineParser(Parser):
     limitations = (
         "Sticker, contact-card and file details in 'parameter' are not decoded; attachments give the local "
         "path LINE recorded and only the media family (image/*, video/*, audio/*). A call's DURATION is "
-        "read as milliseconds (LINE's unit for times and media lengths): check it against the app when a "
-        "duration matters. The separate call_history database and the owner's own profile are not read. "
+        "read as milliseconds (LINE's unit for times and media lengths), not confirmed against the app: "
+        "the value as stored is kept in duration_raw, so a duration can be recomputed if the unit "
+        "turns out otherwise. The separate call_history database and the owner's own profile are not read. "
         "Names come from contacts/groups/chat; where LINE left them empty the mid is shown. Messages "
         "the user unsent or deleted are only found when still in the -wal."
     )
@@ -213,7 +214,8 @@ class LineParser(Parser):
         party = from_mid if direction == Direction.INCOMING and from_mid else row["chat_id"]
         info = parameters(row["parameter"])
         result = info.get("RESULT")
-        duration = info.get("DURATION", "")
+        duration = info.get("DURATION")  # milliseconds, as text
+        ms = stored_int(duration)
         created = row["created_time"]
         return Call(
             locator=Locator(table="chat_history", rowid=row["id"]),
@@ -225,5 +227,6 @@ class LineParser(Parser):
             call_type=CALL_TYPES.get(info.get("CALL_TYPE", "")),
             started_at=unix_ms(stored_int(created)),
             started_at_raw=created,
-            duration_s=int(duration) // 1000 if duration.isascii() and duration.isdigit() else None,
+            duration_s=ms // 1000 if isinstance(ms, int) else None,
+            duration_raw=duration,
         )

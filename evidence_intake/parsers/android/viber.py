@@ -56,7 +56,7 @@ CALL_COLUMNS = ("_id", "date", "duration", "type")
 
 class ViberParser(Parser):
     name = "android.viber"
-    version = "1.0"
+    version = "1.1"
     title = "Viber for Android (viber_messages, viber_data): chats, owner, address book, calls"
     kinds = (Message, Account, Contact, Call)
     globs = (
@@ -200,7 +200,8 @@ class ViberParser(Parser):
               {case_map(kind, CALL_TYPE)} AS call_type,
               {iso_time("cl.date", unit="ms")} AS started_at,
               cl.date AS started_at_raw,
-              cl.duration AS duration_s
+              cl.duration AS duration_s,
+              cl.duration AS duration_raw
             FROM src.calls AS cl
         """
         return BulkQuery(kind=Call, table="calls", sql=sql, label="calls")

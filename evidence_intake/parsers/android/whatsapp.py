@@ -128,7 +128,7 @@ def status_sql(status: str, deleted: str, system: str, action: str) -> str:
 
 class WhatsAppParser(Parser):
     name = "android.whatsapp"
-    version = "1.0"
+    version = "1.1"
     title = "WhatsApp for Android (msgstore.db): messages, groups, media, deleted-for-everyone, calls"
     kinds = (Message, Call)
     globs = (
@@ -365,7 +365,8 @@ class WhatsAppParser(Parser):
               CASE WHEN cl.video_call THEN 'video' ELSE 'voice' END AS call_type,
               {iso_time("cl.timestamp", unit="ms")} AS started_at,
               cl.timestamp AS started_at_raw,
-              cl.duration AS duration_s
+              cl.duration AS duration_s,
+              cl.duration AS duration_raw
             FROM src.call_log AS cl
             LEFT JOIN jx ON jx.id = cl.jid_row_id
         """

@@ -40,7 +40,7 @@ TYPE_MEDIA = {1: "voice", 8: "video", 16: "voice"}  # ZCALLTYPE 8 FaceTime video
 
 class IosCallHistoryParser(Parser):
     name = "ios.callhistory"
-    version = "1.0"
+    version = "1.1"
     title = "iOS call history (CallHistory.storedata): phone, FaceTime and CallKit app calls"
     kinds = (Call,)
     globs = ("**/Library/CallHistoryDB/CallHistory.storedata",)
@@ -97,6 +97,7 @@ class IosCallHistoryParser(Parser):
               {iso_time("c.ZDATE", unit="s", epoch="mac")} AS started_at,
               c.ZDATE AS started_at_raw,
               CAST(round(c.ZDURATION) AS INTEGER) AS duration_s,
+              c.ZDURATION AS duration_raw,
               nullif({record("ZLOCATION")}, '') AS location,
               upper(nullif({record("ZISO_COUNTRY_CODE")}, '')) AS region
             FROM src.ZCALLRECORD AS c

@@ -228,7 +228,7 @@ OUTCOME = {4: "rejected"}  # ZOUTCOME per iLEAPP: 0 ended, 1 missed, 4 rejected
 
 class IosWhatsAppCallsParser(Parser):
     name = "ios.whatsapp.calls"
-    version = "1.0"
+    version = "1.1"
     title = "WhatsApp for iOS calls (CallHistory.sqlite in the app's AppGroup)"
     kinds = (Call,)
     globs = (APP_GROUP + "CallHistory.sqlite",)
@@ -291,4 +291,5 @@ class IosWhatsAppCallsParser(Parser):
                     started_at=mac_absolute(event["ZDATE"]),
                     started_at_raw=event["ZDATE"],
                     duration_s=None if duration is None else round(duration),
+                    duration_raw=duration,
                 )

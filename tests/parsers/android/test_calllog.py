@@ -131,3 +131,25 @@ def test_contacts2_without_calls_is_not_applicable(
     sources = store_rows(case, "SELECT source_path, status, detail FROM sources ORDER BY source_path")
     assert sources[1]["status"] == "not applicable" and "calls" in str(sources[1]["detail"])
     assert sources[0]["status"] == "unsupported schema"
+
+
+def test_duration_is_kept_as_stored(tmp_path: Path, case: FakeCase, run_extract: Runner) -> None:
+    import sqlite3
+
+    path = tmp_path / "ev/data/user_de/0/com.android.providers.contacts/databases/calllog.db"
+    make_db(path, CALLLOG_SQL)
+    conn = sqlite3.connect(path)
+    conn.executemany(
+        "INSERT INTO calls (_id, number, date, duration, type) VALUES (?, ?, ?, ?, ?)",
+        [
+            (1, "0812345678", 1700000000000, 65, 2),
+            (2, "0899990000", 1700000100000, "1:05", 1),  # text a writer left in the INTEGER column
+            (3, "+95 9 212 3456", 1700000200000, None, 3),
+        ],
+    )
+    conn.commit()
+    conn.close()
+    run_extract(FolderTree(tmp_path / "ev"), AndroidCallLogParser)
+    calls = store_rows(case, "SELECT duration_s, duration_raw FROM calls ORDER BY record_rowid")
+    assert calls[0]["duration_s"] == 65
+    assert [c["duration_raw"] for c in calls] == [65, "1:05", None]

@@ -327,6 +327,26 @@ def test_call_rows_become_calls(tmp_path: Path, case: FakeCase, run_extract: Run
     ]
 
 
+def test_call_duration_is_kept_as_stored_beside_the_seconds(
+    tmp_path: Path, case: FakeCase, run_extract: Runner
+) -> None:
+    content = data()
+    content["chat_history"] += [
+        line(12, PRANEE, PRANEE, T + 900_000, 1, None, attachement_type=6,
+             parameter="CALL_TYPE\tAUDIO\tRESULT\tNORMAL\tDURATION\t125400"),
+        line(13, PRANEE, None, T + 960_000, 2, None, attachement_type=6,
+             parameter="CALL_TYPE\tAUDIO\tDURATION\t2m05s"),
+    ]  # fmt: skip
+    run_extract(FolderTree(evidence(tmp_path, content)), LineParser)
+    # DURATION is read as milliseconds; the text LINE stored stays beside it, so the unit can be checked
+    assert rows(case, "calls", ("record_rowid", "duration_s", "duration_raw")) == [
+        (6, 65, "65000"),
+        (7, None, None),  # no parameter at all
+        (12, 125, "125400"),
+        (13, None, "2m05s"),  # not a number of milliseconds: not converted, still kept
+    ]
+
+
 def test_contacts_and_the_mid_as_handle(tmp_path: Path, case: FakeCase, run_extract: Runner) -> None:
     run_extract(FolderTree(evidence(tmp_path)), LineParser)
     got = rows(case, "contacts", ("app", "name", "handles", "notes"))

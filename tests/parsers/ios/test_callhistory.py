@@ -106,6 +106,19 @@ def test_every_call_exactly(tmp_path: Path, case: FakeCase, run_extract: Runner)
     assert "1 calls have a started_at that is out of range" in warning["error"]  # 1e300, not the 0
 
 
+def test_duration_is_rounded_to_seconds_and_kept_as_stored(
+    tmp_path: Path, case: FakeCase, run_extract: Runner
+) -> None:
+    run_extract(FolderTree(history(tmp_path)), IosCallHistoryParser)
+    got = store_rows(case, "SELECT duration_s, duration_raw FROM calls ORDER BY record_rowid")
+    assert [(r["duration_s"], r["duration_raw"]) for r in got] == [
+        (60, 60.0),
+        (63, 62.6),  # ZDURATION is fractional seconds: the stored value keeps what rounding drops
+        (0, 0.0),
+        *[(60, 60.0)] * 5,
+    ]
+
+
 def test_address_stored_as_a_blob_is_read_as_text(
     tmp_path: Path, case: FakeCase, run_extract: Runner
 ) -> None:
