@@ -194,7 +194,9 @@ class Renderer:
 
     def calls(self, row: dict[str, Any]) -> tuple[str, str]:
         e164 = row.get("number_e164") if row.get("number_e164") != row.get("number") else None
-        duration = row.get("duration_s")
+        duration, stored = row.get("duration_s"), row.get("duration_raw")
+        # the stored value beneath, when it is not just the seconds shown (LINE's milliseconds)
+        raw = f"raw {_raw(stored)}" if stored is not None and stored != duration else None
         cells = [
             self.time(row, ("started", "started_at", "started_at_raw")),
             self.plain("exhibit", row.get("exhibit")),
@@ -204,7 +206,7 @@ class Renderer:
             ),
             self.plain("number", row.get("number"), e164),
             self.plain("name", row.get("name"), text=True),
-            _td("duration", lines(f"{duration} s" if duration is not None else ""), num=duration),
+            _td("duration", lines(f"{duration} s" if duration is not None else "", raw), num=duration),
             self.plain("location", row.get("location")),
             self.source(row),
         ]

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from evidence_intake.artefacts.query import query
 from evidence_intake.case import Case
+from evidence_intake.reports.artefacts_cells import Renderer
 from evidence_intake.reports.artefacts_html import HEAD_SCRIPT, STATIC
 from tests.helpers import cli, cli_json
 from tests.reports.artefact_case import (
@@ -306,3 +307,16 @@ def test_default_path_is_a_new_dated_file_in_reports(tmp_path: Path) -> None:
     path = Path(str(result["path"]))
     assert path.parent == (root / "reports").resolve()
     assert re.fullmatch(r"artefacts-EX-001-\d{8}T\d{6}Z\.html", path.name)
+
+
+def test_a_calls_stored_duration_is_shown_when_it_is_not_the_seconds() -> None:
+    def duration_cell(seconds: object, stored: object) -> str:
+        _, cells = Renderer("Asia/Bangkok", {}).calls({"duration_s": seconds, "duration_raw": stored})
+        (cell,) = re.findall(r'<td class="c-duration"[^>]*>.*?</td>', cells)
+        return cell
+
+    assert "65 s" in duration_cell(65, "65000") and "raw 65000" in duration_cell(65, "65000")  # LINE, ms
+    assert "raw 62.6" in duration_cell(63, 62.6)  # iOS, fractional seconds
+    assert "raw" not in duration_cell(184, 184.0) and "raw" not in duration_cell(65, 65)
+    assert "raw" not in duration_cell(None, None)
+    assert "raw 2m05s" in duration_cell(None, "2m05s")
