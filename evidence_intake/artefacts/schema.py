@@ -14,22 +14,28 @@ Layout (docs/artefacts.md explains every column):
   username, wallet address) of every artefact row, indexed, for cross-device correlation.
 * ``extraction_errors``, ``undecodable_text``; FTS5 trigram indexes over message bodies and names.
 
-Migrations are plain functions registered on ``MIGRATIONS``; never edit one that has shipped, add
-the next.
+Migrations are plain functions listed in ``STEPS``; never edit one that has shipped, add the next.
+Whether any is pending is read with sqlite3 alone; sqlite-utils (about 0.1 s to import) runs them
+only when one is, so that reading the store back (``artefacts``, reports) does not load it.
 """
 
 from __future__ import annotations
 
-import sqlite_utils
-from sqlite_utils.migrations import Migrations
+from functools import cache
+from typing import TYPE_CHECKING, Any
 
+from chain_of_custody.schema import migration_set
 from evidence_intake.artefacts.kinds import KINDS, PROVENANCE_COLUMNS, KindSpec
 from evidence_intake.artefacts.layout import M001_COLUMNS as _M001_COLUMNS
 from evidence_intake.artefacts.layout import M002_CALL_COLUMNS as _M002_CALL_COLUMNS
 from evidence_intake.artefacts.layout import base_table_sql as _base_table_sql
 from evidence_intake.artefacts.layout import run_script
 
-MIGRATIONS = Migrations("evidence_intake.artefacts")
+if TYPE_CHECKING:
+    import sqlite_utils
+    from sqlite_utils.migrations import Migrations
+
+MIGRATION_SET = "evidence_intake.artefacts"
 
 # Indexes dropped during a large bulk load and rebuilt after it (building once is several times
 # faster than keeping them up to date row by row). ``ensure_indexes`` recreates any that are missing.
@@ -57,7 +63,6 @@ def _view_sql(spec: KindSpec, columns: list[str]) -> str:
     )
 
 
-@MIGRATIONS(name="m001_initial")
 def m001_initial(db: sqlite_utils.Database) -> None:
     conn = db.conn
     run_script(
@@ -167,7 +172,6 @@ def m001_initial(db: sqlite_utils.Database) -> None:
         conn.execute(sql)
 
 
-@MIGRATIONS(name="m002_call_duration_raw")
 def m002_call_duration_raw(db: sqlite_utils.Database) -> None:
     """``calls.duration_raw``: the duration as the app stored it, beside ``duration_s``.
 
@@ -187,6 +191,21 @@ def m002_call_duration_raw(db: sqlite_utils.Database) -> None:
     conn.execute(f"DROP TABLE {spec.table}_m001")
     conn.execute(_view_sql(spec, [name for name, _ in _M002_CALL_COLUMNS]))
     conn.execute(SECONDARY_INDEXES["call_rows_exhibit_time"])
+
+
+STEPS = (("m001_initial", m001_initial), ("m002_call_duration_raw", m002_call_duration_raw))
+
+
+@cache
+def migrations() -> Migrations:
+    """The sqlite-utils migration set of ``STEPS`` (imports sqlite-utils)."""
+    return migration_set(MIGRATION_SET, STEPS)
+
+
+def __getattr__(name: str) -> Any:
+    if name == "MIGRATIONS":  # the sqlite-utils set, built on first use
+        return migrations()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def expected_columns(spec: KindSpec) -> list[str]:

@@ -20,10 +20,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import sqlite_utils
-
+from chain_of_custody.schema import migration_db, pending_migrations
 from evidence_intake.artefacts.kinds import KINDS, PROVENANCE_COLUMNS, KindSpec
-from evidence_intake.artefacts.schema import MIGRATIONS, SECONDARY_INDEXES
+from evidence_intake.artefacts.schema import MIGRATION_SET, SECONDARY_INDEXES, STEPS, migrations
 from evidence_intake.artefacts.text import text_factory
 from evidence_intake.errors import IntakeError, NotFoundError
 from evidence_intake.timeutil import iso_utc, utcnow
@@ -75,8 +74,8 @@ class ArtefactStore:
             conn.execute("PRAGMA busy_timeout=30000")
             conn.execute("PRAGMA cache_size=-131072")
             conn.execute("PRAGMA temp_store=MEMORY")
-            self.db = sqlite_utils.Database(conn, execute_plugins=False)  # no third-party code here
-            MIGRATIONS.apply(self.db)
+            if pending_migrations(conn, MIGRATION_SET, STEPS):
+                migrations().apply(migration_db(conn))  # sqlite-utils without plugins: no third-party code
         except sqlite3.DatabaseError as exc:
             raise IntakeError(
                 f"{path} is not a usable artefact store: {exc}",
@@ -392,8 +391,21 @@ def open_read_only(path: Path) -> sqlite3.Connection:
     migrated first, so that every view this version reads is there; then it is opened read-only.
     """
     require_store(path)
-    ArtefactStore(path).close()  # applies migrations when the store is older than this version
-    return connect_read_only(path)
+    conn = connect_read_only(path)
+    try:
+        pending = pending_migrations(conn, MIGRATION_SET, STEPS)
+    except sqlite3.DatabaseError as exc:
+        conn.close()
+        raise IntakeError(
+            f"{path} is not a usable artefact store: {exc}",
+            path=path,
+            hint="move the damaged file aside and extract again; the evidence is not affected",
+        ) from exc
+    if pending:  # a store written by an older version: migrate it, then read
+        conn.close()
+        ArtefactStore(path).close()
+        conn = connect_read_only(path)
+    return conn
 
 
 def _dumps(value: Any) -> str:

@@ -7,13 +7,15 @@ import sqlite3
 from dataclasses import fields
 from pathlib import Path
 
+import pytest
 import sqlite_utils
 
 from evidence_intake.artefacts.kinds import KINDS, PROVENANCE_COLUMNS
 from evidence_intake.artefacts.layout import M001_COLUMNS
 from evidence_intake.artefacts.model import Call, Locator
-from evidence_intake.artefacts.schema import MIGRATIONS, expected_columns
-from evidence_intake.artefacts.store import ArtefactStore, SourceRecord
+from evidence_intake.artefacts.schema import MIGRATIONS, STEPS, expected_columns
+from evidence_intake.artefacts.store import ArtefactStore, SourceRecord, open_read_only
+from evidence_intake.errors import IntakeError
 from evidence_intake.parsers.unit import ShardWriter
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "artefacts.md"
@@ -145,3 +147,33 @@ def test_a_store_of_the_first_layout_gains_duration_raw_and_keeps_its_calls(tmp_
         assert new == [(5, 65, "65400")]
     names = [r[0] for r in sqlite3.connect(path).execute("SELECT name FROM _sqlite_migrations ORDER BY id")]
     assert names == ["m001_initial", "m002_call_duration_raw"]
+
+
+def test_reading_an_older_store_migrates_it_and_a_current_store_is_not_written(tmp_path: Path) -> None:
+    """`artefacts` and the reports open the store through open_read_only: it migrates an old store
+    (found with sqlite3 alone) and leaves a current one byte for byte as it was."""
+    path = tmp_path / "artefacts.sqlite"
+    old = sqlite_utils.Database(path)
+    MIGRATIONS.apply(old, stop_before="m002_call_duration_raw")
+    old.conn.close()
+    conn = open_read_only(path)
+    try:
+        view = [r[1] for r in conn.execute("PRAGMA table_info(calls)")]
+        assert "duration_raw" in view
+        applied = [r[0] for r in conn.execute("SELECT name FROM _sqlite_migrations ORDER BY name")]
+        assert applied == [name for name, _ in STEPS]
+        with pytest.raises(sqlite3.OperationalError, match="readonly"):
+            conn.execute("DELETE FROM call_rows")
+    finally:
+        conn.close()
+    before = path.read_bytes()
+    open_read_only(path).close()
+    assert path.read_bytes() == before
+
+
+def test_a_damaged_store_read_back_is_a_clear_error(tmp_path: Path) -> None:
+    path = tmp_path / "artefacts.sqlite"
+    path.write_bytes(b"not a database at all" * 100)
+    with pytest.raises(IntakeError, match="is not a usable artefact store"):
+        open_read_only(path)
+    assert path.read_bytes() == b"not a database at all" * 100
