@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import importlib
 import sys
 from functools import cache
@@ -12,11 +13,30 @@ from typer.core import TyperGroup
 
 from evidence_intake import __version__
 from evidence_intake.console import error
-from evidence_intake.errors import IntakeError
+from evidence_intake.errors import InsufficientSpaceError, IntakeError
 
 
 def report_error(exc: IntakeError) -> None:
     error(exc.message, exc.hint)
+
+
+def _report_os_error(exc: OSError) -> int:
+    """A system error that no library path turned into an IntakeError: a message naming the file and
+    the reason instead of a traceback; a full disk keeps its exit status (7). Returns the status."""
+    where = exc.filename if exc.filename is not None else "(no file named)"
+    message = f"{where}: {exc.strerror or exc}"
+    problem: IntakeError
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        problem = InsufficientSpaceError(
+            message, hint="free space on that disk, then run the command again; what was recorded is kept"
+        )
+    else:
+        problem = IntakeError(
+            message,
+            hint="check the path and its permissions; if they are right, report this with the command line",
+        )
+    report_error(problem)
+    return problem.exit_code
 
 
 # Command name -> the module in evidence_intake.commands that registers it, in the order `--help`
@@ -66,6 +86,8 @@ class IntakeGroup(TyperGroup):
         except IntakeError as exc:
             report_error(exc)
             raise typer.Exit(exc.exit_code) from exc
+        except OSError as exc:
+            raise typer.Exit(_report_os_error(exc)) from exc
         except KeyboardInterrupt:
             error("interrupted")
             raise typer.Exit(130) from None

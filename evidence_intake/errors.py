@@ -85,3 +85,25 @@ EXIT_CODES: dict[int, str] = {
     8: "finished with errors: part of the work failed, the rest is kept",
     130: "interrupted: partial work is recorded as incomplete",
 }
+
+
+def write_error(exc: OSError, path: Path | str, what: str) -> IntakeError:
+    """The error for ``what`` (a report, an export…) that could not be written to ``path``.
+
+    A full disk (or quota) is InsufficientSpaceError, so that scripts see exit status 7 for it
+    whichever command hit it; anything else names the file and the system's reason.
+    """
+    import errno
+
+    reason = exc.strerror or str(exc)
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return InsufficientSpaceError(
+            f"cannot write {what} {path}: {reason}; what was written was deleted",
+            path=path,
+            hint="free space on that disk or choose another destination, then run the command again",
+        )
+    return IntakeError(
+        f"cannot write {what} {path}: {reason}; what was written was deleted",
+        path=path,
+        hint="check that the folder exists and is writable, then run the command again",
+    )

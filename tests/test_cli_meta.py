@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import errno
 import importlib
 import pkgutil
+from pathlib import Path
 
+import pytest
 import typer
 from typer.testing import CliRunner
 
@@ -55,3 +58,30 @@ def test_root_help_lists_every_command() -> None:
     assert result.exit_code == 0
     for name in COMMANDS:
         assert name in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("error", "status", "words"),
+    [
+        (
+            OSError(errno.EIO, "Input/output error", "/media/card/DCIM"),
+            1,
+            "/media/card/DCIM: Input/output error",
+        ),
+        (OSError(errno.ENOSPC, "No space left on device", "/mnt/out/x"), 7, "/mnt/out/x: No space left"),
+    ],
+)
+def test_a_system_error_is_a_message_naming_the_file_not_a_traceback(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, error: OSError, status: int, words: str
+) -> None:
+    import evidence_intake.commands.hash as hash_module
+
+    def failing(*_args: object, **_kwargs: object) -> object:
+        raise error
+
+    monkeypatch.setattr(hash_module, "hash_paths", failing)
+    (tmp_path / "f").write_bytes(b"x")
+    result = CliRunner().invoke(app, ["hash", str(tmp_path / "f")])
+    assert result.exit_code == status
+    assert f"error: {words}" in result.stderr and "what to do:" in result.stderr
+    assert "Traceback" not in result.stderr + result.stdout

@@ -37,7 +37,7 @@ from chain_of_custody import Entry, SignedCheckpoint
 from evidence_intake import SOFTWARE
 from evidence_intake.case import Case, safe_name
 from evidence_intake.digests import sha256_file
-from evidence_intake.errors import ConflictError, IntegrityError, NotFoundError
+from evidence_intake.errors import ConflictError, IntegrityError, NotFoundError, write_error
 from evidence_intake.exchange.case_uco import build_graph
 from evidence_intake.register import Acquisition, relative_to_case
 from evidence_intake.timeutil import iso_utc, utcnow
@@ -369,11 +369,13 @@ def export_bundle(
         if as_zip:
             progress(f"writing {out.name}")
             _zip_folder(staging, out)
-    except BaseException:
+    except BaseException as exc:
         if as_zip:
             out.unlink(missing_ok=True)
         else:
             shutil.rmtree(out, ignore_errors=True)
+        if isinstance(exc, OSError):
+            raise write_error(exc, out, "the package") from exc
         raise
     finally:
         if as_zip:

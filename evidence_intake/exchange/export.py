@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from evidence_intake.case import Case
-from evidence_intake.errors import ConflictError, NotFoundError
+from evidence_intake.errors import ConflictError, NotFoundError, write_error
 from evidence_intake.exchange.case_uco import case_uco_document
 from evidence_intake.register import relative_to_case
 
@@ -26,10 +26,16 @@ def export_case_uco(case: Case, *, out: Path, exhibit: str | None, examiner: str
     head = case.ledger.checkpoint()
     document = case_uco_document(case, exhibit=exhibit, end=head.tree_size)
     data = (json.dumps(document, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
-    with open(out, "xb") as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
+    try:
+        with open(out, "xb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+    except FileExistsError as exc:
+        raise ConflictError(f"{out} appeared while the export was being made; it was left as it is") from exc
+    except OSError as exc:
+        out.unlink(missing_ok=True)  # a cut-off JSON-LD must not be taken for the export
+        raise write_error(exc, out, "the export") from exc
     sha256 = hashlib.sha256(data).hexdigest()
     entry = case.record(
         "exported",

@@ -13,7 +13,7 @@ import pytest
 
 from chain_of_custody import Signer
 from evidence_intake.case import Case
-from tests.helpers import cli, cli_json
+from tests.helpers import cli, cli_json, small_disk
 from tests.reports.case_builder import build_case
 
 
@@ -239,3 +239,19 @@ def test_export_refuses_to_overwrite_and_needs_a_known_exhibit(tmp_path: Path) -
     cli("bundle", "verify", tmp_path / "nothing-here", expect=3)
     (tmp_path / "junk.zip").write_bytes(b"not a zip")
     cli("bundle", "verify", tmp_path / "junk.zip", expect=2)
+
+
+@pytest.mark.parametrize("name", ["EX-002.zip", "EX-002"])
+def test_a_full_disk_leaves_no_package_and_no_entry(tmp_path: Path, name: str) -> None:
+    """The destination fills while the package (with its E01 image) is written: exit 7, nothing left."""
+    built = build_case(tmp_path)
+    with small_disk(tmp_path / "small-disk", "16k") as small:
+        out = small / name
+        result = cli(
+            "export", "bundle", "--case", built.root, "--exhibit", "EX-002", "--out", out, "--with-images",
+            expect=7,
+        )  # fmt: skip
+        assert "No space left" in result.stderr and str(out) in result.stderr
+        assert list(small.iterdir()) == []  # neither the package nor its staging folder is left
+    with Case.open(built.root) as case:
+        assert not list(case.ledger.entries(action="exported"))

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from evidence_intake.case import Case
-from tests.helpers import cli_json
+from tests.helpers import cli, cli_json, small_disk
 from tests.reports.case_builder import IMEI, build_case
 
 
@@ -82,3 +82,14 @@ def test_case_uco_export_is_valid_and_holds_devices_acquisitions_extractions_and
     broken = tmp_path / "broken.jsonld"
     broken.write_text(json.dumps(bad), encoding="utf-8")
     assert _validate(case_validate, broken).returncode != 0
+
+
+def test_a_full_disk_leaves_no_cut_off_export_and_no_entry(tmp_path: Path) -> None:
+    built = build_case(tmp_path)
+    with small_disk(tmp_path / "small-disk", "8k") as small:
+        out = small / "case.jsonld"
+        result = cli("export", "case-uco", "--case", built.root, "--out", out, expect=7)
+        assert "No space left" in result.stderr and "what was written was deleted" in result.stderr
+        assert not out.exists()
+    with Case.open(built.root) as case:
+        assert not list(case.ledger.entries(action="exported"))

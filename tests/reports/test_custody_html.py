@@ -2,21 +2,17 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import os
 import re
 import sqlite3
-import subprocess
 from datetime import UTC, datetime
 from html.parser import HTMLParser
 from pathlib import Path
-
-import pytest
 
 from evidence_intake.case import Case
 from evidence_intake.reports.i18n import Labels, thai_date
 from evidence_intake.timeutil import to_zone
 from tests.chain_of_custody._attack import tamper
-from tests.helpers import add_exhibit, cli, cli_json, make_case
+from tests.helpers import add_exhibit, cli, cli_json, make_case, small_disk
 from tests.reports.case_builder import THAI_DESCRIPTION, build_case
 
 HOSTILE_DESCRIPTION = '<script>alert("x")</script> & <b>bold</b>'
@@ -179,23 +175,12 @@ def test_thai_dates_are_in_the_buddhist_era() -> None:
 
 def test_a_full_disk_leaves_no_cut_off_report_and_no_entry(tmp_path: Path) -> None:
     """The report's folder fills up while the page is written: exit 7, nothing half-written is left."""
-    if os.geteuid() != 0:
-        pytest.skip("mounting a small tmpfs needs root")
     root = make_case(tmp_path / "case")
     add_exhibit(root, "EX-001")
-    small = tmp_path / "small-disk"
-    small.mkdir()
-    mounted = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(small)], capture_output=True, text=True
-    )
-    if mounted.returncode != 0:
-        pytest.skip(f"file systems cannot be mounted here: {mounted.stderr.strip()}")
-    try:
+    with small_disk(tmp_path / "small-disk", "64k") as small:
         out = small / "custody.html"  # the page embeds its font: far more than 64 KiB
         result = cli("report", "custody", "--case", root, "--format", "html", "--out", out, expect=7)
         assert "No space left" in result.stderr and "what was written was deleted" in result.stderr
         assert not out.exists() and not list(small.iterdir())
-        with Case.open(root) as case:
-            assert not list(case.ledger.entries(action="report_generated"))
-    finally:
-        subprocess.run(["umount", str(small)], check=False)
+    with Case.open(root) as case:
+        assert not list(case.ledger.entries(action="report_generated"))
