@@ -180,6 +180,11 @@ def warn(message: str) -> None:
     _note("warning:", "yellow", message)
 
 
+def passed(message: str) -> None:
+    """A check that passed, on stderr: "✓ message"."""
+    _note("✓", "green", message)
+
+
 def problem(message: str) -> None:
     """A failed check, on stderr: "✗ message"."""
     _note("✗", "red", message)

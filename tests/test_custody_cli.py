@@ -124,7 +124,12 @@ def test_head_checkpoint_detects_truncation(tmp_path: Path) -> None:
     assert head["head"].startswith("3:")
     short = cli("custody", "head", "--case", root).stdout.splitlines()[0]
     assert short.startswith("3:") and len(short) < 40
-    cli("custody", "verify", "--case", root, "--expect-head", head["head"])
+    said = cli("custody", "verify", "--case", root, "--expect-head", head["head"]).stderr
+    assert (
+        said.startswith("✓ chain intact: 3 entries")
+        and "[green]" not in said
+        and "extends checkpoint" in said
+    )
     cli("custody", "verify", "--case", root, "--expect-head", short)
     qr = cli("custody", "head", "--case", root, "--qr").stdout
     assert "█" in qr or "▀" in qr

@@ -144,8 +144,8 @@ def verify(
                 console.warn(f"{where}{warning.reason}")
             if report.ok:
                 extra = f"; extends checkpoint {report.expected}" if report.expected else ""
-                console.info(
-                    f"[green]✓[/] chain intact: {report.entries} entries, {report.signed} signed, "
+                console.passed(
+                    f"chain intact: {report.entries} entries, {report.signed} signed, "
                     f"head {report.checkpoint.short()}{extra}"
                 )
         require_intact(report)
