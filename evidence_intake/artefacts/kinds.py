@@ -164,6 +164,21 @@ def _text(name: str, value: Any, undecodable: list[tuple[str, bytes]]) -> str | 
     return str(value)
 
 
+def _whole(value: Any) -> int | None:
+    """``value`` as an integer when it is a whole number (an int, an integral float, a text of digits);
+    otherwise None. Never a guess: '1:05' is not 1 and 62.6 is not 62 (the raw value is kept beside)."""
+    if value is None or isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        return int(value) if value.is_integer() else None
+    if isinstance(value, str):
+        text = value.strip()
+        return int(text) if text.isascii() and text.isdigit() else None
+    return None
+
+
 def _convert(column: Column, value: Any, region: str, undecodable: list[tuple[str, bytes]]) -> Any:
     role = column.role
     if role == TEXT:
@@ -171,7 +186,7 @@ def _convert(column: Column, value: Any, region: str, undecodable: list[tuple[st
     if role == RAW:
         return value
     if role == INT:
-        return None if value is None else int(value)
+        return _whole(value)
     if role == BOOL:
         return None if value is None else (1 if value else 0)
     if role == TIME:
@@ -235,7 +250,13 @@ def _sql_expr(column: Column, index: int, available: set[str], region: str) -> s
     if role in (RAW, TIME, ENUM):
         return q
     if role == INT:
-        return f"CAST({q} AS INTEGER)"
+        # A whole number only (as _whole does): CAST would turn '1:05' into 1 and 62.6 into 62.
+        return (
+            f"CASE typeof({q}) WHEN 'integer' THEN {q} "
+            f"WHEN 'real' THEN (CASE WHEN {q} = CAST({q} AS INTEGER) THEN CAST({q} AS INTEGER) END) "
+            f"WHEN 'text' THEN (CASE WHEN trim({q}) != '' AND trim({q}) NOT GLOB '*[^0-9]*' "
+            f"THEN CAST(trim({q}) AS INTEGER) END) END"
+        )
     if role == BOOL:
         return f"CASE WHEN {q} IS NULL THEN NULL WHEN {q} THEN 1 ELSE 0 END"
     if role == E164:
@@ -334,7 +355,7 @@ CALLS = KindSpec(
         _c("call_type", TEXT, "voice or video, when known."),
         _c("started_at", TIME, "Start of the call, ISO-8601 UTC."),
         _c("started_at_raw", RAW, "The stored value started_at was converted from, unchanged."),
-        _c("duration_s", INT, "Duration in seconds."),
+        _c("duration_s", INT, "Duration in whole seconds; NULL when the stored value is not a whole number."),
         _c(
             "duration_raw",
             RAW,

@@ -86,3 +86,22 @@ def test_mask_secret() -> None:
     key = "5Kb8kLf9zgWQnogidDA76MzPL6TsZZY36hWXMssSzNydYXYB9KF"
     assert mask_secret(key) == "5K…KF [masked: 51 characters]"
     assert mask_secret("1234") == "[masked: 4 characters]" and mask_secret(None) is None
+
+
+def test_whole_numbers_are_read_alike_in_sql_and_in_python() -> None:
+    """The bulk path (SQL) and the typed path (Python) turn an INT column's value into the same number,
+    and neither guesses one from a value that is not a whole number."""
+    import sqlite3
+
+    from evidence_intake.artefacts.kinds import KINDS, _sql_expr, _whole
+
+    column = next(c for c in KINDS["calls"].columns if c.name == "duration_s")
+    expr = _sql_expr(column, 0, {column.field}, "'TH'")
+    values = [65, 0, -3, 62.0, 62.6, "65", " 125 ", "1:05", "", "abc", "６５", b"65", None]
+    expected = [65, 0, -3, 62, None, 65, 125, None, None, None, None, None, None]
+    conn = sqlite3.connect(":memory:")
+    conn.execute(f"CREATE TABLE q ({column.field})")
+    conn.executemany("INSERT INTO q VALUES (?)", [(v,) for v in values])
+    in_sql = [row[0] for row in conn.execute(f"SELECT {expr} FROM q ORDER BY rowid")]
+    assert in_sql == expected
+    assert [_whole(v) for v in values] == expected
