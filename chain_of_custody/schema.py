@@ -247,22 +247,31 @@ def migration_db(conn: sqlite3.Connection) -> Database:
     return Database(conn, recursive_triggers=False, execute_plugins=False)
 
 
-def apply_migrations(conn: sqlite3.Connection) -> None:
-    """Apply pending migrations under the write lock (two processes opening at once apply them once)."""
-    if not pending_migrations(conn, MIGRATION_SET, MIGRATIONS):
+def apply_migration_steps(conn: sqlite3.Connection, name: str, steps: Sequence[tuple[str, Any]]) -> None:
+    """Apply the pending ``steps`` of the set ``name`` under the write lock.
+
+    Pending steps are looked for with sqlite3 first (sqlite-utils is imported only when there are
+    some), then again after BEGIN IMMEDIATE: when two processes open an old database at once, the
+    second waits for the first and then finds nothing left to do, instead of running the steps a
+    second time. Each step runs in a savepoint with its record; a failure rolls everything back.
+    """
+    if not pending_migrations(conn, name, steps):
         return
     db = migration_db(conn)
-    migrations = migration_set(MIGRATION_SET, MIGRATIONS)
-    if not migrations.pending(db):
-        return
+    migrations = migration_set(name, steps)
     conn.execute("BEGIN IMMEDIATE")
     try:
-        migrations.apply(db)
+        migrations.apply(db)  # lists what is pending again, now under the lock
         conn.execute("COMMIT")
     except BaseException:
         if conn.in_transaction:
             conn.execute("ROLLBACK")
         raise
+
+
+def apply_migrations(conn: sqlite3.Connection) -> None:
+    """Apply the ledger's pending migrations (two processes opening at once apply them once)."""
+    apply_migration_steps(conn, MIGRATION_SET, MIGRATIONS)
 
 
 def missing_triggers(conn: sqlite3.Connection) -> list[str]:

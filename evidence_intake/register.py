@@ -17,7 +17,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from chain_of_custody.schema import migration_db, migration_set, pending_migrations
+from chain_of_custody.schema import apply_migration_steps
 from evidence_intake.errors import IntakeError, NotFoundError
 from evidence_intake.register_db import RegisterDB
 from evidence_intake.timeutil import parse_iso_utc
@@ -143,8 +143,7 @@ def open_database(path: Path) -> RegisterDB:
 
 def migrate(conn: sqlite3.Connection) -> None:
     """Apply the register's pending migrations (sqlite-utils is imported only when there are some)."""
-    if pending_migrations(conn, MIGRATION_SET, MIGRATIONS):
-        migration_set(MIGRATION_SET, MIGRATIONS).apply(migration_db(conn))
+    apply_migration_steps(conn, MIGRATION_SET, MIGRATIONS)
 
 
 def _json(value: str | None, default: Any) -> Any:

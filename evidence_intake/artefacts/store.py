@@ -20,9 +20,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from chain_of_custody.schema import migration_db, pending_migrations
+from chain_of_custody.schema import apply_migration_steps, pending_migrations
 from evidence_intake.artefacts.kinds import KINDS, PROVENANCE_COLUMNS, KindSpec
-from evidence_intake.artefacts.schema import MIGRATION_SET, SECONDARY_INDEXES, STEPS, migrations
+from evidence_intake.artefacts.schema import MIGRATION_SET, SECONDARY_INDEXES, STEPS
 from evidence_intake.artefacts.text import text_factory
 from evidence_intake.errors import IntakeError, NotFoundError
 from evidence_intake.timeutil import iso_utc, utcnow
@@ -74,14 +74,11 @@ class ArtefactStore:
             conn.execute("PRAGMA busy_timeout=30000")
             conn.execute("PRAGMA cache_size=-131072")
             conn.execute("PRAGMA temp_store=MEMORY")
-            if pending_migrations(conn, MIGRATION_SET, STEPS):
-                migrations().apply(migration_db(conn))  # sqlite-utils without plugins: no third-party code
+            # Under the write lock, so that an extract and a report opening an old store at once
+            # migrate it once; sqlite-utils (without plugins: no third-party code) only if needed.
+            apply_migration_steps(conn, MIGRATION_SET, STEPS)
         except sqlite3.DatabaseError as exc:
-            raise IntakeError(
-                f"{path} is not a usable artefact store: {exc}",
-                path=path,
-                hint="move the damaged file aside and extract again; the evidence is not affected",
-            ) from exc
+            raise store_error(path, exc) from exc
         self.conn = conn
         self._indexes_dropped = False
 
@@ -387,25 +384,63 @@ def connect_read_only(path: Path) -> sqlite3.Connection:
 def open_read_only(path: Path) -> sqlite3.Connection:
     """The store of a case, for reading artefacts back (the `artefacts` command, artefact reports).
 
-    A missing store is the clear "nothing extracted yet" error. A store written by an older version is
-    migrated first, so that every view this version reads is there; then it is opened read-only.
+    A missing store is the clear "nothing extracted yet" error. The store is opened for writing first
+    only when it must be: a store written by an older version is migrated, and one left with a
+    rollback journal by an extraction that was killed is rolled back (a read-only connection can do
+    neither); then it is opened read-only.
     """
     require_store(path)
+    if _hot_journal(path):
+        ArtefactStore(path).close()
     conn = connect_read_only(path)
     try:
         pending = pending_migrations(conn, MIGRATION_SET, STEPS)
     except sqlite3.DatabaseError as exc:
         conn.close()
-        raise IntakeError(
-            f"{path} is not a usable artefact store: {exc}",
-            path=path,
-            hint="move the damaged file aside and extract again; the evidence is not affected",
-        ) from exc
-    if pending:  # a store written by an older version: migrate it, then read
+        raise store_error(path, exc) from exc
+    if pending:
         conn.close()
         ArtefactStore(path).close()
         conn = connect_read_only(path)
     return conn
+
+
+def _hot_journal(path: Path) -> bool:
+    journal = path.with_name(path.name + "-journal")
+    try:
+        return journal.stat().st_size > 0
+    except OSError:
+        return False
+
+
+def store_error(path: Path, exc: sqlite3.DatabaseError) -> IntakeError:
+    """What to tell the user when SQLite refuses the store: only a damaged file is called damaged."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    primary = None if code is None else code & 0xFF
+    if primary in (sqlite3.SQLITE_NOTADB, sqlite3.SQLITE_CORRUPT):
+        return IntakeError(
+            f"{path} is not a usable artefact store: {exc}",
+            path=path,
+            hint="move the damaged file aside and extract again; the evidence is not affected",
+        )
+    if primary in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
+        return IntakeError(
+            f"{path} is locked by another process: {exc}",
+            path=path,
+            hint="wait for the extraction or report that is using it to finish, then run the command again",
+        )
+    if primary in (sqlite3.SQLITE_READONLY, sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_PERM):
+        return IntakeError(
+            f"{path} cannot be written here: {exc}",
+            path=path,
+            hint="the store needs updating or recovering once, which needs write access to the case "
+            "folder: run the command where the case is writable (the store is not damaged)",
+        )
+    return IntakeError(
+        f"the artefact store {path} could not be used: {exc}",
+        path=path,
+        hint="check the disk and the case folder; if the store is damaged, move it aside and extract again",
+    )
 
 
 def _dumps(value: Any) -> str:

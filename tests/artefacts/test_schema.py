@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 import sqlite3
+import subprocess
+import sys
 from dataclasses import fields
 from pathlib import Path
 
@@ -177,3 +179,77 @@ def test_a_damaged_store_read_back_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(IntakeError, match="is not a usable artefact store"):
         open_read_only(path)
     assert path.read_bytes() == b"not a database at all" * 100
+
+
+_KILLED_MID_TRANSACTION = """
+import os, sqlite3, sys
+conn = sqlite3.connect(sys.argv[1], isolation_level=None)
+conn.execute("PRAGMA journal_mode=DELETE")
+conn.execute("PRAGMA cache_size=10")  # so that changed pages reach the file before the commit
+conn.execute("BEGIN IMMEDIATE")
+conn.execute("DELETE FROM extraction_runs")
+conn.execute(
+    "WITH RECURSIVE n(v) AS (SELECT 1 UNION ALL SELECT v + 1 FROM n WHERE v < 20000) "
+    "INSERT INTO extraction_runs (id, exhibit, status, started_at, software, parsers) "
+    "SELECT 'x' || v, 'EX-9', 'running', '2025', 'x', '{}' FROM n"
+)
+os._exit(0)  # killed before COMMIT: a hot rollback journal stays behind, the file half-changed
+"""
+
+
+def test_a_store_left_mid_transaction_by_a_killed_extraction_is_rolled_back_and_read(tmp_path: Path) -> None:
+    path = tmp_path / "artefacts.sqlite"
+    with ArtefactStore(path) as store:
+        store.conn.execute(
+            "INSERT INTO extraction_runs (id, exhibit, status, started_at, software, parsers) "
+            "VALUES ('r1', 'EX-001', 'completed', '2025-03-06T12:00:00.000000Z', 'evidence-intake', '{}')"
+        )
+    subprocess.run([sys.executable, "-c", _KILLED_MID_TRANSACTION, str(path)], check=True)
+    assert path.with_name("artefacts.sqlite-journal").stat().st_size > 0
+    conn = open_read_only(path)
+    try:
+        runs = [tuple(r) for r in conn.execute("SELECT id, exhibit FROM extraction_runs")]
+    finally:
+        conn.close()
+    assert runs == [("r1", "EX-001")]
+
+
+_OPEN_STORE = """
+import sys
+from pathlib import Path
+from evidence_intake.artefacts.store import ArtefactStore
+ArtefactStore(Path(sys.argv[1])).close()
+"""
+
+
+def test_two_processes_opening_an_old_store_at_once_migrate_it_once(tmp_path: Path) -> None:
+    """An extract and a report started together right after an upgrade: the second waits, then finds
+    the store migrated (it used to run the migration again and stop on the migrations table)."""
+    path = tmp_path / "artefacts.sqlite"
+    old = sqlite_utils.Database(path)
+    MIGRATIONS.apply(old, stop_before="m002_call_duration_raw")
+    first_layout = [*PROVENANCE_COLUMNS, *(name for name, _ in M001_COLUMNS["calls"])]
+    old.conn.execute(
+        "INSERT INTO extraction_runs (id, exhibit, status, started_at, software, parsers) "
+        "VALUES ('r1', 'EX-001', 'completed', '2025-03-06T12:00:00.000000Z', 'evidence-intake', '{}')"
+    )
+    row = [1, "EX-001", "calls", 7, None, "Phone", "0812345678", "+66812345678", "สมชาย", "incoming",
+           "answered", "voice", "2025-03-06T12:50:00Z", 1_741_265_400_000, 125, "Bangkok", 0, 0]  # fmt: skip
+    marks = ", ".join("?" * len(first_layout))
+    old.conn.executemany(
+        f"INSERT INTO call_rows ({', '.join(first_layout)}) VALUES ({marks})",
+        ([i, *row] for i in range(1, 200_001)),
+    )
+    old.conn.commit()
+    old.conn.close()
+    procs = [
+        subprocess.Popen([sys.executable, "-c", _OPEN_STORE, str(path)], stderr=subprocess.PIPE, text=True)
+        for _ in range(2)
+    ]
+    errors = [p.communicate()[1] for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], errors
+    conn = sqlite3.connect(path)
+    applied = [r[0] for r in conn.execute("SELECT name FROM _sqlite_migrations ORDER BY name")]
+    assert applied == ["m001_initial", "m002_call_duration_raw"]
+    assert conn.execute("SELECT count(*), min(id), max(id) FROM call_rows").fetchone() == (200_000, 1, 200_000)
+    conn.close()
