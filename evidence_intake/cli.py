@@ -87,6 +87,8 @@ class IntakeGroup(TyperGroup):
             report_error(exc)
             raise typer.Exit(exc.exit_code) from exc
         except OSError as exc:
+            if exc.errno == errno.EPIPE:
+                raise  # the reader of stdout went away (`| head`): Click ends quietly, as before
             raise typer.Exit(_report_os_error(exc)) from exc
         except KeyboardInterrupt:
             error("interrupted")

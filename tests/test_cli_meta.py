@@ -85,3 +85,24 @@ def test_a_system_error_is_a_message_naming_the_file_not_a_traceback(
     assert result.exit_code == status
     assert f"error: {words}" in result.stderr and "what to do:" in result.stderr
     assert "Traceback" not in result.stderr + result.stdout
+
+
+def test_a_reader_that_stops_early_ends_the_command_quietly(tmp_path: Path) -> None:
+    """`evidence-intake hash DIR | head -1`: a closed pipe is not an error to report."""
+    import subprocess
+    import sys
+
+    for i in range(3000):
+        (tmp_path / f"f{i:04d}.txt").write_text(str(i))
+    process = subprocess.Popen(
+        [sys.executable, "-m", "evidence_intake", "hash", str(tmp_path)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert process.stdout is not None and process.stderr is not None
+    first = process.stdout.readline()
+    process.stdout.close()  # as head does after its line
+    err = process.stderr.read().decode()
+    process.wait(timeout=60)
+    assert first.endswith(b"f0000.txt\n")
+    assert "error:" not in err and "Traceback" not in err
