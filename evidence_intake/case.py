@@ -30,8 +30,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from chain_of_custody import KeyStore, Ledger, LedgerError, NotALedgerError, Signer
+from chain_of_custody.errors import LedgerBusyError, LedgerFullError
 from evidence_intake import SOFTWARE
-from evidence_intake.errors import ConflictError, IntakeError, NotFoundError, UsageError
+from evidence_intake.errors import (
+    ConflictError,
+    InsufficientSpaceError,
+    IntakeError,
+    NotFoundError,
+    UsageError,
+)
 from evidence_intake.timeutil import iso_utc, utcnow, zone
 
 if TYPE_CHECKING:
@@ -331,18 +338,42 @@ class Case:
         signer = self.officer_key(examiner)
         if signer is not None:
             self.ensure_key_registered(signer, owner=examiner, purpose="officer")
-        return self.ledger.append(
-            action,
-            actor=examiner,
-            exhibit=exhibit,
-            from_party=from_party,
-            to_party=to_party,
-            location=location,
-            reason=reason,
-            details=dict(details or {}),
-            host=socket.gethostname(),
-            software=SOFTWARE,
-            signer=signer,
+        try:
+            return self.ledger.append(
+                action,
+                actor=examiner,
+                exhibit=exhibit,
+                from_party=from_party,
+                to_party=to_party,
+                location=location,
+                reason=reason,
+                details=dict(details or {}),
+                host=socket.gethostname(),
+                software=SOFTWARE,
+                signer=signer,
+            )
+        except LedgerError as exc:
+            raise self._not_recorded(action, exc) from exc
+
+    def _not_recorded(self, action: str, exc: LedgerError) -> IntakeError:
+        """The error for an entry the ledger did not take: what was not recorded, why, what to do."""
+        message = f"the ledger {self.ledger_path} did not record {action}: {exc}"
+        if isinstance(exc, LedgerFullError):
+            return InsufficientSpaceError(
+                message,
+                path=self.ledger_path,
+                hint="free space on the disk that holds the case folder, then run the command again",
+            )
+        if isinstance(exc, LedgerBusyError):
+            return IntakeError(
+                message,
+                path=self.ledger_path,
+                hint="another command is writing to this case; let it finish, then run the command again",
+            )
+        return IntakeError(
+            message,
+            path=self.ledger_path,
+            hint="run `evidence-intake custody verify`; nothing was recorded for this command",
         )
 
     def sign_checkpoint(self) -> Any:

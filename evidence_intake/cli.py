@@ -13,7 +13,7 @@ from typer.core import TyperGroup
 
 from evidence_intake import __version__
 from evidence_intake.console import error
-from evidence_intake.errors import InsufficientSpaceError, IntakeError
+from evidence_intake.errors import InsufficientSpaceError, IntakeError, disk_full
 
 
 def report_error(exc: IntakeError) -> None:
@@ -26,7 +26,7 @@ def _report_os_error(exc: OSError) -> int:
     where = exc.filename if exc.filename is not None else "(no file named)"
     message = f"{where}: {exc.strerror or exc}"
     problem: IntakeError
-    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+    if disk_full(exc):
         problem = InsufficientSpaceError(
             message, hint="free space on that disk, then run the command again; what was recorded is kept"
         )

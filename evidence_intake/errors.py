@@ -7,6 +7,7 @@ The exit statuses are part of the interface that scripts rely on (docs/cli.md li
 
 from __future__ import annotations
 
+import errno
 from pathlib import Path
 
 
@@ -87,16 +88,19 @@ EXIT_CODES: dict[int, str] = {
 }
 
 
+def disk_full(exc: OSError) -> bool:
+    """The disk (or the user's quota on it) is full."""
+    return exc.errno in (errno.ENOSPC, errno.EDQUOT)
+
+
 def write_error(exc: OSError, path: Path | str, what: str) -> IntakeError:
     """The error for ``what`` (a report, an export…) that could not be written to ``path``.
 
     A full disk (or quota) is InsufficientSpaceError, so that scripts see exit status 7 for it
     whichever command hit it; anything else names the file and the system's reason.
     """
-    import errno
-
     reason = exc.strerror or str(exc)
-    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+    if disk_full(exc):
         return InsufficientSpaceError(
             f"cannot write {what} {path}: {reason}; what was written was deleted",
             path=path,

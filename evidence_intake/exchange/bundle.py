@@ -37,7 +37,7 @@ from chain_of_custody import Entry, SignedCheckpoint
 from evidence_intake import SOFTWARE
 from evidence_intake.case import Case, safe_name
 from evidence_intake.digests import sha256_file
-from evidence_intake.errors import ConflictError, IntegrityError, NotFoundError, write_error
+from evidence_intake.errors import ConflictError, IntegrityError, NotFoundError, disk_full, write_error
 from evidence_intake.exchange.case_uco import build_graph
 from evidence_intake.register import Acquisition, relative_to_case
 from evidence_intake.timeutil import iso_utc, utcnow
@@ -201,6 +201,17 @@ def _images(
             f"acquisition {acq.id} preserved a {acq.format}: the folder itself is not packed; its member "
             "manifest (every file's SHA-256) is in manifests/, to check a copy sent separately"
         )
+
+
+def _writing(exc: OSError, out: Path, staging: Path) -> bool:
+    """Whether ``exc`` happened while writing the package (not while reading the case's files)."""
+    if disk_full(exc):
+        return True
+    name = exc.filename
+    if name is None:
+        return False
+    target = Path(str(name)).resolve()
+    return any(target == root or root in target.parents for root in (out, staging))
 
 
 def _write_package(
@@ -374,33 +385,40 @@ def export_bundle(
             out.unlink(missing_ok=True)
         else:
             shutil.rmtree(out, ignore_errors=True)
-        if isinstance(exc, OSError):
+        if isinstance(exc, OSError) and _writing(exc, out, staging):
             raise write_error(exc, out, "the package") from exc
-        raise
+        raise  # a case file that could not be read is named by the error itself
     finally:
         if as_zip:
             shutil.rmtree(staging, ignore_errors=True)
     manifest_sha256 = hashlib.sha256(manifest_bytes).hexdigest()
     package_sha256 = sha256_file(out) if as_zip else manifest_sha256
     size = out.stat().st_size if as_zip else sum(_walk_size(out))
-    entry = case.record(
-        "exported",
-        examiner=examiner,
-        exhibit=exhibit,
-        details={
-            "export": "bundle",
-            "format": "zip" if as_zip else "folder",
-            "path": relative_to_case(case, out),
-            "sha256": package_sha256,
-            "sha256_of": "the zip file" if as_zip else "manifest.json (which lists every file's SHA-256)",
-            "manifest_sha256": manifest_sha256,
-            "files": len(manifest["files"]) + 2,
-            "size": size,
-            "with_images": with_images,
-            "ledger_head": str(checkpoint.checkpoint),
-            "entries": seqs,
-        },
-    )
+    try:
+        entry = case.record(
+            "exported",
+            examiner=examiner,
+            exhibit=exhibit,
+            details={
+                "export": "bundle",
+                "format": "zip" if as_zip else "folder",
+                "path": relative_to_case(case, out),
+                "sha256": package_sha256,
+                "sha256_of": "the zip file" if as_zip else "manifest.json (which lists every file's SHA-256)",
+                "manifest_sha256": manifest_sha256,
+                "files": len(manifest["files"]) + 2,
+                "size": size,
+                "with_images": with_images,
+                "ledger_head": str(checkpoint.checkpoint),
+                "entries": seqs,
+            },
+        )
+    except BaseException:
+        if as_zip:  # a package the ledger does not know of must not be left behind
+            out.unlink(missing_ok=True)
+        else:
+            shutil.rmtree(out, ignore_errors=True)
+        raise
     return BundleResult(
         path=out,
         exhibit=exhibit,

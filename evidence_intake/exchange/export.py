@@ -37,19 +37,23 @@ def export_case_uco(case: Case, *, out: Path, exhibit: str | None, examiner: str
         out.unlink(missing_ok=True)  # a cut-off JSON-LD must not be taken for the export
         raise write_error(exc, out, "the export") from exc
     sha256 = hashlib.sha256(data).hexdigest()
-    entry = case.record(
-        "exported",
-        examiner=examiner,
-        exhibit=exhibit,
-        details={
-            "export": "case-uco",
-            "path": relative_to_case(case, out),
-            "sha256": sha256,
-            "size": len(data),
-            "nodes": len(document["@graph"]),
-            "ledger_head": str(head),
-        },
-    )
+    try:
+        entry = case.record(
+            "exported",
+            examiner=examiner,
+            exhibit=exhibit,
+            details={
+                "export": "case-uco",
+                "path": relative_to_case(case, out),
+                "sha256": sha256,
+                "size": len(data),
+                "nodes": len(document["@graph"]),
+                "ledger_head": str(head),
+            },
+        )
+    except BaseException:
+        out.unlink(missing_ok=True)  # an export the ledger does not know of must not be left behind
+        raise
     return {
         "path": str(out),
         "sha256": sha256,

@@ -17,7 +17,6 @@ records those hashes. A run that fails part way deletes what it had written and 
 
 from __future__ import annotations
 
-import errno
 import io
 import sqlite3
 from collections.abc import Iterator, Sequence
@@ -35,6 +34,7 @@ from evidence_intake.errors import (
     InsufficientSpaceError,
     IntakeError,
     UsageError,
+    disk_full,
 )
 from evidence_intake.register import relative_to_case
 from evidence_intake.reports import artefacts_data as data
@@ -214,7 +214,7 @@ def generate_artefact_report(
         raise _store_error(store, exc) from exc
     except OSError as exc:
         _cleanup(created, folder)
-        kind = InsufficientSpaceError if exc.errno == errno.ENOSPC else IntakeError
+        kind = InsufficientSpaceError if disk_full(exc) else IntakeError
         raise kind(
             f"cannot write the report {path}: {exc.strerror or exc}; what was written was deleted and "
             "nothing was recorded in the ledger",
@@ -233,30 +233,35 @@ def generate_artefact_report(
     kinds_of = {p: k for k, p in _csv_targets(path, selected).items()} if as_folder else {}
     files = [ReportFile(f.path, f.sha256, f.size, kinds_of.get(f.path)) for f in files]
     main = files[-1] if as_folder else files[0]  # SHA256SUMS is written last
-    entry = case.record(
-        "report_generated",
-        examiner=examiner,
-        exhibit=exhibit,
-        details={
-            "report": "artefacts",
-            "format": fmt,
-            "scope": exhibit or "case",
-            "kinds": selected,
-            "counts": counts,
-            "secrets_revealed": revealing,
-            "path": relative_to_case(case, path),
-            "sha256": main.sha256,
-            "size": main.size,
-            "files": [
-                {"path": relative_to_case(case, f.path), "sha256": f.sha256, "size": f.size} for f in files
-            ]
-            if as_folder
-            else [],
-            "ledger_head": head,
-            "generated_at": iso_utc(header.generated_at),
-            "warnings": warnings,
-        },
-    )
+    try:
+        entry = case.record(
+            "report_generated",
+            examiner=examiner,
+            exhibit=exhibit,
+            details={
+                "report": "artefacts",
+                "format": fmt,
+                "scope": exhibit or "case",
+                "kinds": selected,
+                "counts": counts,
+                "secrets_revealed": revealing,
+                "path": relative_to_case(case, path),
+                "sha256": main.sha256,
+                "size": main.size,
+                "files": [
+                    {"path": relative_to_case(case, f.path), "sha256": f.sha256, "size": f.size}
+                    for f in files
+                ]
+                if as_folder
+                else [],
+                "ledger_head": head,
+                "generated_at": iso_utc(header.generated_at),
+                "warnings": warnings,
+            },
+        )
+    except BaseException:
+        _cleanup(created, folder)  # a report the ledger does not know of must not be left behind
+        raise
     for f in files:
         f.path.chmod(0o444)
     return ArtefactReportResult(

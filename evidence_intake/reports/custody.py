@@ -9,7 +9,6 @@ not verify still gets its report (it says so on every page), but nothing is adde
 
 from __future__ import annotations
 
-import errno
 import hashlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -18,7 +17,7 @@ from typing import Any
 
 from chain_of_custody import Checkpoint, LedgerError, SignedCheckpoint, VerificationReport
 from evidence_intake.case import Case, safe_name
-from evidence_intake.errors import InsufficientSpaceError, IntakeError, IntegrityError, UsageError
+from evidence_intake.errors import InsufficientSpaceError, IntakeError, IntegrityError, UsageError, disk_full
 from evidence_intake.register import relative_to_case
 from evidence_intake.reports.fonts import FontFile, fc_match, plan_fonts
 from evidence_intake.reports.i18n import LANGUAGES, Labels
@@ -132,22 +131,26 @@ def generate_custody_report(
     sha256 = hashlib.sha256(data).hexdigest()
     seq: int | None = None
     if verification.ok:
-        entry = case.record(
-            "report_generated",
-            examiner=examiner,
-            exhibit=exhibit,
-            details={
-                "report": "custody",
-                "format": fmt,
-                "lang": lang,
-                "scope": exhibit or "case",
-                "path": relative_to_case(case, path),
-                "sha256": sha256,
-                "size": len(data),
-                "ledger_head": str(head),
-                "warnings": warnings,
-            },
-        )
+        try:
+            entry = case.record(
+                "report_generated",
+                examiner=examiner,
+                exhibit=exhibit,
+                details={
+                    "report": "custody",
+                    "format": fmt,
+                    "lang": lang,
+                    "scope": exhibit or "case",
+                    "path": relative_to_case(case, path),
+                    "sha256": sha256,
+                    "size": len(data),
+                    "ledger_head": str(head),
+                    "warnings": warnings,
+                },
+            )
+        except BaseException:
+            path.unlink(missing_ok=True)  # a report the ledger does not know of must not be left behind
+            raise
         seq = entry.seq
     return ReportResult(
         path=path,
@@ -176,7 +179,7 @@ def _write_new(path: Path, data: bytes) -> None:
     except OSError as exc:
         for written in created:
             written.unlink(missing_ok=True)
-        kind = InsufficientSpaceError if exc.errno == errno.ENOSPC else IntakeError
+        kind = InsufficientSpaceError if disk_full(exc) else IntakeError
         raise kind(
             f"cannot write the report {path}: {exc.strerror or exc}; what was written was deleted and "
             "nothing was recorded in the ledger",

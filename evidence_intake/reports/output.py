@@ -12,7 +12,13 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
 
-from evidence_intake.errors import ConflictError, IntakeError, NotFoundError
+from evidence_intake.errors import (
+    ConflictError,
+    InsufficientSpaceError,
+    IntakeError,
+    NotFoundError,
+    disk_full,
+)
 
 
 def check_target(path: Path, *, folder: bool = False) -> None:
@@ -47,7 +53,8 @@ def new_file(path: Path, created: list[Path] | None = None) -> Iterator[IO[bytes
     except FileExistsError as exc:
         raise ConflictError(f"{path} appeared while the report was being made; it was left as it is") from exc
     except OSError as exc:
-        raise IntakeError(f"cannot create the report file {path}: {exc.strerror or exc}", path=path) from exc
+        kind = InsufficientSpaceError if disk_full(exc) else IntakeError
+        raise kind(f"cannot create the report file {path}: {exc.strerror or exc}", path=path) from exc
     if created is not None:
         created.append(path)
     with fh:
