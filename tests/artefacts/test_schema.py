@@ -251,5 +251,9 @@ def test_two_processes_opening_an_old_store_at_once_migrate_it_once(tmp_path: Pa
     conn = sqlite3.connect(path)
     applied = [r[0] for r in conn.execute("SELECT name FROM _sqlite_migrations ORDER BY name")]
     assert applied == ["m001_initial", "m002_call_duration_raw"]
-    assert conn.execute("SELECT count(*), min(id), max(id) FROM call_rows").fetchone() == (200_000, 1, 200_000)
+    assert conn.execute("SELECT count(*), min(id), max(id) FROM call_rows").fetchone() == (
+        200_000,
+        1,
+        200_000,
+    )
     conn.close()

@@ -104,7 +104,7 @@ def attachments_of(value: object, invalid: Callable[[], None] | None = None) -> 
 
 class MessengerParser(Parser):
     name = "android.messenger"
-    version = "1.0"
+    version = "1.1"
     title = "Facebook Messenger for Android (threads_db2): messages, calls, people, owner"
     kinds = (Message, Call, Contact, Account)
     globs = ("**/com.facebook.orca/databases/threads_db2",)
@@ -314,4 +314,7 @@ class MessengerParser(Parser):
             started_at=unix_ms(row["timestamp_ms"]),
             started_at_raw=row["timestamp_ms"],
             duration_s=duration if isinstance(duration, int) and not isinstance(duration, bool) else None,
+            duration_raw=duration
+            if isinstance(duration, int | float | str) and not isinstance(duration, bool)
+            else None,
         )

@@ -285,8 +285,17 @@ def test_calls_owner_and_people(tmp_path: Path, case: FakeCase, run_extract: Run
     assert rows(
         case,
         "calls",
-        ("record_rowid", "number", "name", "direction", "call_type", "started_at", "duration_s"),
-    ) == [(6, HER, "Pranee Suksai", "incoming", "voice", "2025-02-14T14:06:00.000000Z", 95)]
+        (
+            "record_rowid",
+            "number",
+            "name",
+            "direction",
+            "call_type",
+            "started_at",
+            "duration_s",
+            "duration_raw",
+        ),
+    ) == [(6, HER, "Pranee Suksai", "incoming", "voice", "2025-02-14T14:06:00.000000Z", 95, 95)]
     assert rows(case, "accounts", ("record_table", "user_id", "username", "display_name")) == [
         ("thread_users", ME, "kevin.tan.sg", "Kevin Tan")
     ]
