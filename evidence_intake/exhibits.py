@@ -275,18 +275,18 @@ def add_photographs(
                     "added_by": examiner,
                 }
             )
-    except BaseException:
+        entry = case.record(
+            "photographed",
+            examiner=examiner,
+            exhibit=exhibit_id,
+            details={
+                "photographs": [{k: p[k] for k in ("path", "original_name", "size", "sha256")} for p in added]
+            },
+        )
+    except BaseException:  # copies the ledger does not record are not kept
         for target in copied:
             target.unlink(missing_ok=True)
         raise
-    entry = case.record(
-        "photographed",
-        examiner=examiner,
-        exhibit=exhibit_id,
-        details={
-            "photographs": [{k: p[k] for k in ("path", "original_name", "size", "sha256")} for p in added]
-        },
-    )
     case.db.table("photographs").insert_all(
         [{**p, "exhibit_id": exhibit_id, "ledger_seq": entry.seq} for p in added]
     )

@@ -18,12 +18,14 @@ from tests.reports import artefact_case
 from tests.reports.case_builder import build_case
 
 
-def _failing_record(monkeypatch: pytest.MonkeyPatch) -> None:
+def _failing_record(
+    monkeypatch: pytest.MonkeyPatch, actions: tuple[str, ...] = ("report_generated", "exported")
+) -> None:
     """The ledger refuses the entry that records the output (and only that one)."""
     real = Ledger.append
 
     def append(self: Ledger, action: str, **kwargs: object) -> object:
-        if action in ("report_generated", "exported"):
+        if action in actions:
             raise LedgerError(f"{self.path} could not be written: disk I/O error")
         return real(self, action, **kwargs)  # type: ignore[arg-type]
 
@@ -92,3 +94,17 @@ def test_a_package_whose_image_cannot_be_read_names_the_image(tmp_path: Path) ->
     assert segment.name in result.stderr
     assert "cannot write the package" not in result.stderr
     assert not out.exists()
+
+
+def test_photographs_whose_ledger_entry_fails_are_not_kept(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    built = build_case(tmp_path)
+    photo = tmp_path / "seal.jpg"
+    photo.write_bytes(b"\xff\xd8\xff\xe0 jpeg bytes")
+    folder = built.root / "photos" / "EX-001"
+    before = sorted(folder.iterdir()) if folder.exists() else []
+    _failing_record(monkeypatch, ("photographed",))
+    result = cli("exhibit", "photo", "--exhibit", "EX-001", photo, "--case", built.root, expect=1)
+    assert "did not record photographed" in result.stderr
+    assert (sorted(folder.iterdir()) if folder.exists() else []) == before
