@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import sqlite3
 import uuid as uuid_module
 from collections.abc import Callable, Iterator, Mapping
@@ -267,7 +266,7 @@ class Ledger:
             raise LedgerError(f"details must be a mapping (a JSON object), got {type(details).__name__}")
         details_dict = dict(details or {})
         details_text = canonical_json(details_dict)
-        host = host if host is not None else socket.gethostname()
+        host = host if host is not None else os.uname().nodename  # socket.gethostname(), without socket
         conn = self._conn
         self._begin_immediate()
         try:

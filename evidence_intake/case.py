@@ -20,7 +20,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import uuid
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -31,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 from chain_of_custody import KeyStore, Ledger, LedgerError, NotALedgerError, Signer
 from chain_of_custody.errors import LedgerBusyError, LedgerFullError
-from evidence_intake import SOFTWARE
+from evidence_intake import SOFTWARE, host_name
 from evidence_intake.errors import (
     ConflictError,
     InsufficientSpaceError,
@@ -147,7 +146,7 @@ class Case:
             examiner=settings.examiner,
             details={"case": settings.to_dict(), "workstation_key_id": workstation.key_id},
         )
-        case.ensure_key_registered(workstation, owner=socket.gethostname(), purpose="workstation")
+        case.ensure_key_registered(workstation, owner=host_name(), purpose="workstation")
         case.ledger.sign_checkpoint(workstation)
         return case
 
@@ -319,7 +318,7 @@ class Case:
         if signer.key_id in self.ledger.public_keys():
             return
         self.ledger.register_key(
-            signer, owner=owner, purpose=purpose, actor=owner, software=SOFTWARE, host=socket.gethostname()
+            signer, owner=owner, purpose=purpose, actor=owner, software=SOFTWARE, host=host_name()
         )
 
     def record(
@@ -348,7 +347,7 @@ class Case:
                 location=location,
                 reason=reason,
                 details=dict(details or {}),
-                host=socket.gethostname(),
+                host=host_name(),
                 software=SOFTWARE,
                 signer=signer,
             )
@@ -379,7 +378,7 @@ class Case:
     def sign_checkpoint(self) -> Any:
         """The current checkpoint signed with this workstation's key (registered first if new here)."""
         signer = self.workstation_key()
-        self.ensure_key_registered(signer, owner=socket.gethostname(), purpose="workstation")
+        self.ensure_key_registered(signer, owner=host_name(), purpose="workstation")
         return self.ledger.sign_checkpoint(signer)
 
     # -- register shortcuts ------------------------------------------------------------------

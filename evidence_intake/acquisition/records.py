@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import platform
-import socket
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -17,7 +16,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from evidence_intake import SOFTWARE
+from evidence_intake import SOFTWARE, host_name
 from evidence_intake.acquisition.base import ErrorRange
 from evidence_intake.case import Case
 from evidence_intake.register import (
@@ -79,7 +78,7 @@ def start(draft: Draft) -> None:
             "bytes_done": 0,
             "status": "running",
             "examiner": draft.examiner,
-            "host": socket.gethostname(),
+            "host": host_name(),
             "software": SOFTWARE,
             "options": json_column(draft.options | {"pid": os.getpid()}),
             "log_path": relative_to_case(case, draft.log_path),
@@ -204,7 +203,7 @@ def complete(
             "started_at": iso_utc(draft.started_at),
             "completed_at": iso_utc(completed_at),
             "software": SOFTWARE,
-            "host": socket.gethostname(),
+            "host": host_name(),
             "examiner": draft.examiner,
             **({"manifest": relative_to_case(case, manifest)} if manifest else {}),
             **(dict(extra) if extra else {}),
@@ -231,7 +230,7 @@ def reconcile_stale(case: Case, exhibit: str | None, *, examiner: str) -> list[s
     command that looks at the exhibit does, with the last durable resume point as how far it got.
     """
     closed: list[str] = []
-    host = socket.gethostname()
+    host = host_name()
     for acq in list_acquisitions(case, exhibit):
         if acq.status != "running" or acq.host != host:
             continue
@@ -283,7 +282,7 @@ def write_log(
         f"  Acquisition id  : {draft.id}",
         f"  Started (UTC)   : {iso_utc(draft.started_at)}   local {format_local(draft.started_at, tz)}",
         f"  Ended (UTC)     : {iso_utc(completed_at)}   local {format_local(completed_at, tz)}",
-        f"  Host            : {socket.gethostname()} ({platform.system()} {platform.release()})",
+        f"  Host            : {host_name()} ({platform.system()} {platform.release()})",
         f"  Software        : {SOFTWARE}",
         f"  Format          : {draft.format}",
         f"  Options         : {', '.join(f'{k}={v}' for k, v in sorted(draft.options.items()))}",
