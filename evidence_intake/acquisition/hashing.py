@@ -51,11 +51,17 @@ def _lanes(algorithms: Sequence[str], workers: int) -> list[list[str]]:
     return lanes
 
 
+# A buffer to hash and the token to release, a drain mark, or None (stop).
+_Job = tuple[memoryview, threading.Semaphore] | threading.Event | None
+
+
 class _Lane(threading.Thread):
     def __init__(self, names: list[str]) -> None:
         super().__init__(daemon=True, name=f"hash-{'+'.join(names)}")
         self.hashers = {n: hashlib.new(n) for n in names}
-        self.jobs: queue.Queue[tuple[memoryview, threading.Semaphore] | None] = queue.Queue()
+        self.jobs: queue.Queue[tuple[memoryview, threading.Semaphore] | threading.Event | None] = (
+            queue.Queue()
+        )
         self.error: BaseException | None = None
 
     def run(self) -> None:
@@ -63,6 +69,9 @@ class _Lane(threading.Thread):
             job = self.jobs.get()
             if job is None:
                 return
+            if isinstance(job, threading.Event):  # drain(): everything queued before it is done
+                job.set()
+                continue
             data, done = job
             try:
                 for h in self.hashers.values():
@@ -95,6 +104,26 @@ class MultiHasher:
     def wait(self, token: threading.Semaphore) -> None:
         for _ in self._lanes:
             token.acquire()
+        for lane in self._lanes:
+            if lane.error is not None:
+                raise lane.error
+
+    def drain(self) -> None:
+        """Wait until every lane has finished every buffer handed to it so far.
+
+        Unlike ``wait`` this does not count on a token: after an interruption (Ctrl-C) that landed
+        inside a ``wait``, the token is part-consumed and waiting on it again would never return.
+        Lane errors are left for ``raise_errors``.
+        """
+        marks = []
+        for lane in self._lanes:
+            mark = threading.Event()
+            lane.jobs.put(mark)
+            marks.append(mark)
+        for mark in marks:
+            mark.wait()
+
+    def raise_errors(self) -> None:
         for lane in self._lanes:
             if lane.error is not None:
                 raise lane.error

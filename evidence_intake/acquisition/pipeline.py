@@ -152,7 +152,7 @@ def copy_and_hash(
                 last_checkpoint = time.monotonic()
             slot = (slot + 1) % RING
     finally:
-        for i, t in enumerate(tokens):
-            if t is not None:
-                hasher.wait(t)
-                tokens[i] = None
+        # No lane may still read a buffer when this returns, whatever interrupted the loop (a token
+        # part-consumed by a Ctrl-C inside wait() would make waiting on it again hang forever).
+        hasher.drain()
+    hasher.raise_errors()

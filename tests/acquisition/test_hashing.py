@@ -79,3 +79,25 @@ def test_agrees_with_coreutils(tmp_path: Path, require_tool) -> None:
         subprocess.run([md5sum, path], capture_output=True, text=True, check=True).stdout.split()[0]
         == ours["md5"]
     )
+
+
+def test_an_interrupted_wait_does_not_hang_the_drain() -> None:
+    """Ctrl-C inside wait() leaves a token part-consumed; the pass's clean-up must still return."""
+    import threading
+
+    from evidence_intake.acquisition.hashing import MultiHasher
+
+    data = os.urandom(1 << 20)
+    with MultiHasher(("md5", "sha1", "sha256"), workers=2) as hasher:
+        token = hasher.submit(data)
+        token.acquire()  # as if wait() had taken one lane's release when the interrupt came
+        finished = threading.Event()
+
+        def clean_up() -> None:
+            hasher.drain()
+            finished.set()
+
+        threading.Thread(target=clean_up, daemon=True).start()
+        assert finished.wait(10), "drain() hung on a part-consumed token"
+        hasher.raise_errors()
+        assert hasher.hexdigests()["sha256"] == hashlib.sha256(data).hexdigest()
