@@ -24,7 +24,7 @@ from chain_of_custody.schema import apply_migration_steps, pending_migrations
 from evidence_intake.artefacts.kinds import KINDS, PROVENANCE_COLUMNS, KindSpec
 from evidence_intake.artefacts.schema import MIGRATION_SET, SECONDARY_INDEXES, STEPS
 from evidence_intake.artefacts.text import text_factory
-from evidence_intake.errors import IntakeError, NotFoundError
+from evidence_intake.errors import InsufficientSpaceError, IntakeError, NotFoundError
 from evidence_intake.timeutil import iso_utc, utcnow
 
 # Bulk loads bigger than this drop the secondary indexes and rebuild them once at the end.
@@ -95,13 +95,28 @@ class ArtefactStore:
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        self.conn.execute("BEGIN IMMEDIATE")
+        """One write transaction. A full disk becomes InsufficientSpaceError (exit 7): the store is
+        left as it was before the transaction, and the run can be repeated once there is space."""
         try:
-            yield self.conn
-        except BaseException:
-            self.conn.execute("ROLLBACK")
-            raise
-        self.conn.execute("COMMIT")
+            self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self.conn
+            except BaseException:
+                if self.conn.in_transaction:  # SQLite has already rolled back after some errors
+                    self.conn.execute("ROLLBACK")
+                raise
+            self.conn.execute("COMMIT")
+        except sqlite3.OperationalError as exc:
+            if getattr(exc, "sqlite_errorcode", 0) & 0xFF != sqlite3.SQLITE_FULL:
+                raise
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
+            raise InsufficientSpaceError(
+                f"the artefact store {self.path} could not be written: {exc}; nothing of this step was kept",
+                path=self.path,
+                hint="free space on the disk that holds the case folder, then run extract again "
+                "(what was stored before is kept; re-running does not duplicate it)",
+            ) from exc
 
     # -- runs and sources -------------------------------------------------------------------------
 

@@ -32,7 +32,7 @@ from typing import Any, Protocol
 
 from evidence_intake import SOFTWARE
 from evidence_intake.artefacts.store import ArtefactStore, SourceRecord
-from evidence_intake.errors import EvidenceError, IntakeError
+from evidence_intake.errors import EvidenceError, InsufficientSpaceError, IntakeError
 from evidence_intake.evidence.model import Entry, EvidenceTree
 from evidence_intake.parsers.base import BulkQuery, Parser
 from evidence_intake.parsers.planning import Refusal, admit, match_files, probe_database, rowid_ranges
@@ -240,6 +240,8 @@ class Extraction:
         wants_sqlite = any(i.cls.sqlite for i in infos)
         try:
             main, copies = copy_with_companions(tree, entry, companions if wants_sqlite else [], folder)
+        except InsufficientSpaceError:
+            raise  # the case's disk is full: every other file would fail the same way
         except IntakeError as exc:
             for info in infos:
                 self._fail_early(

@@ -22,7 +22,7 @@ from typing import Any, BinaryIO
 from evidence_intake.artefacts.model import Locator
 from evidence_intake.artefacts.text import text_factory
 from evidence_intake.digests import sha256_file
-from evidence_intake.errors import EvidenceError, IntegrityError
+from evidence_intake.errors import EvidenceError, InsufficientSpaceError, IntegrityError, disk_full
 from evidence_intake.evidence.model import Entry, EvidenceTree
 from evidence_intake.parsers.schema import Schema, SchemaInfo
 
@@ -62,6 +62,13 @@ def copy_entry(tree: EvidenceTree, entry: Entry, dest: Path, *, role: str = "mai
                 out.write(block)
                 copied += len(block)
     except OSError as exc:
+        dest.unlink(missing_ok=True)
+        if disk_full(exc):  # the scratch copy, not the evidence, is what failed
+            raise InsufficientSpaceError(
+                f"no space left to copy {entry.location} to the scratch folder {dest.parent}: {exc}",
+                path=dest.parent,
+                hint="free space on the disk that holds the case folder, then run extract again",
+            ) from exc
         raise EvidenceError(
             f"{entry.location} could not be read from the evidence: {exc}",
             path=entry.location,

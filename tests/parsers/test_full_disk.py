@@ -1,0 +1,67 @@
+"""The case's disk fills up during an extraction: exit 7, the store as it was, the run can be repeated."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from evidence_intake.artefacts.store import ArtefactStore
+from evidence_intake.case import Case
+from evidence_intake.errors import InsufficientSpaceError
+from evidence_intake.parsers.android.sms import AndroidSmsParser
+from evidence_intake.parsers.engine import InlineExecutor, extract
+from evidence_intake.parsers.registry import ParserRegistry
+from tests.helpers import add_exhibit, make_case, small_disk
+from tests.parsers.android.mmssms_schema import MMSSMS_SQL
+from tests.parsers.trees import FolderTree
+from tests.parsers.util import make_db
+from tests.reports.artefact_case import EXAMINER, SMS_DB, thai_sms
+
+
+def test_a_disk_too_full_for_the_scratch_copy_stops_the_extraction_with_exit_7(tmp_path: Path) -> None:
+    """The scratch copy of the database does not fit: not an evidence error, a full disk (exit 7)."""
+    size, message = "1m", "no space left to copy .*mmssms.db"
+    evidence = tmp_path / "evidence"
+    rows, _ = thai_sms(20_000)
+    make_db(evidence / SMS_DB, MMSSMS_SQL, {"sms": rows})
+    with small_disk(tmp_path / "disk", size) as disk:
+        root = make_case(disk / "case", examiner=EXAMINER)
+        add_exhibit(root, "EX-001")
+        with (
+            Case.open(root) as case,
+            pytest.raises(InsufficientSpaceError, match=message) as caught,
+        ):
+            extract(
+                case,
+                ["EX-001"],
+                examiner=EXAMINER,
+                registry=ParserRegistry.of(AndroidSmsParser),
+                jobs=0,
+                executor=InlineExecutor(),
+                open_tree=lambda _case, _exhibit: FolderTree(evidence),
+            )
+        assert caught.value.exit_code == 7
+        store = sqlite3.connect(root / "artefacts.sqlite")
+        assert store.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        store.close()
+
+
+def test_a_store_write_that_fills_the_disk_is_exit_7_and_the_store_stays_as_it_was(tmp_path: Path) -> None:
+    """SQLite rolls back by itself after 'disk is full'; the store must not then fail on its own ROLLBACK."""
+    with small_disk(tmp_path / "disk", "512k") as disk:
+        path = disk / "artefacts.sqlite"
+        with ArtefactStore(path) as store:
+            before = store.conn.execute("SELECT count(*) FROM extraction_runs").fetchone()
+            full = pytest.raises(InsufficientSpaceError, match="could not be written")
+            with full as caught, store.transaction() as conn:
+                for n in range(1000):
+                    conn.execute(
+                        "INSERT INTO extraction_runs (id, exhibit, status, started_at, software, parsers) "
+                        "VALUES (?, 'EX-001', 'running', '2025', 'x', ?)",
+                        (f"r{n}", "x" * 10_000),
+                    )
+            assert caught.value.exit_code == 7
+            assert store.conn.execute("SELECT count(*) FROM extraction_runs").fetchone() == before
+            assert store.conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
