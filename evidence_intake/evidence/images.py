@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytsk3
 
-from evidence_intake.errors import EvidenceError, NotFoundError, UsageError
+from evidence_intake.errors import EvidenceError, IntakeError, NotFoundError, UsageError
 from evidence_intake.evidence.model import ImageReader, Problem
 from evidence_intake.evidence.segments import find_segments
 
@@ -339,10 +339,17 @@ class TskImage(pytsk3.Img_Info):
 
     def __init__(self, reader: ImageReader) -> None:
         self._reader = reader
+        # The last error of the reader: The Sleuth Kit passes it on only as a RuntimeError holding
+        # its text (or as its own "unknown error"), so the caller takes the real one from here.
+        self.failure: IntakeError | None = None
         super().__init__(url="", type=pytsk3.TSK_IMG_TYPE_EXTERNAL)
 
     def read(self, offset: int, size: int) -> bytes:
-        return self._reader.read_at(offset, size)
+        try:
+            return self._reader.read_at(offset, size)
+        except IntakeError as exc:
+            self.failure = exc
+            raise
 
     def get_size(self) -> int:
         return self._reader.size

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import pytsk3
 
+from evidence_intake.errors import EvidenceError
 from evidence_intake.evidence.libyal import detect_container, key_for, luks_description, unlock_bitlocker
 from evidence_intake.evidence.model import ImageReader, Problem, Volume
 
@@ -62,6 +63,14 @@ def partitions(image: pytsk3.Img_Info, image_size: int) -> tuple[str | None, lis
         volume_system = pytsk3.Volume_Info(image)
     except OSError:
         return None, [Partition(name="", offset=0, size=image_size, description="whole image")]
+    except RuntimeError as exc:  # the image reader failed (a truncated segment, a read error)
+        failure = getattr(image, "failure", None)
+        if failure is not None:
+            raise failure from exc
+        raise EvidenceError(
+            f"the image cannot be read where its partition table is: {exc}",
+            hint="check the image with `evidence-intake image info` and its verify command",
+        ) from exc
     block = int(volume_system.info.block_size) or 512
     scheme = SCHEMES.get(int(volume_system.info.vstype), "other")
     found: list[Partition] = []
