@@ -162,6 +162,8 @@ class Case:
             )
         try:
             data = json.loads(marker.read_text(encoding="utf-8"))
+            if not isinstance(data, dict):
+                raise ValueError(f"it holds a JSON {type(data).__name__}, not the case's settings")
             if data.get("format") != CASE_FORMAT:
                 raise ValueError(f"unknown format {data.get('format')!r}")
             settings = CaseSettings.from_dict(data)

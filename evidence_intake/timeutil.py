@@ -85,7 +85,10 @@ def parse_datetime(text: str, *, default_zone: str = "UTC") -> datetime:
             raise UsageError(f"{text!r} is not a valid Buddhist Era date") from exc
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=zone(default_zone))
-    return parsed.astimezone(UTC)
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError as exc:  # year 1 or 9999 pushed out of range by the time zone
+        raise UsageError(f"{text!r} is out of the range of dates that can be recorded") from exc
 
 
 def to_zone(value: datetime, zone_name: str) -> datetime:

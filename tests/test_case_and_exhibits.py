@@ -257,3 +257,19 @@ def test_case_object_round_trip(tmp_path: Path) -> None:
     with Case.open(root) as case:
         assert case.settings.region == "TH" and case.examiner() == "Pol.Lt. Somchai Jaidee"
         assert case.examiner("  Sgt. Malee ") == "Sgt. Malee"
+
+
+@pytest.mark.parametrize("content", ["[]", "null", '"x"', "{not json"])
+def test_a_case_json_that_is_not_the_settings_is_a_clear_error(tmp_path: Path, content: str) -> None:
+    root = make_case(tmp_path / "case")
+    (root / "case.json").write_text(content, encoding="utf-8")
+    result = cli("exhibit", "list", "--case", root, expect=1)
+    assert "case.json is not a readable case settings file" in result.stderr
+    assert (root / "case.json").read_text(encoding="utf-8") == content  # left as it is
+
+
+def test_proving_an_entry_that_does_not_exist_names_the_range(tmp_path: Path) -> None:
+    root = make_case(tmp_path / "case")
+    for entry in ("99", "0", "-1"):
+        result = cli("custody", "prove", "--entry", entry, "--case", root, expect=3)
+        assert "the ledger of this case has entries 1 to 2" in result.stderr

@@ -82,3 +82,9 @@ def test_rendering_in_local_time_and_buddhist_era() -> None:
 def test_epoch_conversion_and_out_of_range() -> None:
     assert from_epoch(600000000, epoch=MAC_ABSOLUTE_EPOCH) == datetime(2020, 1, 6, 10, 40, tzinfo=UTC)
     assert from_epoch(1e300) is None
+
+
+@pytest.mark.parametrize("text", ["0001-01-01 00:00", "01/01/0001"])
+def test_a_date_pushed_out_of_range_by_the_time_zone_is_a_usage_error(text: str) -> None:
+    with pytest.raises(UsageError, match="out of the range"):
+        parse_datetime(text, default_zone="Asia/Bangkok")

@@ -11,6 +11,7 @@ from evidence_intake import console
 from evidence_intake.case import Case
 from evidence_intake.commands._options import CaseOpt, ExaminerOpt, JsonOpt, OptionalExhibitOpt
 from evidence_intake.custody import MANUAL_ACTIONS, log_event, require_intact, verify_ledger
+from evidence_intake.errors import NotFoundError
 from evidence_intake.timeutil import format_local, parse_iso_utc
 
 app = typer.Typer(help="Chain of custody: log, show, verify, checkpoints and proofs.", no_args_is_help=True)
@@ -197,6 +198,12 @@ def prove(
     Example: evidence-intake custody prove --entry 17 --json > entry-17-proof.json
     """
     with Case.locate(case_dir) as case:
+        size = case.ledger.checkpoint().tree_size
+        if not 1 <= entry <= size:
+            raise NotFoundError(
+                f"there is no entry {entry}: the ledger of this case has entries 1 to {size}",
+                hint="see the entries with `evidence-intake custody show`",
+            )
         e = case.ledger.entry(entry)
         proof = case.ledger.inclusion_proof(entry)
         checkpoint = case.ledger.checkpoint()
