@@ -126,6 +126,6 @@ def test_a_truncated_e01_is_an_evidence_error_naming_the_segment(corpus: Path, t
     """The Sleuth Kit hands the reader's error back as a RuntimeError; the walk raises the real one."""
     damaged = tmp_path / "cut.E01"
     damaged.write_bytes((corpus / "disk-images" / "ext2.E01").read_bytes()[:3000])
-    with pytest.raises(EvidenceError, match="cut.E01") as caught:
+    with pytest.raises(EvidenceError, match=r"cut\.E01") as caught:
         list(open_evidence([damaged]).walk())
     assert caught.value.exit_code == 4 and "truncated" in (caught.value.hint or "")
