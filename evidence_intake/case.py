@@ -29,14 +29,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from chain_of_custody import KeyStore, Ledger, LedgerError, NotALedgerError, Signer
-from chain_of_custody.errors import LedgerBusyError, LedgerFullError
 from evidence_intake import SOFTWARE, host_name
 from evidence_intake.errors import (
     ConflictError,
-    InsufficientSpaceError,
     IntakeError,
     NotFoundError,
     UsageError,
+    from_ledger_error,
 )
 from evidence_intake.timeutil import iso_utc, utcnow, zone
 
@@ -336,10 +335,10 @@ class Case:
         reason: str | None = None,
     ) -> Entry:
         """One ledger entry, signed with the examiner's key when the key store holds one."""
-        signer = self.officer_key(examiner)
-        if signer is not None:
-            self.ensure_key_registered(signer, owner=examiner, purpose="officer")
         try:
+            signer = self.officer_key(examiner)
+            if signer is not None:
+                self.ensure_key_registered(signer, owner=examiner, purpose="officer")
             return self.ledger.append(
                 action,
                 actor=examiner,
@@ -358,21 +357,9 @@ class Case:
 
     def _not_recorded(self, action: str, exc: LedgerError) -> IntakeError:
         """The error for an entry the ledger did not take: what was not recorded, why, what to do."""
-        message = f"the ledger {self.ledger_path} did not record {action}: {exc}"
-        if isinstance(exc, LedgerFullError):
-            return InsufficientSpaceError(
-                message,
-                path=self.ledger_path,
-                hint="free space on the disk that holds the case folder, then run the command again",
-            )
-        if isinstance(exc, LedgerBusyError):
-            return IntakeError(
-                message,
-                path=self.ledger_path,
-                hint="another command is writing to this case; let it finish, then run the command again",
-            )
-        return IntakeError(
-            message,
+        return from_ledger_error(
+            exc,
+            message=f"the ledger {self.ledger_path} did not record {action}: {exc}",
             path=self.ledger_path,
             hint="run `evidence-intake custody verify`; nothing was recorded for this command",
         )

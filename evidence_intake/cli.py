@@ -11,9 +11,10 @@ from typing import Any
 import typer
 from typer.core import TyperGroup
 
+from chain_of_custody.errors import LedgerError
 from evidence_intake import __version__
 from evidence_intake.console import error
-from evidence_intake.errors import InsufficientSpaceError, IntakeError, disk_full
+from evidence_intake.errors import InsufficientSpaceError, IntakeError, disk_full, from_ledger_error
 
 
 def report_error(exc: IntakeError) -> None:
@@ -86,6 +87,10 @@ class IntakeGroup(TyperGroup):
         except IntakeError as exc:
             report_error(exc)
             raise typer.Exit(exc.exit_code) from exc
+        except LedgerError as exc:  # the chain_of_custody library's own errors, never a traceback
+            problem = from_ledger_error(exc)
+            report_error(problem)
+            raise typer.Exit(problem.exit_code) from exc
         except OSError as exc:
             if exc.errno == errno.EPIPE:
                 raise  # the reader of stdout went away (`| head`): Click ends quietly, as before

@@ -111,3 +111,45 @@ def write_error(exc: OSError, path: Path | str, what: str) -> IntakeError:
         path=path,
         hint="check that the folder exists and is writable, then run the command again",
     )
+
+
+_GENERIC_LEDGER_HINT = "run `evidence-intake custody verify` to check the ledger"
+
+
+def from_ledger_error(
+    exc: Exception,
+    *,
+    message: str | None = None,
+    path: Path | str | None = None,
+    hint: str = _GENERIC_LEDGER_HINT,
+) -> IntakeError:
+    """What to tell the user about an error of the chain_of_custody library (a LedgerError).
+
+    A full disk is exit 7, a key file that is unsafe or damaged says how to fix it (a key is never
+    replaced silently), a ledger held too long by another command says to wait; anything else
+    points to `custody verify` (or to ``hint``).
+    """
+    from chain_of_custody.errors import KeyFileError, LedgerBusyError, LedgerFullError
+
+    text = message or str(exc)
+    where = path if path is not None else getattr(exc, "path", None)
+    if isinstance(exc, LedgerFullError):
+        return InsufficientSpaceError(
+            text,
+            path=where,
+            hint="free space on the disk that holds the case folder, then run the command again",
+        )
+    if isinstance(exc, LedgerBusyError):
+        return IntakeError(
+            text,
+            path=where,
+            hint="another command is writing to this case; let it finish, then run the command again",
+        )
+    if isinstance(exc, KeyFileError):
+        return IntakeError(
+            text,
+            path=where,
+            hint="a private key must be a regular file readable only by its owner: fix its mode "
+            "(chmod 600 FILE) or restore it from the key backup; keys are never replaced silently",
+        )
+    return IntakeError(text, path=where, hint=hint)

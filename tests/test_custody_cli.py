@@ -165,3 +165,16 @@ def test_prove_and_keygen(tmp_path: Path) -> None:
         "already has a key"
         in cli("custody", "keygen", "--case", root, "--examiner", "ร.ต.อ. สมชาย", expect=6).stderr
     )
+
+
+def test_a_key_file_others_can_read_is_refused_with_how_to_fix_it(tmp_path: Path) -> None:
+    """A key store restored with mode 644: the tool does not sign with it, and says how to fix it."""
+    import os
+
+    root = make_case(tmp_path / "case")
+    key = Path(os.environ["EVIDENCE_INTAKE_KEYS"]) / "workstation.key"
+    key.chmod(0o644)
+    for command in (["custody", "head"], ["report", "custody", "--format", "html"]):
+        result = cli(*command, "--case", root, expect=1)
+        assert "workstation.key" in result.stderr and "chmod 600" in result.stderr
+        assert "Traceback" not in result.stderr and "restore it from a backup" not in result.stderr

@@ -15,9 +15,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from chain_of_custody import Checkpoint, LedgerError, SignedCheckpoint, VerificationReport
+from chain_of_custody import Checkpoint, KeyFileError, LedgerError, SignedCheckpoint, VerificationReport
 from evidence_intake.case import Case, safe_name
-from evidence_intake.errors import InsufficientSpaceError, IntakeError, IntegrityError, UsageError, disk_full
+from evidence_intake.errors import (
+    InsufficientSpaceError,
+    IntakeError,
+    IntegrityError,
+    UsageError,
+    disk_full,
+    from_ledger_error,
+)
 from evidence_intake.register import relative_to_case
 from evidence_intake.reports.fonts import FontFile, fc_match, plan_fonts
 from evidence_intake.reports.i18n import LANGUAGES, Labels
@@ -72,6 +79,8 @@ def _verified_head(case: Case) -> tuple[VerificationReport, Checkpoint, SignedCh
         signed = case.sign_checkpoint()
         if signed.checkpoint != verification.checkpoint:  # someone appended in between: check again
             verification = case.ledger.verify(expect=signed.checkpoint)
+    except KeyFileError as exc:  # the workstation key that signs the head, not the ledger
+        raise from_ledger_error(exc) from exc
     except LedgerError as exc:
         raise IntegrityError(
             f"the ledger {case.ledger_path} cannot be read to the end: {exc}",
