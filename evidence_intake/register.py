@@ -138,7 +138,7 @@ def open_database(path: Path) -> RegisterDB:
             path=path,
             hint="restore case.sqlite from the backup of the case; the file is left as it is",
         ) from exc
-    return RegisterDB(conn)
+    return RegisterDB(conn, path)
 
 
 def migrate(conn: sqlite3.Connection) -> None:

@@ -21,7 +21,7 @@ import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
-from evidence_intake.errors import IntakeError
+from evidence_intake.errors import InsufficientSpaceError, IntakeError
 
 
 def adapt(value: object) -> object:
@@ -42,22 +42,71 @@ def _name(identifier: str) -> str:
     return '"' + identifier.replace('"', '""') + '"'
 
 
-class RegisterDB:
-    """A register connection: ``query``, ``execute``, ``table(name).insert/insert_all/update``."""
+def register_error(path: object, exc: sqlite3.Error) -> IntakeError:
+    """What to tell the user when SQLite refuses the case register: only a damaged file is called
+    damaged (a full disk, a lock or read-only media are not reasons to restore a backup)."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    primary = None if code is None else code & 0xFF
+    message = f"the case register {path} could not be used: {exc}"
+    where = str(path)
+    if primary == sqlite3.SQLITE_FULL:
+        return InsufficientSpaceError(
+            message,
+            path=where,
+            hint="free space on the disk that holds the case folder, then run it again",
+        )
+    if primary in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
+        return IntakeError(
+            message,
+            path=where,
+            hint="another command is writing to this case; let it finish, then run it again",
+        )
+    if primary in (sqlite3.SQLITE_READONLY, sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_PERM):
+        return IntakeError(
+            message,
+            path=where,
+            hint="the case folder must be writable (copy a case on read-only media first)",
+        )
+    if primary in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB):
+        return IntakeError(
+            message,
+            path=where,
+            hint="case.sqlite is damaged: the ledger is the record of what happened (run `evidence-intake "
+            "custody verify`); restore case.sqlite from the case's backup, leaving the damaged file as it is",
+        )
+    return IntakeError(message, path=where, hint="run `evidence-intake custody verify`")
 
-    def __init__(self, conn: sqlite3.Connection) -> None:
+
+class RegisterDB:
+    """A register connection: ``query``, ``execute``, ``table(name).insert/insert_all/update``.
+
+    SQLite errors leave it as IntakeErrors naming case.sqlite (register_error), never as tracebacks.
+    """
+
+    def __init__(self, conn: sqlite3.Connection, path: object = "case.sqlite") -> None:
         self.conn = conn
+        self.path = path
 
     def execute(self, sql: str, parameters: Sequence[Any] | Mapping[str, Any] = ()) -> sqlite3.Cursor:
-        return self.conn.execute(sql, parameters)
+        try:
+            return self.conn.execute(sql, parameters)
+        except sqlite3.Error as exc:
+            raise register_error(self.path, exc) from exc
 
     def executescript(self, script: str) -> sqlite3.Cursor:
-        return self.conn.executescript(script)
+        try:
+            return self.conn.executescript(script)
+        except sqlite3.Error as exc:
+            raise register_error(self.path, exc) from exc
 
     def query(self, sql: str, parameters: Sequence[Any] | Mapping[str, Any] = ()) -> Iterator[dict[str, Any]]:
-        cursor = self.conn.execute(sql, parameters)
-        columns = [d[0] for d in cursor.description or ()]
-        for row in cursor:
+        try:
+            cursor = self.conn.execute(sql, parameters)
+            columns = [d[0] for d in cursor.description or ()]
+            rows = cursor.fetchall()
+        except sqlite3.Error as exc:
+            raise register_error(self.path, exc) from exc
+        for row in rows:
             yield dict(zip(columns, row, strict=True))
 
     def table(self, name: str) -> RegisterTable:
@@ -78,7 +127,7 @@ class RegisterTable:
     def insert_all(self, rows: Iterable[Mapping[str, Any]]) -> None:
         for row in rows:
             columns = list(row)
-            self.db.conn.execute(
+            self.db.execute(
                 f"INSERT INTO {_name(self.name)} ({', '.join(map(_name, columns))}) "
                 f"VALUES ({', '.join('?' * len(columns))})",
                 [adapt(row[c]) for c in columns],
@@ -90,7 +139,7 @@ class RegisterTable:
             return
         primary = self._primary_key()
         columns = list(values)
-        cursor = self.db.conn.execute(
+        cursor = self.db.execute(
             f"UPDATE {_name(self.name)} SET {', '.join(f'{_name(c)} = ?' for c in columns)} "
             f"WHERE {_name(primary)} = ?",
             [*(adapt(values[c]) for c in columns), key],

@@ -273,3 +273,32 @@ def test_proving_an_entry_that_does_not_exist_names_the_range(tmp_path: Path) ->
     for entry in ("99", "0", "-1"):
         result = cli("custody", "prove", "--entry", entry, "--case", root, expect=3)
         assert "the ledger of this case has entries 1 to 2" in result.stderr
+
+
+def test_a_damaged_register_is_a_clear_error_naming_it_never_a_traceback(tmp_path: Path) -> None:
+    """case.sqlite with a damaged page: each command either works or says which file is damaged."""
+    import shutil
+
+    from typer.testing import CliRunner
+
+    from evidence_intake.cli import app
+
+    origin = make_case(tmp_path / "origin")
+    for n in ("EX-001", "EX-002", "EX-003"):
+        add_exhibit(origin, n)
+    failed = 0
+    for page in range(2, 9):
+        root = tmp_path / f"case-{page}"
+        shutil.copytree(origin, root)
+        with open(root / "case.sqlite", "r+b") as fh:
+            fh.seek(4096 * page + 8)
+            fh.write(b"\xa5" * 2000)
+        for command in (["exhibit", "list"], ["exhibit", "show", "EX-002"], ["case", "show"]):
+            result = CliRunner().invoke(app, [*command, "--case", str(root)])
+            assert not isinstance(result.exception, Exception) or isinstance(result.exception, SystemExit), (
+                f"page {page}, {command}: {result.exception!r}"
+            )
+            if result.exit_code != 0:
+                failed += 1
+                assert "case.sqlite" in result.stderr, (page, command, result.stderr)
+    assert failed  # the damage was seen somewhere, and reported
