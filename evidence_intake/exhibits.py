@@ -150,8 +150,7 @@ def _validated_record(case: Case, data: ExhibitInput, examiner: str) -> dict[str
         if v is not None
     }
     for photo in data.photos:
-        if not photo.is_file():
-            raise NotFoundError(f"photograph {photo} not found", path=photo)
+        _check_photo(photo)
 
     def clean(value: str | None) -> str | None:
         return value.strip() if value and value.strip() else None
@@ -235,14 +234,29 @@ def register_exhibit(case: Case, data: ExhibitInput, *, examiner: str) -> Exhibi
 
 
 def _copy_hashed(source: Path, target: Path) -> tuple[int, str]:
+    """Copy to a new ``target``; a copy cut off (a full disk) is removed, never left half-written."""
     digest = hashlib.sha256()
     size = 0
     with open(source, "rb") as src, open(target, "xb") as dst:
-        while chunk := src.read(1 << 20):
-            digest.update(chunk)
-            dst.write(chunk)
-            size += len(chunk)
+        try:
+            while chunk := src.read(1 << 20):
+                digest.update(chunk)
+                dst.write(chunk)
+                size += len(chunk)
+            dst.flush()
+        except BaseException:
+            target.unlink(missing_ok=True)  # ours: it was created by the exclusive open above
+            raise
     return size, digest.hexdigest()
+
+
+def _check_photo(photo: Path) -> None:
+    if photo.is_dir():
+        raise UsageError(
+            f"{photo} is a folder", hint=f"give the photographs themselves, for example {photo}/*.jpg"
+        )
+    if not photo.is_file():
+        raise NotFoundError(f"photograph {photo} not found", path=photo)
 
 
 def add_photographs(
@@ -256,8 +270,7 @@ def add_photographs(
     copied: list[Path] = []
     try:
         for n, photo in enumerate(photos, start=existing + 1):
-            if not photo.is_file():
-                raise NotFoundError(f"photograph {photo} not found", path=photo)
+            _check_photo(photo)
             target = folder / f"{n:03d}-{safe_name(photo.name)}"
             size, sha256 = _copy_hashed(photo, target)
             copied.append(target)

@@ -302,3 +302,38 @@ def test_a_damaged_register_is_a_clear_error_naming_it_never_a_traceback(tmp_pat
                 failed += 1
                 assert "case.sqlite" in result.stderr, (page, command, result.stderr)
     assert failed  # the damage was seen somewhere, and reported
+
+
+def test_a_folder_given_as_a_photograph_says_so(tmp_path: Path) -> None:
+    root = make_case(tmp_path / "case")
+    add_exhibit(root, "EX-001")
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    result = cli("exhibit", "photo", "--exhibit", "EX-001", folder, "--case", root, expect=2)
+    assert "is a folder" in result.stderr and "photos/*.jpg" in result.stderr
+
+
+def test_an_expected_hash_of_the_wrong_form_is_refused_before_anything_is_read(tmp_path: Path) -> None:
+    root = make_case(tmp_path / "case")
+    add_exhibit(root, "EX-001")
+    source = tmp_path / "card.dd"
+    source.write_bytes(bytes(4096))
+    for wrong in ("sha256:zz", "md5:" + "0" * 31, "sha1:" + "g" * 40):
+        result = cli("acquire", source, "--exhibit", "EX-001", "--case", root, "--expect", wrong, expect=2)
+        assert "hexadecimal digits" in result.stderr
+    assert not (root / "evidence" / "EX-001").exists() or not any((root / "evidence" / "EX-001").iterdir())
+
+
+def test_photographs_that_fill_the_disk_leave_no_cut_off_copy(tmp_path: Path) -> None:
+    from tests.helpers import small_disk
+
+    with small_disk(tmp_path / "disk", "1m") as disk:
+        root = make_case(disk / "case")
+        add_exhibit(root, "EX-001")
+        small, big = tmp_path / "seal.jpg", tmp_path / "front.jpg"
+        small.write_bytes(os.urandom(10_000))
+        big.write_bytes(os.urandom(4 << 20))
+        result = cli("exhibit", "photo", "--exhibit", "EX-001", small, big, "--case", root, expect=7)
+        assert "No space left" in result.stderr
+        photos = root / "photos"
+        assert not photos.exists() or not [p for p in photos.rglob("*") if p.is_file()]

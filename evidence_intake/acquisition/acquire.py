@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -22,7 +23,15 @@ def parse_expected(items: Sequence[str]) -> dict[str, str]:
             raise UsageError(
                 f"--expect {item!r} is not ALG:HEX", hint="for example --expect md5:196066add11f…"
             )
-        expected[parse_algorithms(alg)[0]] = value.strip().lower()
+        name = parse_algorithms(alg)[0]
+        digest = value.strip().lower()
+        length = hashlib.new(name).digest_size * 2
+        if len(digest) != length or any(c not in "0123456789abcdef" for c in digest):
+            raise UsageError(
+                f"--expect {item!r}: a {name} hash is {length} hexadecimal digits",
+                hint="copy the hash exactly as the seizure form or the other tool gives it",
+            )
+        expected[name] = digest
     return expected
 
 

@@ -102,9 +102,9 @@ def check(manifest: Path) -> list[CheckResult]:
     """Check every line; paths are relative to the current folder, as with sha256sum -c."""
     if not manifest.is_file():
         raise NotFoundError(f"checksum file {manifest} not found", path=manifest)
-    entries = parse_checksums(
-        manifest.read_text(encoding="utf-8", errors="surrogateescape"), source=str(manifest)
-    )
+    # utf-8-sig: manifests written by Windows tools often start with a byte-order mark
+    text = manifest.read_text(encoding="utf-8-sig", errors="surrogateescape")
+    entries = parse_checksums(text, source=str(manifest))
     by_path: dict[str, list[tuple[str, str]]] = {}
     for alg, path, value in entries:
         by_path.setdefault(path, []).append((alg, value))

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from evidence_intake.acquisition.checksums import check
 from evidence_intake.cli import app
 
 
@@ -79,3 +80,14 @@ def test_a_malformed_checksum_file_is_a_usage_error(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["hash", "--check", str(bad)])
     assert result.exit_code == 2
     assert "line 1" in result.stderr
+
+
+def test_a_manifest_with_a_byte_order_mark_is_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Windows tools write UTF-8 with a BOM; the first line must still be a checksum line."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "a.bin").write_bytes(b"seized")
+    digest = hashlib.sha256(b"seized").hexdigest()
+    (tmp_path / "SHA256SUMS").write_bytes(("\ufeff" + f"{digest}  a.bin\r\n").encode("utf-8"))
+    assert [r.to_dict() for r in check(tmp_path / "SHA256SUMS")] == [
+        {"path": "a.bin", "algorithm": "sha256", "status": "OK"}
+    ]
