@@ -15,7 +15,7 @@ from typing import Any
 from evidence_intake.acquisition.readback import verify_image
 from evidence_intake.acquisition.records import json_column, reconcile_stale
 from evidence_intake.case import Case
-from evidence_intake.errors import NotFoundError
+from evidence_intake.errors import EvidenceError, NotFoundError
 from evidence_intake.progress import Progress
 from evidence_intake.register import Acquisition, list_acquisitions
 from evidence_intake.timeutil import iso_utc, utcnow
@@ -185,6 +185,8 @@ def verify_acquisitions(
                 [f"cannot read {exc.filename or 'the image'}: {exc.strerror or exc}"],
                 "verification_failed",
             )
+        except EvidenceError as exc:  # a truncated or damaged segment: recorded, and the next one checked
+            computed, found, status = {}, [exc.message], "verification_failed"
         problems += found
         if problems and status == "verified":
             status = "verification_failed"

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from pathlib import Path
 
 import pytest
 
 from evidence_intake.evidence.ewf_info import read_ewf_info
 from tests.acquisition.ewf_builders import media
-from tests.helpers import add_exhibit, cli_json, make_case
+from tests.helpers import add_exhibit, cli, cli_json, make_case
 
 
 @pytest.mark.parametrize("size", [3 * 1024 * 1024, 3 * 1024 * 1024 + 100], ids=["whole-sectors", "partial"])
@@ -31,3 +32,20 @@ def test_acquire_e01_records_and_verifies(tmp_path: Path, size: int) -> None:
     assert info.md5 == hashlib.md5(padded).hexdigest()  # what E01 readers recompute
     [check] = cli_json("verify", "--case", root, "--exhibit", "EX-001")
     assert check["status"] == "verified", check["problems"]
+
+
+def test_verify_records_a_truncated_e01_as_failed_and_goes_on_with_the_next(tmp_path: Path) -> None:
+    root = make_case(tmp_path / "case")
+    for exhibit in ("EX-001", "EX-002"):
+        add_exhibit(root, exhibit, "storage")
+        source = tmp_path / f"{exhibit}.dd"
+        source.write_bytes(media(2 * 1024 * 1024))
+        cli_json("acquire", source, "--exhibit", exhibit, "--case", root, "--format", "e01")
+    [segment] = (root / "evidence" / "EX-001").glob("*.E01")
+    segment.chmod(0o644)
+    with open(segment, "r+b") as fh:
+        fh.truncate(segment.stat().st_size // 2)
+    result = cli("verify", "--case", root, "--json", expect=5)
+    outcomes = {o["exhibit"]: o for o in json.loads(result.stdout)}
+    assert outcomes["EX-001"]["status"] == "verification_failed" and outcomes["EX-001"]["problems"]
+    assert outcomes["EX-002"]["status"] == "verified"
