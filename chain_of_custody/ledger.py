@@ -386,7 +386,10 @@ class Ledger:
         return self._size()
 
     def _size(self) -> int:
-        return int(self._conn.execute("SELECT IFNULL(MAX(seq), 0) FROM entries").fetchone()[0])
+        try:
+            return int(self._conn.execute("SELECT IFNULL(MAX(seq), 0) FROM entries").fetchone()[0])
+        except sqlite3.DatabaseError as exc:
+            raise translate(exc, self.path, "its number of entries cannot be read") from exc
 
     def entry(self, seq: int) -> Entry:
         row = self._conn.execute(f"SELECT {ENTRY_COLUMNS} FROM entries WHERE seq = ?", (seq,)).fetchone()
@@ -419,11 +422,20 @@ class Ledger:
         if action is not None:
             where.append("action = ?")
             params.append(action)
-        cursor = self._conn.execute(
-            f"SELECT {ENTRY_COLUMNS} FROM entries WHERE {' AND '.join(where)} ORDER BY seq", params
-        )
         try:
-            while rows := cursor.fetchmany(500):
+            cursor = self._conn.execute(
+                f"SELECT {ENTRY_COLUMNS} FROM entries WHERE {' AND '.join(where)} ORDER BY seq", params
+            )
+        except sqlite3.DatabaseError as exc:
+            raise translate(exc, self.path, "its entries cannot be read") from exc
+        try:
+            while True:
+                try:
+                    rows = cursor.fetchmany(500)
+                except sqlite3.DatabaseError as exc:  # a damaged page part-way through
+                    raise translate(exc, self.path, "its entries cannot be read to the end") from exc
+                if not rows:
+                    break
                 for row in rows:
                     yield Entry.from_row(row)
         finally:

@@ -379,7 +379,10 @@ def verify_ledger(
         verifier.problems.add(None, msg.damaged(exc))
     finally:
         if conn.in_transaction:
-            conn.execute("COMMIT")
+            try:
+                conn.execute("ROLLBACK")  # a read transaction: nothing to keep, and a damaged file
+            except sqlite3.DatabaseError:  # can fail even this; the damage is already a problem
+                pass
     if verifier.tree is None:
         verifier.tree = MemoryTree.from_entry_hashes(verifier.entry_hashes)
     problems = verifier.problems.finish("problems")

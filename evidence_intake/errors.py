@@ -152,4 +152,4 @@ def from_ledger_error(
             hint="a private key must be a regular file readable only by its owner: fix its mode "
             "(chmod 600 FILE) or restore it from the key backup; keys are never replaced silently",
         )
-    return IntakeError(text, path=where, hint=hint)
+    return IntakeError(text, path=where, hint=getattr(exc, "hint", None) or hint)

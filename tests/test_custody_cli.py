@@ -178,3 +178,33 @@ def test_a_key_file_others_can_read_is_refused_with_how_to_fix_it(tmp_path: Path
         result = cli(*command, "--case", root, expect=1)
         assert "workstation.key" in result.stderr and "chmod 600" in result.stderr
         assert "Traceback" not in result.stderr and "restore it from a backup" not in result.stderr
+
+
+def test_a_damaged_ledger_page_is_reported_by_verify_and_show_never_as_a_traceback(tmp_path: Path) -> None:
+    import shutil
+
+    from typer.testing import CliRunner
+
+    from evidence_intake.cli import app
+
+    origin = make_case(tmp_path / "origin")
+    for n in range(1, 40):
+        add_exhibit(origin, f"EX-{n:03d}")
+    seen = set()
+    for page in range(2, 20):
+        root = tmp_path / f"case-{page}"
+        shutil.copytree(origin, root)
+        with open(root / "ledger.sqlite", "r+b") as fh:
+            if fh.seek(0, 2) < 4096 * (page + 1):
+                continue
+            fh.seek(4096 * page + 8)
+            fh.write(b"\xa5" * 2000)
+        for command in (["custody", "verify"], ["custody", "show"], ["custody", "show", "--json"]):
+            result = CliRunner().invoke(app, [*command, "--case", str(root)])
+            assert result.exception is None or isinstance(result.exception, SystemExit), (
+                f"page {page}, {command}: {result.exception!r}"
+            )
+            if result.exit_code != 0:
+                seen.add(command[1])
+                assert "ledger" in result.stderr, (page, command, result.stderr)
+    assert "verify" in seen  # the damage was found by the command meant to find it

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from chain_of_custody import Entry, verify_inclusion
+from chain_of_custody import Entry, LedgerError, verify_inclusion
 from evidence_intake import console
 from evidence_intake.case import Case
 from evidence_intake.commands._options import CaseOpt, ExaminerOpt, JsonOpt, OptionalExhibitOpt
@@ -128,7 +128,10 @@ def verify(
     Example: evidence-intake custody verify --expect-head 42:5b1f…
     """
     with Case.locate(case_dir) as case:
-        total = len(case.ledger)
+        try:
+            total: int | None = len(case.ledger)
+        except LedgerError:  # a damaged file: verify itself says what is wrong with it
+            total = None
         with console.progress() as bar:
             task = bar.add_task("verifying ledger", total=total)
             report = verify_ledger(
