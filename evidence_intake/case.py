@@ -271,6 +271,13 @@ class Case:
                 path=self.db_path,
                 hint="restore case.sqlite from the backup of the case",
             )
+        if self.db_path.stat().st_size == 0:  # cut to nothing: never silently rebuilt as an empty register
+            raise IntakeError(
+                f"{self.db_path} is empty: the case register was lost (a full disk, an interrupted copy)",
+                path=self.db_path,
+                hint="the ledger is the record of what happened (run `evidence-intake custody verify`); "
+                "restore case.sqlite from the backup of the case, keeping the empty file aside",
+            )
         return register.open_database(self.db_path)
 
     def close(self) -> None:

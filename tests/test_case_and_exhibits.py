@@ -337,3 +337,29 @@ def test_photographs_that_fill_the_disk_leave_no_cut_off_copy(tmp_path: Path) ->
         assert "No space left" in result.stderr
         photos = root / "photos"
         assert not photos.exists() or not [p for p in photos.rglob("*") if p.is_file()]
+
+
+def test_an_emptied_register_is_not_rebuilt_as_a_new_one(tmp_path: Path) -> None:
+    """case.sqlite cut to 0 bytes: refused, so that no exhibit can be registered a second time."""
+    root = make_case(tmp_path / "case")
+    add_exhibit(root, "EX-001")
+    (root / "case.sqlite").write_bytes(b"")
+    for wal in ("case.sqlite-wal", "case.sqlite-shm"):
+        (root / wal).unlink(missing_ok=True)
+    result = cli("exhibit", "list", "--case", root, expect=1)
+    assert "is empty" in result.stderr
+    cli(
+        "exhibit",
+        "add",
+        "--case",
+        root,
+        "--exhibit",
+        "EX-001",
+        "--kind",
+        "phone",
+        "--description",
+        "x",
+        expect=1,
+    )
+    assert (root / "case.sqlite").stat().st_size == 0
+    assert cli("custody", "verify", "--case", root).exit_code == 0
