@@ -158,6 +158,12 @@ def export_file(
 
     ``inode`` picks one entry when a path is shared (a deleted file beside a live one of the same name).
     """
+    evidence = (case.root / "evidence").resolve()
+    if out_dir.expanduser().resolve().is_relative_to(evidence):
+        raise UsageError(
+            f"{out_dir} is inside the case's evidence folder, which holds only acquired images",
+            hint="export to a working folder, for example --out ./exports",
+        )
     acquisition, tree = open_acquisition(case, exhibit_id, keys=keys)
     with tree:
         entry = _find(tree, location, inode)

@@ -35,6 +35,7 @@ class FakeCase:
     acquisitions: dict[str, FakeAcquisition]
     settings: FakeSettings = field(default_factory=FakeSettings)
     recorded: list[dict[str, Any]] = field(default_factory=list)
+    root: Path = Path("/nonexistent/case")
 
     def latest_acquisition(self, exhibit_id: str) -> FakeAcquisition:
         if exhibit_id not in self.acquisitions:

@@ -63,6 +63,16 @@ def test_export_refuses_to_overwrite(card: Path, tmp_path: Path) -> None:
     assert len(case.recorded) == 1
 
 
+def test_export_never_writes_into_the_cases_evidence_folder(card: Path, tmp_path: Path) -> None:
+    case = fake_case(card)
+    case.root = tmp_path / "case"
+    for out in (case.root / "evidence", case.root / "evidence" / "EX-001" / "extra"):
+        with pytest.raises(UsageError, match="inside the case's evidence folder"):
+            export_file(case, "EX-001", "/readme.txt", out, examiner="x")
+        assert not out.exists()
+    assert case.recorded == []
+
+
 def test_export_dotdot_in_the_location_stays_inside(card: Path, tmp_path: Path) -> None:
     case = fake_case(card)
     out = tmp_path / "deep" / "out"
