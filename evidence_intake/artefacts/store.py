@@ -384,6 +384,12 @@ def require_store(path: Path) -> None:
             path=path,
             hint="run: evidence-intake extract --exhibit EX-001 (or --all)",
         )
+    if path.stat().st_size == 0:  # cut to nothing: reading it back would show (and report) no artefacts
+        raise IntakeError(
+            f"{path} is empty: the artefact store was lost (a full disk, an interrupted copy)",
+            path=path,
+            hint="extract the exhibits again (the evidence is not affected): evidence-intake extract --all",
+        )
 
 
 def connect_read_only(path: Path) -> sqlite3.Connection:

@@ -257,3 +257,11 @@ def test_two_processes_opening_an_old_store_at_once_migrate_it_once(tmp_path: Pa
         200_000,
     )
     conn.close()
+
+
+def test_an_emptied_store_is_not_read_back_as_one_without_artefacts(tmp_path: Path) -> None:
+    path = tmp_path / "artefacts.sqlite"
+    path.write_bytes(b"")
+    with pytest.raises(IntakeError, match="is empty"):
+        open_read_only(path)
+    assert path.read_bytes() == b""
