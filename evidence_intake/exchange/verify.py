@@ -43,7 +43,7 @@ from chain_of_custody import (
     verify_inclusion,
 )
 from chain_of_custody.keys import verify_ed25519
-from evidence_intake.errors import NotFoundError, UsageError
+from evidence_intake.errors import IntegrityError, NotFoundError, UsageError
 from evidence_intake.exchange.bundle import CHUNK, FORMAT, MANIFEST, SIGNATURE, VERSION
 
 ALGORITHMS = ("md5", "sha1", "sha256", "sha512")
@@ -88,6 +88,14 @@ class BundleCheck:
         }
 
 
+def _starts_as_zip(path: Path) -> bool:
+    try:
+        with open(path, "rb") as fh:
+            return fh.read(4) == b"PK\x03\x04"
+    except OSError:
+        return False
+
+
 class _Package:
     """A package folder or zip, read-only, with member names checked (no absolute paths, no ..)."""
 
@@ -98,6 +106,13 @@ class _Package:
             try:
                 self._zip = zipfile.ZipFile(path)
             except (zipfile.BadZipFile, OSError) as exc:
+                if _starts_as_zip(path):  # a package damaged or cut off on its way: it fails verification
+                    raise IntegrityError(
+                        f"{path} is a damaged zip: it cannot be read to its end ({exc})",
+                        path=path,
+                        hint="ask the sending agency for the package again; compare its size and SHA-256 "
+                        "with what they recorded",
+                    ) from exc
                 raise UsageError(
                     f"{path} is not a package: not a folder and not a readable zip ({exc})",
                     path=path,

@@ -241,6 +241,16 @@ def test_export_refuses_to_overwrite_and_needs_a_known_exhibit(tmp_path: Path) -
     cli("bundle", "verify", tmp_path / "junk.zip", expect=2)
 
 
+def test_a_package_cut_off_on_its_way_fails_verification(tmp_path: Path) -> None:
+    built = build_case(tmp_path, with_e01=False)
+    out = tmp_path / "EX-001.zip"
+    cli("export", "bundle", "--case", built.root, "--exhibit", "EX-001", "--out", out)
+    cut = tmp_path / "cut.zip"
+    cut.write_bytes(out.read_bytes()[: out.stat().st_size // 2])
+    result = cli("bundle", "verify", cut, expect=5)
+    assert "damaged zip" in result.stderr and "ask the sending agency" in result.stderr
+
+
 @pytest.mark.parametrize("name", ["EX-002.zip", "EX-002"])
 def test_a_full_disk_leaves_no_package_and_no_entry(tmp_path: Path, name: str) -> None:
     """The destination fills while the package (with its E01 image) is written: exit 7, nothing left."""
