@@ -269,6 +269,40 @@ def acquire_physical(
         )
 
 
+# Names that promise a container; content that is not one is imaged as the plain file it is, but
+# the officer is told (a wrong file picked at a raid site, or a renamed one).
+_PROMISED = {
+    ".e01": (b"EVF\x09\x0d\x0a\xff\x00", "an E01 image"),
+    ".ex01": (b"EVF2\x0d\x0a\x81\x00", "an Ex01 image"),
+    ".zip": (b"PK\x03\x04", "a zip archive"),
+}
+
+
+def _source_notes(source: Source) -> list[str]:
+    """What the officer should know about the source before trusting the image of it."""
+    if source.size == 0:
+        return ["the source holds no data (0 bytes): check that the right device or file was given"]
+    promised = _PROMISED.get(source.path.suffix.lower())
+    if promised is None or source.kind not in ("file", "image"):
+        return []
+    magic, what = promised
+    if source.kind == "image":  # opened as an image set by its name: its reader tells what it found
+        fmt = getattr(getattr(source, "reader", None), "format", None)
+        if fmt != "raw":
+            return []
+        name = source.path.name
+        return [f"{name} is named like {what} but does not hold one: it was imaged as the plain file it is"]
+    head = bytearray(len(magic))
+    try:
+        source.readinto(0, memoryview(head))
+    except OSError:
+        return []
+    if bytes(head) == magic:
+        return []
+    name = source.path.name
+    return [f"{name} is named like {what} but does not hold one: it was imaged as the plain file it is"]
+
+
 def _acquire(
     case: Case,
     source: Source,
@@ -280,7 +314,7 @@ def _acquire(
     progress: Progress,
     stop: threading.Event | None,
 ) -> Result:
-    notes: list[str] = []
+    notes: list[str] = _source_notes(source)
     for mount in getattr(source, "mounts", []):
         mode = "read-only" if mount["read_only"] else "read-write"
         notes.append(f"the source was mounted {mode} at {mount['point']} ({mount['source']}) while imaged")
@@ -507,7 +541,12 @@ def _finish(
         segment_hashes=segment_hashes,
         errors=state.errors,
         size=source.size,
-        extra={"verification": verification, "log": log.name, "log_sha256": sha256_file(log)},
+        extra={
+            "verification": verification,
+            "log": log.name,
+            "log_sha256": sha256_file(log),
+            **({"notes": notes} if notes else {}),
+        },
     )
     if verification is not None:
         case.record(

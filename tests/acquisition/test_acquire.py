@@ -414,3 +414,26 @@ def test_verify_source_reads_the_source_again_and_catches_a_change(
             examiner="e",
             options=PhysicalOptions(block_size=256 * 1024, verify_source=True),
         )
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "words"),
+    [
+        ("empty.dd", b"", "holds no data (0 bytes)"),
+        ("phone.E01", b"not an ewf image" * 64, "is named like an E01 image but does not hold one"),
+        ("export.zip", b"\x00" * 2048, "is named like a zip archive but does not hold one"),
+    ],
+)
+def test_a_source_that_is_not_what_it_seems_is_imaged_with_a_note(
+    case_dir: Path, tmp_path: Path, name: str, content: bytes, words: str
+) -> None:
+    source = tmp_path / name
+    source.write_bytes(content)
+    result = cli_json("acquire", source, "--exhibit", "EX-001", "--case", case_dir)
+    assert any(words in note for note in result["notes"]), result["notes"]
+    with Case.open(case_dir) as case:
+        [done] = list(case.ledger.entries(action="acquisition_completed"))
+    assert any(words in note for note in done.details["notes"])
+    log = Path(result["acquisition"]["paths"][0]).with_suffix(".log.txt")
+    assert words in log.read_text(encoding="utf-8")
+    assert result["acquisition"]["hashes"]["sha256"] == hashlib.sha256(content).hexdigest()
