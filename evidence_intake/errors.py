@@ -9,6 +9,10 @@ from __future__ import annotations
 
 import errno
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import sqlite3
 
 
 class IntakeError(Exception):
@@ -94,23 +98,55 @@ def disk_full(exc: OSError) -> bool:
 
 
 def write_error(exc: OSError, path: Path | str, what: str) -> IntakeError:
-    """The error for ``what`` (a report, an export…) that could not be written to ``path``.
+    """The error for ``what`` (a report, an export, a package) that could not be written to ``path``.
 
-    A full disk (or quota) is InsufficientSpaceError, so that scripts see exit status 7 for it
-    whichever command hit it; anything else names the file and the system's reason.
+    The caller has deleted what it wrote and recorded nothing. A full disk (or quota) is
+    InsufficientSpaceError, so that scripts see exit status 7 for it whichever command hit it.
     """
-    reason = exc.strerror or str(exc)
+    message = (
+        f"cannot write {what} {path}: {exc.strerror or exc}; what was written was deleted and "
+        "nothing was recorded in the ledger"
+    )
     if disk_full(exc):
         return InsufficientSpaceError(
-            f"cannot write {what} {path}: {reason}; what was written was deleted",
+            message,
             path=path,
-            hint="free space on that disk or choose another destination, then run the command again",
+            hint="free space on that disk or choose another --out, then run it again",
         )
     return IntakeError(
-        f"cannot write {what} {path}: {reason}; what was written was deleted",
-        path=path,
-        hint="check that the folder exists and is writable, then run the command again",
+        message, path=path, hint="check that the folder exists and is writable, then run the command again"
     )
+
+
+def sqlite_error(
+    exc: sqlite3.Error, path: Path | str, *, message: str, damaged_hint: str, other_hint: str
+) -> IntakeError:
+    """What to tell the user when SQLite refuses one of the case's own databases.
+
+    Only a damaged file is called damaged: a full disk (exit 7), a lock held by another command
+    or a folder that cannot be written are not reasons to restore a backup or rebuild anything.
+    """
+    import sqlite3  # its callers have it loaded already; `--version` does not need it
+
+    primary = (getattr(exc, "sqlite_errorcode", None) or 0) & 0xFF
+    if primary == sqlite3.SQLITE_FULL:
+        return InsufficientSpaceError(
+            message, path=path, hint="free space on the disk that holds the case folder, then run it again"
+        )
+    if primary in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
+        return IntakeError(
+            message, path=path, hint="another command is using this case; let it finish, then run it again"
+        )
+    if primary in (sqlite3.SQLITE_READONLY, sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_PERM):
+        return IntakeError(
+            message,
+            path=path,
+            hint="the case folder must be writable (copy a case kept on read-only media first); "
+            "the file is not damaged",
+        )
+    if primary in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB):
+        return IntakeError(message, path=path, hint=damaged_hint)
+    return IntakeError(message, path=path, hint=other_hint)
 
 
 _GENERIC_LEDGER_HINT = "run `evidence-intake custody verify` to check the ledger"

@@ -21,7 +21,7 @@ import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
-from evidence_intake.errors import InsufficientSpaceError, IntakeError
+from evidence_intake.errors import IntakeError, sqlite_error
 
 
 def adapt(value: object) -> object:
@@ -43,38 +43,16 @@ def _name(identifier: str) -> str:
 
 
 def register_error(path: object, exc: sqlite3.Error) -> IntakeError:
-    """What to tell the user when SQLite refuses the case register: only a damaged file is called
-    damaged (a full disk, a lock or read-only media are not reasons to restore a backup)."""
-    code = getattr(exc, "sqlite_errorcode", None)
-    primary = None if code is None else code & 0xFF
-    message = f"the case register {path} could not be used: {exc}"
-    where = str(path)
-    if primary == sqlite3.SQLITE_FULL:
-        return InsufficientSpaceError(
-            message,
-            path=where,
-            hint="free space on the disk that holds the case folder, then run it again",
-        )
-    if primary in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
-        return IntakeError(
-            message,
-            path=where,
-            hint="another command is writing to this case; let it finish, then run it again",
-        )
-    if primary in (sqlite3.SQLITE_READONLY, sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_PERM):
-        return IntakeError(
-            message,
-            path=where,
-            hint="the case folder must be writable (copy a case on read-only media first)",
-        )
-    if primary in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB):
-        return IntakeError(
-            message,
-            path=where,
-            hint="case.sqlite is damaged: the ledger is the record of what happened (run `evidence-intake "
-            "custody verify`); restore case.sqlite from the case's backup, leaving the damaged file as it is",
-        )
-    return IntakeError(message, path=where, hint="run `evidence-intake custody verify`")
+    """What to tell the user when SQLite refuses the case register (see errors.sqlite_error)."""
+    return sqlite_error(
+        exc,
+        str(path),
+        message=f"the case register {path} could not be used: {exc}",
+        damaged_hint="case.sqlite is damaged: the ledger is the record of what happened (run "
+        "`evidence-intake custody verify`); restore case.sqlite from the case's backup, leaving the "
+        "damaged file as it is",
+        other_hint="run `evidence-intake custody verify`",
+    )
 
 
 class RegisterDB:

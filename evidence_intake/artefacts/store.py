@@ -24,7 +24,7 @@ from chain_of_custody.schema import apply_migration_steps, pending_migrations
 from evidence_intake.artefacts.kinds import KINDS, PROVENANCE_COLUMNS, KindSpec
 from evidence_intake.artefacts.schema import MIGRATION_SET, SECONDARY_INDEXES, STEPS
 from evidence_intake.artefacts.text import text_factory
-from evidence_intake.errors import InsufficientSpaceError, IntakeError, NotFoundError
+from evidence_intake.errors import InsufficientSpaceError, IntakeError, NotFoundError, sqlite_error
 from evidence_intake.timeutil import iso_utc, utcnow
 
 # Bulk loads bigger than this drop the secondary indexes and rebuild them once at the end.
@@ -435,32 +435,14 @@ def _hot_journal(path: Path) -> bool:
 
 
 def store_error(path: Path, exc: sqlite3.DatabaseError) -> IntakeError:
-    """What to tell the user when SQLite refuses the store: only a damaged file is called damaged."""
-    code = getattr(exc, "sqlite_errorcode", None)
-    primary = None if code is None else code & 0xFF
-    if primary in (sqlite3.SQLITE_NOTADB, sqlite3.SQLITE_CORRUPT):
-        return IntakeError(
-            f"{path} is not a usable artefact store: {exc}",
-            path=path,
-            hint="move the damaged file aside and extract again; the evidence is not affected",
-        )
-    if primary in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
-        return IntakeError(
-            f"{path} is locked by another process: {exc}",
-            path=path,
-            hint="wait for the extraction or report that is using it to finish, then run the command again",
-        )
-    if primary in (sqlite3.SQLITE_READONLY, sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_PERM):
-        return IntakeError(
-            f"{path} cannot be written here: {exc}",
-            path=path,
-            hint="the store needs updating or recovering once, which needs write access to the case "
-            "folder: run the command where the case is writable (the store is not damaged)",
-        )
-    return IntakeError(
-        f"the artefact store {path} could not be used: {exc}",
-        path=path,
-        hint="check the disk and the case folder; if the store is damaged, move it aside and extract again",
+    """What to tell the user when SQLite refuses the store (see errors.sqlite_error)."""
+    return sqlite_error(
+        exc,
+        path,
+        message=f"{path} is not a usable artefact store: {exc}",
+        damaged_hint="move the damaged file aside and extract again; the evidence is not affected",
+        other_hint="check the disk and the case folder; if the store is damaged, move it aside and "
+        "extract again",
     )
 
 

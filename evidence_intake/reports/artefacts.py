@@ -31,10 +31,9 @@ from evidence_intake.case import Case, safe_name
 from evidence_intake.digests import sha256_file
 from evidence_intake.errors import (
     ConflictError,
-    InsufficientSpaceError,
     IntakeError,
     UsageError,
-    disk_full,
+    write_error,
 )
 from evidence_intake.register import relative_to_case
 from evidence_intake.reports import artefacts_data as data
@@ -214,13 +213,7 @@ def generate_artefact_report(
         raise _store_error(store, exc) from exc
     except OSError as exc:
         _cleanup(created, folder)
-        kind = InsufficientSpaceError if disk_full(exc) else IntakeError
-        raise kind(
-            f"cannot write the report {path}: {exc.strerror or exc}; what was written was deleted and "
-            "nothing was recorded in the ledger",
-            path=path,
-            hint="free space on that disk or choose another --out, then run the report again",
-        ) from exc
+        raise write_error(exc, path, "the report") from exc
     except BaseException:
         _cleanup(created, folder)
         raise

@@ -18,12 +18,10 @@ from typing import Any
 from chain_of_custody import Checkpoint, KeyFileError, LedgerError, SignedCheckpoint, VerificationReport
 from evidence_intake.case import Case, safe_name
 from evidence_intake.errors import (
-    InsufficientSpaceError,
-    IntakeError,
     IntegrityError,
     UsageError,
-    disk_full,
     from_ledger_error,
+    write_error,
 )
 from evidence_intake.register import relative_to_case
 from evidence_intake.reports.fonts import FontFile, fc_match, plan_fonts
@@ -188,11 +186,5 @@ def _write_new(path: Path, data: bytes) -> None:
     except OSError as exc:
         for written in created:
             written.unlink(missing_ok=True)
-        kind = InsufficientSpaceError if disk_full(exc) else IntakeError
-        raise kind(
-            f"cannot write the report {path}: {exc.strerror or exc}; what was written was deleted and "
-            "nothing was recorded in the ledger",
-            path=path,
-            hint="free space or choose another --out, then run the command again",
-        ) from exc
+        raise write_error(exc, path, "the report") from exc
     path.chmod(0o444)
