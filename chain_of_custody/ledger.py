@@ -42,8 +42,8 @@ from .schema import (
     LedgerInfo,
     apply_migrations,
     probe,
+    reader_uri,
     uri_for,
-    wal_path,
 )
 from .storage import (
     TableNodes,
@@ -110,16 +110,10 @@ class Ledger:
         """Open an existing ledger. NotALedgerError (file untouched) when it is not one or is damaged."""
         path = Path(path)
         info = probe(path)
-        # On read-only media (a disc handed to the court) SQLite could not create its -shm file; with no
-        # -wal file nothing is pending, so the file is read as immutable there.
-        immutable = (
-            readonly
-            and not wal_path(path).exists()
-            and not (os.access(path, os.W_OK) and os.access(path.parent, os.W_OK))
-        )
+        uri = reader_uri(path) if readonly else uri_for(path, readonly=False)
         try:
             conn = sqlite3.connect(
-                uri_for(path, readonly=readonly, immutable=immutable),
+                uri,
                 uri=True,
                 isolation_level=None,
                 timeout=busy_timeout,
@@ -136,7 +130,7 @@ class Ledger:
             conn.close()
             raise translate(exc, path, "the ledger could not be opened") from exc
         ledger = cls(path, conn, info, readonly=readonly)
-        ledger._reader_uri = uri_for(path, readonly=True, immutable=immutable)
+        ledger._reader_uri = reader_uri(path)
         return ledger
 
     def close(self) -> None:

@@ -123,6 +123,25 @@ def wal_path(path: Path) -> Path:
     return path.with_name(path.name + "-wal")
 
 
+def reader_uri(path: Path) -> str:
+    """The URI that opens ``path`` for reading, also where nothing can be written (a disc for the court).
+
+    On read-only storage SQLite could not create the -shm file it locks a database with, so there the
+    file is opened as immutable; only when its -wal file is absent or empty, since an immutable database
+    does not read its write-ahead log (entries in it would silently be missed).
+    """
+    writable = os.access(path, os.W_OK) and os.access(path.parent, os.W_OK)
+    return uri_for(path, readonly=True, immutable=not writable and not wal_has_frames(path))
+
+
+def wal_has_frames(path: Path) -> bool:
+    """Whether ``path`` has a write-ahead log with anything in it (an empty -wal holds nothing pending)."""
+    try:
+        return wal_path(path).stat().st_size > 0
+    except FileNotFoundError:
+        return False
+
+
 def _read_meta(path: Path, *, immutable: bool) -> tuple[dict[str, str], set[str]]:
     conn = sqlite3.connect(uri_for(path, readonly=True, immutable=immutable), uri=True, isolation_level=None)
     try:
@@ -163,8 +182,7 @@ def probe(path: Path) -> LedgerInfo:
     page_size = 65536 if page_size == 1 else page_size
     page_count = int.from_bytes(header[28:32], "big")
     header_size_valid = header[24:28] == header[92:96]
-    wal = wal_path(path)
-    wal_has_data = wal.exists() and wal.stat().st_size > 0
+    wal_has_data = wal_has_frames(path)
     if header_size_valid and not wal_has_data and page_count * page_size > size:
         raise NotALedgerError(
             f"{path}: the ledger is truncated: its header says {page_count} pages of {page_size} bytes "
@@ -172,18 +190,26 @@ def probe(path: Path) -> LedgerInfo:
             path=path,
             hint="restore the ledger from a copy (backup, evidence disc); the file was left untouched",
         )
-    # Read the meta table without leaving -shm/-wal files beside a file that may not be a ledger: with no
-    # -wal present nothing is pending, so the file can be read as immutable. Should a writer have
-    # appeared meanwhile (a -wal now exists), read again through SQLite's locks.
-    immutable = not wal.exists()
+    # Read the meta table without leaving -shm/-wal files beside a file that may not be a ledger: with an
+    # empty or no -wal nothing is pending, so the file can be read as immutable. Should a writer have
+    # appeared meanwhile (the -wal now holds frames), read again through SQLite's locks.
+    immutable = not wal_has_data
     try:
         try:
             rows, tables = _read_meta(path, immutable=immutable)
         except sqlite3.Error:
-            if not immutable or not wal.exists():
+            if not immutable or not wal_has_frames(path):
                 raise
             rows, tables = _read_meta(path, immutable=False)
     except sqlite3.Error as exc:
+        if wal_has_frames(path) and not os.access(path.parent, os.W_OK):
+            raise LedgerError(
+                f"{path}: its write-ahead log {wal_path(path).name} holds entries, which SQLite reads only "
+                "where it can write its index file beside the ledger, and this folder cannot be written",
+                path=path,
+                hint="copy the case folder (with the -wal file) to writable storage and read the copy; "
+                "nothing is damaged",
+            ) from exc
         raise NotALedgerError(
             f"{path}: the ledger is damaged: SQLite cannot read it ({exc})",
             path=path,

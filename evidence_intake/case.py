@@ -34,6 +34,7 @@ from evidence_intake.errors import (
     ConflictError,
     IntakeError,
     NotFoundError,
+    ReadOnlyCaseError,
     UsageError,
     from_ledger_error,
 )
@@ -175,8 +176,19 @@ class Case:
         return cls(root, settings)
 
     @classmethod
-    def locate(cls, explicit: Path | None = None) -> Case:
-        """The case named by --case, else $EVIDENCE_INTAKE_CASE, else the current folder or a parent."""
+    def locate(cls, explicit: Path | None = None, *, reading: bool = False) -> Case:
+        """The case named by --case, else $EVIDENCE_INTAKE_CASE, else the current folder or a parent.
+
+        A command that records anything is refused at once on a case that cannot be written (see
+        ``read_only``), before any work; ``reading`` commands run there too.
+        """
+        case = cls._find(explicit)
+        if not reading:
+            case.require_writable()
+        return case
+
+    @classmethod
+    def _find(cls, explicit: Path | None) -> Case:
         if explicit is not None:
             return cls.open(explicit)
         env = os.environ.get(ENV_CASE)
@@ -190,6 +202,30 @@ class Case:
             f"no case found: {here} is not inside a case folder",
             hint=f"give --case DIR or set {ENV_CASE}; create one with: evidence-intake case init DIR …",
         )
+
+    # -- read-only storage -----------------------------------------------------------------------
+
+    @cached_property
+    def read_only(self) -> bool:
+        """Whether this case cannot be written here: a disc for the court, a write-protected drive, a
+        read-only mount or share, or a copy whose files this user may only read.
+
+        Such a case is opened read-only: it can be shown, verified and searched, never changed.
+        """
+        return not all(
+            os.access(path, os.W_OK) for path in (self.root, self.ledger_path, self.db_path) if path.exists()
+        )
+
+    def require_writable(self) -> None:
+        if self.read_only:
+            raise ReadOnlyCaseError(
+                f"{self.root} cannot be written here (read-only storage, or files this user may only "
+                "read), and this command records what it does in the case",
+                path=self.root,
+                hint="copy the case folder to writable storage (cp -a), check the copy with "
+                "`evidence-intake custody verify`, and run the command on the copy; case show, exhibit "
+                "list/show, custody show/verify/prove, files and artefacts work where the case is",
+            )
 
     # -- paths -------------------------------------------------------------------------------
 
@@ -225,7 +261,9 @@ class Case:
 
     def _folder(self, *parts: str) -> Path:
         path = self.root.joinpath(*parts)
-        path.mkdir(parents=True, exist_ok=True)
+        if not path.is_dir():
+            self.require_writable()
+            path.mkdir(parents=True, exist_ok=True)
         return path
 
     @contextmanager
@@ -244,7 +282,7 @@ class Case:
     def ledger(self) -> Ledger:
         if self._ledger is None:
             try:
-                self._ledger = Ledger.open(self.ledger_path)
+                self._ledger = Ledger.open(self.ledger_path, readonly=self.read_only)
             except NotALedgerError as exc:
                 raise IntakeError(
                     str(exc),
@@ -252,7 +290,7 @@ class Case:
                     hint="the file is left untouched; restore the ledger from a backup, then custody verify",
                 ) from exc
             except LedgerError as exc:
-                raise IntakeError(str(exc), path=self.ledger_path) from exc
+                raise IntakeError(str(exc), path=self.ledger_path, hint=exc.hint) from exc
             if self._ledger.case_id != self.settings.case_id:
                 raise IntakeError(
                     f"{self.ledger_path} belongs to another case (case id {self._ledger.case_id})",
@@ -278,7 +316,7 @@ class Case:
                 hint="the ledger is the record of what happened (run `evidence-intake custody verify`); "
                 "restore case.sqlite from the backup of the case, keeping the empty file aside",
             )
-        return register.open_database(self.db_path)
+        return register.open_database(self.db_path, readonly=self.read_only)
 
     def close(self) -> None:
         if self._ledger is not None:
@@ -342,6 +380,7 @@ class Case:
         reason: str | None = None,
     ) -> Entry:
         """One ledger entry, signed with the examiner's key when the key store holds one."""
+        self.require_writable()
         try:
             signer = self.officer_key(examiner)
             if signer is not None:

@@ -60,6 +60,12 @@ class ConflictError(IntakeError):
     exit_code = 6
 
 
+class ReadOnlyCaseError(IntakeError):
+    """A command that records its work was given a case that cannot be written (read-only storage)."""
+
+    exit_code = 9
+
+
 class InsufficientSpaceError(IntakeError):
     """The destination has not enough free space for the work asked for."""
 

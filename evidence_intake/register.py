@@ -17,8 +17,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from chain_of_custody.schema import apply_migration_steps
-from evidence_intake.errors import IntakeError, NotFoundError
+from chain_of_custody.schema import apply_migration_steps, pending_migrations, reader_uri
+from evidence_intake.errors import IntakeError, NotFoundError, sqlite_error
 from evidence_intake.register_db import RegisterDB
 from evidence_intake.timeutil import parse_iso_utc
 
@@ -123,7 +123,10 @@ def m002_acquisitions(db: Database) -> None:
 MIGRATIONS = (("m001_exhibits", m001_exhibits), ("m002_acquisitions", m002_acquisitions))
 
 
-def open_database(path: Path) -> RegisterDB:
+def open_database(path: Path, *, readonly: bool = False) -> RegisterDB:
+    """The case register; ``readonly`` for a case that cannot be written here (read-only storage)."""
+    if readonly:
+        return _open_read_only(path)
     try:
         conn = sqlite3.connect(path, timeout=60, isolation_level=None)
         conn.execute("PRAGMA busy_timeout = 60000")
@@ -133,11 +136,33 @@ def open_database(path: Path) -> RegisterDB:
         conn.execute("PRAGMA synchronous = FULL")
         migrate(conn)
     except sqlite3.DatabaseError as exc:
+        raise _register_error(exc, path) from exc
+    return RegisterDB(conn, path)
+
+
+def _register_error(exc: sqlite3.Error, path: Path) -> IntakeError:
+    return sqlite_error(
+        exc,
+        path,
+        message=f"{path} is not a readable case register: {exc}",
+        damaged_hint="restore case.sqlite from the backup of the case; the file is left as it is",
+        other_hint="the file is left as it is; run `evidence-intake custody verify`, then the command again",
+    )
+
+
+def _open_read_only(path: Path) -> RegisterDB:
+    try:
+        conn = sqlite3.connect(reader_uri(path), uri=True, timeout=60, isolation_level=None)
+        pending = pending_migrations(conn, MIGRATION_SET, MIGRATIONS)
+    except sqlite3.DatabaseError as exc:
+        raise _register_error(exc, path) from exc
+    if pending:
+        conn.close()
         raise IntakeError(
-            f"{path} is not a readable case register: {exc}",
+            f"{path} was written by an older version and needs {', '.join(pending)} before it can be read",
             path=path,
-            hint="restore case.sqlite from the backup of the case; the file is left as it is",
-        ) from exc
+            hint="copy the case folder to writable storage and run any command there once",
+        )
     return RegisterDB(conn, path)
 
 

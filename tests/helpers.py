@@ -81,3 +81,32 @@ def small_disk(folder: Path, size: str) -> Iterator[Path]:
         yield folder
     finally:
         subprocess.run(["umount", str(folder)], check=False)
+
+
+@contextmanager
+def read_only_view(folder: Path, mountpoint: Path) -> Iterator[Path]:
+    """``folder`` seen through ``mountpoint`` as read-only storage (a disc handed to the court).
+
+    As root (CI), a read-only bind mount: the kernel refuses every write, as a disc would. Elsewhere
+    the files and folders are made read-only for their owner for the duration, and restored after.
+    """
+    if os.geteuid() != 0:
+        modes = {path: path.stat().st_mode for path in (folder, *folder.rglob("*"))}
+        for path, mode in modes.items():
+            path.chmod(mode & ~0o222)
+        try:
+            yield folder
+        finally:
+            for path, mode in sorted(modes.items(), key=lambda item: len(item[0].parts)):
+                path.chmod(mode)
+        return
+    mountpoint.mkdir(parents=True, exist_ok=True)
+    for args in (["--bind", str(folder), str(mountpoint)], ["-o", "remount,bind,ro", str(mountpoint)]):
+        mounted = subprocess.run(["mount", *args], capture_output=True, text=True)
+        if mounted.returncode != 0:
+            subprocess.run(["umount", str(mountpoint)], check=False, capture_output=True)
+            pytest.skip(f"file systems cannot be mounted here: {mounted.stderr.strip()}")
+    try:
+        yield mountpoint
+    finally:
+        subprocess.run(["umount", str(mountpoint)], check=False)

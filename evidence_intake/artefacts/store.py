@@ -13,6 +13,7 @@ and again without duplicates.
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -411,7 +412,14 @@ def open_read_only(path: Path) -> sqlite3.Connection:
     neither); then it is opened read-only.
     """
     require_store(path)
+    writable = os.access(path, os.W_OK) and os.access(path.parent, os.W_OK)
     if _hot_journal(path):
+        if not writable:
+            raise _needs_writable(
+                path,
+                "was left mid-write by an extraction that was stopped, and the rest of "
+                "that write must be undone first",
+            )
         ArtefactStore(path).close()
     conn = connect_read_only(path)
     try:
@@ -421,9 +429,20 @@ def open_read_only(path: Path) -> sqlite3.Connection:
         raise store_error(path, exc) from exc
     if pending:
         conn.close()
+        if not writable:
+            raise _needs_writable(path, f"was written by an older version and needs {', '.join(pending)}")
         ArtefactStore(path).close()
         conn = connect_read_only(path)
     return conn
+
+
+def _needs_writable(path: Path, why: str) -> IntakeError:
+    """A store on storage that cannot be written (a disc for the court) that must change before it is read."""
+    return IntakeError(
+        f"{path} {why}, which cannot be done where it is (the folder cannot be written)",
+        path=path,
+        hint="copy the case folder to writable storage and read the copy; the file is not damaged",
+    )
 
 
 def _hot_journal(path: Path) -> bool:

@@ -64,7 +64,7 @@ def artefacts_command(
         raise UsageError(f"unknown format {fmt!r}", hint=f"choose one of: {', '.join(FORMATS)}")
     from evidence_intake.case import Case  # imported when the command runs, not when the CLI is assembled
 
-    with Case.locate(case_dir) as case:
+    with Case.locate(case_dir, reading=True) as case:
         zone = case.settings.timezone
         result = query(
             case.artefacts_path,

@@ -66,7 +66,7 @@ def show(case_dir: CaseOpt = None, json_out: JsonOpt = False) -> None:
 
     Example: evidence-intake case show --case ./CASE-001
     """
-    with Case.locate(case_dir) as case:
+    with Case.locate(case_dir, reading=True) as case:
         s = case.settings
         ids = exhibit_ids(case)
         acquisitions = list_acquisitions(case)

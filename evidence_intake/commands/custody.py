@@ -86,7 +86,7 @@ def show(exhibit: OptionalExhibitOpt = None, case_dir: CaseOpt = None, json_out:
 
     Example: evidence-intake custody show --exhibit EX-001
     """
-    with Case.locate(case_dir) as case:
+    with Case.locate(case_dir, reading=True) as case:
         if exhibit is not None:
             case.exhibit(exhibit)
         entries = case.ledger.entries(exhibit=exhibit)
@@ -127,7 +127,7 @@ def verify(
 
     Example: evidence-intake custody verify --expect-head 42:5b1f…
     """
-    with Case.locate(case_dir) as case:
+    with Case.locate(case_dir, reading=True) as case:
         try:
             total: int | None = len(case.ledger)
         except LedgerError:  # a damaged file: verify itself says what is wrong with it
@@ -200,7 +200,7 @@ def prove(
 
     Example: evidence-intake custody prove --entry 17 --json > entry-17-proof.json
     """
-    with Case.locate(case_dir) as case:
+    with Case.locate(case_dir, reading=True) as case:
         size = case.ledger.checkpoint().tree_size
         if not 1 <= entry <= size:
             raise NotFoundError(

@@ -117,7 +117,7 @@ def list_(case_dir: CaseOpt = None, json_out: JsonOpt = False) -> None:
 
     Example: evidence-intake exhibit list --case ./CASE-001 --json
     """
-    with Case.locate(case_dir) as case:
+    with Case.locate(case_dir, reading=True) as case:
         exhibits = list_exhibits(case)
         acquired = {a.exhibit for a in list_acquisitions(case) if a.status == "completed"}
         if json_out:
@@ -177,7 +177,7 @@ def show(
 
     Example: evidence-intake exhibit show EX-001 --case ./CASE-001
     """
-    with Case.locate(case_dir) as case:
+    with Case.locate(case_dir, reading=True) as case:
         e = case.exhibit(exhibit)
         state = custody_state(case, e.exhibit_id)
         acquisitions = list_acquisitions(case, e.exhibit_id)

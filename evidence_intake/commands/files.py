@@ -25,11 +25,11 @@ if TYPE_CHECKING:
 FORMATS = ("table", "csv", "json", "bodyfile")
 
 
-def locate_case(case_dir: Path | None) -> Case:
+def locate_case(case_dir: Path | None, *, reading: bool = False) -> Case:
     """The case named by --case (or found from the environment); imported late so the module loads alone."""
     from evidence_intake.case import Case
 
-    return Case.locate(case_dir)
+    return Case.locate(case_dir, reading=reading)
 
 
 KeyOpt = Annotated[
@@ -103,10 +103,12 @@ def files_command(
     fmt = "json" if json_out else fmt.lower()
     if fmt not in FORMATS:
         raise UsageError(f"unknown --format {fmt!r}", hint=f"one of {', '.join(FORMATS)}")
-    case = locate_case(case_dir)
-    with list_files(
-        case, exhibit, path_glob=path, deleted_only=deleted, mime=mime, keys=parse_keys(key)
-    ) as listing:
+    with (
+        locate_case(case_dir, reading=True) as case,
+        list_files(
+            case, exhibit, path_glob=path, deleted_only=deleted, mime=mime, keys=parse_keys(key)
+        ) as listing,
+    ):
         if fmt == "json":
             _json(listing)
         elif fmt == "csv":
@@ -242,10 +244,10 @@ def export_command(
 
     Example: evidence-intake export-file --exhibit EX-001 p2:/Users/a/Desktop/wallet.txt --out ./exports
     """
-    case = locate_case(case_dir)
-    result = export_file(
-        case, exhibit, path, out, examiner=case.examiner(examiner), inode=inode, keys=parse_keys(key)
-    )
+    with locate_case(case_dir) as case:
+        result = export_file(
+            case, exhibit, path, out, examiner=case.examiner(examiner), inode=inode, keys=parse_keys(key)
+        )
     if json_out:
         console.print_json(result.to_dict())
         return

@@ -64,6 +64,12 @@ class FakeCase:
         self.recorded.append(entry)
         return entry
 
+    def __enter__(self) -> FakeCase:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        pass
+
 
 def fake_case(image: Path | list[Path], fmt: str = "raw", exhibit: str = "EX-001") -> FakeCase:
     paths = image if isinstance(image, list) else [image]

@@ -47,7 +47,7 @@ def case(tools: Tools, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> FakeC
     place(disk, fat, 2048)
     place(disk, bytes(range(256)) * 64, 10240)
     found = fake_case(disk)
-    monkeypatch.setattr(files, "locate_case", lambda _dir: found)
+    monkeypatch.setattr(files, "locate_case", lambda _dir, **_options: found)
     return found
 
 

@@ -49,7 +49,7 @@ def use_case(monkeypatch: pytest.MonkeyPatch, case: FakeCase) -> None:
 
     class Case:
         @staticmethod
-        def locate(explicit: Any = None) -> FakeCase:
+        def locate(explicit: Any = None, *, reading: bool = False) -> FakeCase:
             return case
 
     fake = types.ModuleType("evidence_intake.case")
