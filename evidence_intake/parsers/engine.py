@@ -500,6 +500,16 @@ class Extraction:
                 UnitProblem("error", f"the worker running it failed: {exc.__class__.__name__}: {exc}")
             )
         info = state.info
+        if result.disk_full:
+            if result.shard is not None:
+                result.shard.unlink(missing_ok=True)
+            raise InsufficientSpaceError(
+                f"no space left in the scratch folder {self.scratch} for the rows of {info.name} from "
+                f"{state.file.location}",
+                path=self.scratch,
+                hint="free space on the disk that holds the case folder, then run extract again "
+                "(rows already stored are not stored twice)",
+            )
         if result.shard is not None and result.shard.exists():
             if result.counts:
                 try:

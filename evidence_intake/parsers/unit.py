@@ -24,6 +24,7 @@ from evidence_intake.artefacts.kinds import KindSpec, spec_for
 from evidence_intake.artefacts.layout import COLUMNS, base_table_sql, run_script
 from evidence_intake.artefacts.model import Artefact
 from evidence_intake.artefacts.text import LossyText, text_factory
+from evidence_intake.errors import disk_full
 from evidence_intake.parsers import bulk
 from evidence_intake.parsers.base import BulkQuery, Parser
 from evidence_intake.parsers.source import Source, SourceFile
@@ -60,6 +61,7 @@ class UnitResult:
     problems: list[UnitProblem] = field(default_factory=list)
     seconds: float = 0.0
     cpu_seconds: float = 0.0  # CPU time of the process running the unit, spent on it
+    disk_full: bool = False  # the shard could not be written: the case's disk (not the parser) failed
 
 
 class ShardWriter:
@@ -212,6 +214,8 @@ class ShardWriter:
             try:
                 self.conn.execute(insert + select, params)
             except sqlite3.DatabaseError as exc:
+                if _disk_full(exc):
+                    raise  # the shard's disk is full: no row-by-row reading would fit either
                 self.conn.execute("ROLLBACK")
                 self.lossy.clear()
                 self.conn.execute("BEGIN")
@@ -395,6 +399,13 @@ def _describe_exception(exc: BaseException) -> str:
     return f"{exc.__class__.__name__}: {text}{where}"
 
 
+def _disk_full(exc: BaseException) -> bool:
+    """A write that failed for want of space (the shard, or SQLite's temporary files), not a parser fault."""
+    if isinstance(exc, sqlite3.Error):
+        return (getattr(exc, "sqlite_errorcode", 0) or 0) & 0xFF == sqlite3.SQLITE_FULL
+    return isinstance(exc, OSError) and disk_full(exc)
+
+
 def run_unit(unit: WorkUnit) -> UnitResult:
     """Run one unit of work; everything that goes wrong is reported in the result, never raised."""
     started, cpu = time.perf_counter(), time.process_time()
@@ -415,15 +426,17 @@ def run_unit(unit: WorkUnit) -> UnitResult:
         result.problems.extend(warnings)
     except Exception as exc:
         result.problems.append(UnitProblem("error", _describe_exception(exc)))
+        result.disk_full = _disk_full(exc)
         if writer is not None:
             try:
                 counts, warnings = writer.finish()  # the rows yielded before the failure are kept,
                 result.counts = counts
                 result.problems.extend(warnings)  # and so are their warnings
-            except Exception:
+            except Exception as again:
                 writer.abort()
                 result.counts = {}
                 result.shard = None
+                result.disk_full = result.disk_full or _disk_full(again)
     finally:
         source.close()
     result.seconds = time.perf_counter() - started

@@ -65,3 +65,35 @@ def test_a_store_write_that_fills_the_disk_is_exit_7_and_the_store_stays_as_it_w
             assert caught.value.exit_code == 7
             assert store.conn.execute("SELECT count(*) FROM extraction_runs").fetchone() == before
             assert store.conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+
+
+def test_rows_that_do_not_fit_in_the_parsers_shard_are_a_full_disk_not_a_parser_error(tmp_path: Path) -> None:
+    """The scratch copy fits but the parser's rows do not: exit 7 like any full disk (it was exit 8, as if
+    the parser had failed), the run recorded as failed, scratch emptied, the store intact."""
+    evidence = tmp_path / "evidence"
+    rows, _ = thai_sms(5_000)
+    make_db(evidence / SMS_DB, MMSSMS_SQL, {"sms": rows})
+    with small_disk(tmp_path / "disk", "1500k") as disk:
+        root = make_case(disk / "case", examiner=EXAMINER)
+        add_exhibit(root, "EX-001")
+        with Case.open(root) as case:
+            with pytest.raises(InsufficientSpaceError, match="no space left in the scratch folder") as caught:
+                extract(
+                    case,
+                    ["EX-001"],
+                    examiner=EXAMINER,
+                    registry=ParserRegistry.of(AndroidSmsParser),
+                    jobs=0,
+                    executor=InlineExecutor(),
+                    open_tree=lambda _case, _exhibit: FolderTree(evidence),
+                )
+            assert caught.value.exit_code == 7
+            assert "android.sms" in caught.value.message and "mmssms.db" in caught.value.message
+            last = case.ledger.last()
+            assert last is not None and last.action == "extraction_failed"
+        assert not [p for p in (root / "scratch").rglob("*") if p.is_file()]
+        store = sqlite3.connect(root / "artefacts.sqlite")
+        assert store.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        assert store.execute("SELECT count(*) FROM extraction_errors").fetchone() == (0,)
+        assert store.execute("SELECT status FROM extraction_runs").fetchall() == [("failed",)]
+        store.close()
