@@ -1,4 +1,4 @@
-"""What The Sleuth Kit does not read, through the libyal bindings: virtual disks, APFS, BitLocker.
+"""What The Sleuth Kit does not read, through the libyal bindings: virtual disks, APFS, XFS, BitLocker.
 
 * VHD/VHDX (pyvhdi), VMDK (pyvmdk) and QCOW2 (pyqcow) from seized servers become ImageReaders;
   a differencing disk finds its parent beside it.
@@ -7,6 +7,7 @@
   given by the user. Keys live only in memory for the time of the call: never stored, never logged.
 * An APFS container ("NXSB") is opened with pyfsapfs and each of its volumes walked as a file
   system; FileVault-encrypted APFS volumes are reported as encrypted unless a key opens them.
+* An XFS file system ("XFSB"), which the bundled Sleuth Kit does not read, is walked with pyfsxfs.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from evidence_intake.evidence.streams import OffsetStream
 BITLOCKER_SIGNATURE = b"-FVE-FS-"
 LUKS_SIGNATURE = b"LUKS\xba\xbe"
 APFS_CONTAINER_SIGNATURE = b"NXSB"
+XFS_SIGNATURE = b"XFSB"
 # BitLocker To Go keeps a FAT boot sector and points to its metadata with this GUID at 0x1A8.
 _BITLOCKER_TO_GO_GUID = bytes.fromhex("3bd66749292ed84a8399f6a339e3d001")
 _RECOVERY_PASSWORD = re.compile(r"^\d{6}(-\d{6}){7}$")
@@ -32,13 +34,15 @@ _MAX_PARENT_CHAIN = 32
 
 
 def detect_container(head: bytes) -> str | None:
-    """ "bitlocker", "luks" or "apfs" when the first bytes of a volume say so, else None."""
+    """ "bitlocker", "luks", "apfs" or "xfs" when the first bytes of a volume say so, else None."""
     if head[3:11] == BITLOCKER_SIGNATURE or head[0x1A8:0x1B8] == _BITLOCKER_TO_GO_GUID:
         return "bitlocker"
     if head[:6] == LUKS_SIGNATURE:
         return "luks"
     if head[32:36] == APFS_CONTAINER_SIGNATURE:
         return "apfs"
+    if head[:4] == XFS_SIGNATURE:
+        return "xfs"
     return None
 
 
@@ -230,7 +234,7 @@ def unlock_bitlocker(reader: ImageReader, offset: int, size: int, secret: str) -
 
 # --- APFS ---------------------------------------------------------------------------------------------
 
-_APFS_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _S_IFMT = 0o170000
 _S_IFDIR = 0o040000
 _S_IFREG = 0o100000
@@ -312,22 +316,35 @@ def _unlock_apfs(volume: Any, secret: str) -> bool:
         return False
 
 
-class ApfsFileSystem:
-    """Walk and read one APFS volume; entries carry its name as ``volume`` and "apfs" as file system."""
+class LibyalFileSystem:
+    """Walk and read one file system opened by a libyal library (an APFS volume, an XFS file system).
+
+    The libraries share one file-entry interface: names, POSIX modes and times in nanoseconds since
+    1970, sub-entries by index, content by offset. They list allocated entries only, so nothing is
+    reported as deleted here. Entries carry the volume's name as ``volume`` and ``label`` as file system.
+    """
+
+    label = ""
 
     def __init__(self, name: str, volume: Any) -> None:
         self.name = name
-        self.label = "apfs"
         self._volume = volume
+
+    def _inode(self, item: Any) -> int:
+        raise NotImplementedError
+
+    def _by_inode(self, inode: int) -> Any:
+        raise NotImplementedError
 
     def walk(self, report: Callable[[Problem], None]) -> Iterator[Entry]:
         try:
             root = self._volume.get_root_directory()
+            root_inode = self._inode(root)
         except (OSError, ValueError) as exc:
             report(Problem(where=f"{self.name}:/", reason=_first_line(exc), kind="corrupt"))
             return
         stack: list[tuple[Any, str]] = [(root, "/")]
-        seen = {int(root.identifier)}
+        seen = {root_inode}
         while stack:
             directory, path = stack.pop()
             try:
@@ -349,8 +366,9 @@ class ApfsFileSystem:
                     )
                     continue
                 yield entry
-                if entry.type is EntryType.DIRECTORY and int(item.identifier) not in seen:
-                    seen.add(int(item.identifier))
+                inode = entry.locator[1]
+                if entry.type is EntryType.DIRECTORY and inode not in seen:
+                    seen.add(inode)  # type: ignore[arg-type]
                     stack.append((item, entry.path + "/"))
 
     def _entry(self, item: Any, parent: str) -> Entry:
@@ -360,28 +378,29 @@ class ApfsFileSystem:
         kind = {_S_IFDIR: EntryType.DIRECTORY, _S_IFREG: EntryType.FILE, _S_IFLNK: EntryType.LINK}.get(
             fmt, EntryType.OTHER
         )
+        inode = self._inode(item)
         return Entry(
             path=parent + name,
             name=name,
             type=kind,
             size=int(item.size or 0) if kind is not EntryType.DIRECTORY else 0,
             volume=self.name,
-            filesystem="apfs",
-            inode=int(item.identifier),
-            mtime=_apfs_time(item.get_modification_time_as_integer()),
-            atime=_apfs_time(item.get_access_time_as_integer()),
-            ctime=_apfs_time(item.get_inode_change_time_as_integer()),
-            crtime=_apfs_time(item.get_creation_time_as_integer()),
+            filesystem=self.label,
+            inode=inode,
+            mtime=_ns_time(item.get_modification_time_as_integer()),
+            atime=_ns_time(item.get_access_time_as_integer()),
+            ctime=_ns_time(item.get_inode_change_time_as_integer()),
+            crtime=_ns_time(item.get_creation_time_as_integer()),
             link_target=str(item.symbolic_link_target) if kind is EntryType.LINK else None,
             mode=mode & 0o7777,
             uid=item.owner_identifier,
             gid=item.group_identifier,
-            locator=(self.name, int(item.identifier)),
+            locator=(self.name, inode),
         )
 
     def open(self, entry: Entry) -> BinaryIO:
         try:
-            item = self._volume.get_file_entry_by_identifier(int(entry.locator[1]))  # type: ignore[call-overload]
+            item = self._by_inode(int(entry.locator[1]))  # type: ignore[call-overload]
         except (OSError, ValueError) as exc:
             raise EvidenceError(f"cannot open {entry.location}: {_first_line(exc)}") from exc
         return io.BufferedReader(_LibyalStream(item, int(item.size or 0), entry.location))
@@ -397,11 +416,59 @@ class ApfsFileSystem:
         return self._entry(item, parent)
 
 
-def _apfs_time(value: int | None) -> datetime | None:
+class ApfsFileSystem(LibyalFileSystem):
+    """One APFS volume of a container (pyfsapfs); entries are numbered by their APFS identifier."""
+
+    label = "apfs"
+
+    def _inode(self, item: Any) -> int:
+        return int(item.identifier)
+
+    def _by_inode(self, inode: int) -> Any:
+        return self._volume.get_file_entry_by_identifier(inode)
+
+
+class XfsFileSystem(LibyalFileSystem):
+    """An XFS file system (Linux servers: the default of Red Hat and its kin), through pyfsxfs.
+
+    The Sleuth Kit that pytsk3 carries does not read XFS. Opened over a slice of the image, read-only.
+    """
+
+    label = "xfs"
+
+    def __init__(self, name: str, reader: ImageReader, offset: int, size: int) -> None:
+        import pyfsxfs
+
+        self._source = ImageSlice(reader, offset, size)
+        volume = pyfsxfs.volume()
+        try:
+            volume.open_file_object(self._source)
+        except (OSError, ValueError) as exc:
+            raise EvidenceError(
+                f"XFS file system in {name or 'the image'} cannot be opened: {_first_line(exc)}",
+                hint="its superblock or allocation groups are damaged; check a copy with xfs_repair -n",
+            ) from exc
+        super().__init__(name, volume)
+
+    def _inode(self, item: Any) -> int:
+        return int(item.inode_number)
+
+    def _by_inode(self, inode: int) -> Any:
+        return self._volume.get_file_entry_by_inode(inode)
+
+    def close(self) -> None:
+        try:
+            self._volume.close()
+        except (OSError, ValueError):
+            pass
+
+
+def _ns_time(value: int | None) -> datetime | None:
+    """Nanoseconds since 1970 (APFS, XFS) as an aware UTC datetime; None when unset or out of range."""
     if not value:
         return None
     try:
-        return _APFS_EPOCH + timedelta(microseconds=value // 1000)
+        return _EPOCH + timedelta(microseconds=value // 1000)
     except OverflowError:
         return None
 

@@ -28,7 +28,7 @@ import pytsk3
 
 from evidence_intake.errors import EvidenceError, UsageError
 from evidence_intake.evidence.images import TskImage
-from evidence_intake.evidence.libyal import ApfsContainer, ApfsFileSystem
+from evidence_intake.evidence.libyal import ApfsContainer, ApfsFileSystem, LibyalFileSystem, XfsFileSystem
 from evidence_intake.evidence.model import Entry, EntryType, EvidenceTree, ImageReader, Problem, Volume
 from evidence_intake.evidence.streams import OffsetStream
 from evidence_intake.evidence.volumes import (
@@ -450,7 +450,7 @@ class TskTree(EvidenceTree):
         self.problems = []
         self._seen_problems: set[Problem] = set()
         self._volumes: list[Volume] = []
-        self._filesystems: dict[str, TskFileSystem | ApfsFileSystem] = {}
+        self._filesystems: dict[str, TskFileSystem | LibyalFileSystem] = {}
         self._closers: list[Any] = []
         self._image = TskImage(reader)
         self.scheme, parts = partitions(self._image, reader.size)
@@ -481,6 +481,18 @@ class TskTree(EvidenceTree):
                 self._filesystems[name] = ApfsFileSystem(name, volume)
             note = f"APFS container with volumes {container.describe_volumes() or 'none readable'}"
             self._volumes.append(volume_record(part, "apfs", None, note))
+            return
+        if content.kind == "xfs":
+            try:
+                xfs = XfsFileSystem(part.name, content.reader, content.offset, content.size)
+            except EvidenceError as exc:
+                problem = Problem(where=part.name or "image", reason=exc.message, kind="corrupt")
+                self._volumes.append(volume_record(part, None, problem, content.note))
+                self._problem(problem)
+                return
+            self._closers.append(xfs)
+            self._filesystems[part.name] = xfs
+            self._volumes.append(volume_record(part, "xfs", None, content.note))
             return
         image = self._image if content.reader is self.reader else TskImage(content.reader)
         if content.reader is not self.reader:

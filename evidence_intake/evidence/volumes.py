@@ -5,8 +5,10 @@ map, BSD, Sun). Allocated partitions are named "p1", "p2"… in the order The Sl
 (mmls order: logical partitions inside an extended one follow the primaries), which is also the
 order of their start sectors on a sane disk. An image without a volume system is taken as one
 file system, named "". Before a file system is looked for, the first bytes of each partition are
-checked for containers that TSK does not open: BitLocker, LUKS (reported as encrypted unless a
-BitLocker key is given) and APFS (opened with libfsapfs).
+checked for what TSK does not open: BitLocker, LUKS (reported as encrypted unless a BitLocker key
+is given), APFS (opened with libfsapfs) and XFS (libfsxfs). Where no file system opens, the bytes
+are checked for kinds nobody here reads (F2FS, Btrfs, ReFS, swap, Android sparse images), so that
+the examiner is told what the partition holds and how to get at it.
 """
 
 from __future__ import annotations
@@ -120,6 +122,8 @@ def inspect(reader: ImageReader, part: Partition, keys: Mapping[str, str] | None
         )
     if container == "apfs":
         return Content("apfs", reader, part.offset, part.size, note="APFS container")
+    if container == "xfs":
+        return Content("xfs", reader, part.offset, part.size)
     return Content("filesystem", reader, part.offset, part.size)
 
 
@@ -133,12 +137,77 @@ def _problem(reader: ImageReader, part: Partition, reason: str) -> Content:
     )
 
 
+# What lies in a partition that The Sleuth Kit does not read, told by its signature: (offset, magic,
+# name, what to do). Found, the examiner learns what the data is and how to get at it, instead of
+# "cannot determine file system type".
+_MOUNT_A_COPY = (
+    "mount a copy of the image read-only on Linux (mount -o ro,loop) and acquire the mounted folder as a "
+    "logical source"
+)
+_FOREIGN: tuple[tuple[int, bytes, str, str], ...] = (
+    (
+        0x400,
+        b"\x10\x20\xf5\xf2",
+        "an F2FS file system (Android's userdata partition on many phones)",
+        _MOUNT_A_COPY,
+    ),
+    (0x10040, b"_BHRfS_M", "a Btrfs file system", _MOUNT_A_COPY),
+    (0, b"XFSB", "an XFS file system", _MOUNT_A_COPY),
+    (
+        3,
+        b"ReFS\0\0\0\0",
+        "a ReFS file system (Windows Server)",
+        "mount a copy read-only on Windows and acquire the folder as a logical source",
+    ),
+    (
+        0,
+        b"\x3a\xff\x26\xed",
+        "an Android sparse image, not a raw one",
+        "expand it into a raw image with simg2img (android-sdk-libsparse-utils) and acquire that",
+    ),
+    (
+        4086,
+        b"SWAPSPACE2",
+        "Linux swap space: it holds no files",
+        "it may still hold pieces of memory (messages, keys, passwords): search it with a carving tool",
+    ),
+    (
+        8192 + 1372,
+        b"\x19\x01\x54\x19",
+        "a UFS2 file system whose superblock is not where The Sleuth Kit looks",
+        "",
+    ),
+    (65536 + 1372, b"\x19\x01\x54\x19", "a UFS2 file system", ""),
+    (8192 + 1372, b"\x54\x19\x01\x00", "a UFS1 file system", ""),
+)
+_SCAN = 0x10048  # far enough for every signature above
+_ZEROS_CHECKED = 1 << 20
+
+
 def no_filesystem_reason(reader: ImageReader, part: Partition, tsk_message: str) -> Problem:
     """Why no file system was found, with a guess from the bytes when they say something."""
-    head = reader.read_at(part.offset, min(_HEAD, part.size))
     where = part.name or "image"
+    start = reader.read_at(part.offset, min(_SCAN, part.size))
+    for offset, magic, name, advice in _FOREIGN:
+        if start[offset : offset + len(magic)] == magic:
+            if not advice:  # a kind The Sleuth Kit reads, but not this instance of it
+                return Problem(where=where, reason=f"{name} that The Sleuth Kit cannot read: {tsk_message}")
+            return Problem(
+                where=where,
+                reason=f"{name}, which The Sleuth Kit does not read: {advice}",
+                kind="unsupported",
+            )
+    head = start[:_HEAD]
     if not head.strip(b"\0"):
-        return Problem(where=where, reason="no file system: the first 4 KiB are zeros (empty or wiped)")
+        zeros = min(_ZEROS_CHECKED, part.size)
+        if not reader.read_at(part.offset, zeros).strip(b"\0"):
+            span = "1 MiB" if zeros == _ZEROS_CHECKED else f"{zeros} bytes"
+            return Problem(where=where, reason=f"no file system: the first {span} are zeros (empty or wiped)")
+        return Problem(
+            where=where,
+            reason=f"no file system The Sleuth Kit can read; the first 4 KiB are zeros but data follows: "
+            f"{tsk_message}",
+        )
     if _looks_random(head):
         return Problem(
             where=where,

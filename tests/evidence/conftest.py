@@ -23,6 +23,16 @@ PACKAGES = {
     "makefs": "makefs",
     "parted": "parted",
     "mkapfs": "apfsprogs",
+    "mkfs.xfs": "xfsprogs",
+    "mkfs.f2fs": "f2fs-tools",
+    "mkfs.btrfs": "btrfs-progs",
+    "mkswap": "util-linux",
+    "img2simg": "android-sdk-libsparse-utils",
+    "losetup": "mount",
+    "pvcreate": "lvm2",
+    "vgcreate": "lvm2",
+    "vgcfgbackup": "lvm2",
+    "vgcfgrestore": "lvm2",
 }
 
 
