@@ -29,6 +29,7 @@ import pytsk3
 from evidence_intake.errors import EvidenceError, UsageError
 from evidence_intake.evidence.images import TskImage
 from evidence_intake.evidence.libyal import ApfsContainer, ApfsFileSystem, LibyalFileSystem, XfsFileSystem
+from evidence_intake.evidence.lvm import LvmPhysicalVolume
 from evidence_intake.evidence.model import Entry, EntryType, EvidenceTree, ImageReader, Problem, Volume
 from evidence_intake.evidence.streams import OffsetStream
 from evidence_intake.evidence.volumes import (
@@ -86,6 +87,7 @@ _OTHER = EntryType.OTHER
 _FILE = EntryType.FILE
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _timedelta = timedelta
+_MAX_LVM_DEPTH = 3  # physical volumes inside logical volumes, as far as anyone stacks them
 _NTFS_EPOCH_DELTA = 116444736000000000  # 100 ns intervals between 1601-01-01 and 1970-01-01
 
 
@@ -459,8 +461,15 @@ class TskTree(EvidenceTree):
         for part in parts:
             self._open_partition(part, keys)
 
-    def _open_partition(self, part: Partition, keys: Mapping[str, str] | None) -> None:
-        content = inspect(self.reader, part, keys)
+    def _open_partition(
+        self,
+        part: Partition,
+        keys: Mapping[str, str] | None,
+        reader: ImageReader | None = None,
+        depth: int = 0,
+    ) -> None:
+        """Open what ``part`` of ``reader`` holds (the image, or a logical volume ``depth`` LVM levels in)."""
+        content = inspect(reader or self.reader, part, keys)
         if content.kind == "problem":
             assert content.problem is not None
             self._volumes.append(volume_record(part, None, content.problem))
@@ -481,6 +490,18 @@ class TskTree(EvidenceTree):
                 self._filesystems[name] = ApfsFileSystem(name, volume)
             note = f"APFS container with volumes {container.describe_volumes() or 'none readable'}"
             self._volumes.append(volume_record(part, "apfs", None, note))
+            return
+        if content.kind == "lvm":
+            if depth >= _MAX_LVM_DEPTH:  # a crafted volume that maps onto its own label would never end
+                problem = Problem(
+                    where=part.name,
+                    reason="an LVM physical volume nested this deep is not followed",
+                    kind="corrupt",
+                )
+                self._volumes.append(volume_record(part, None, problem))
+                self._problem(problem)
+                return
+            self._open_lvm(part, content.reader, content.offset, content.size, keys, depth)
             return
         if content.kind == "xfs":
             try:
@@ -509,6 +530,37 @@ class TskTree(EvidenceTree):
         fs = TskFileSystem(part.name, fs_info, image)
         self._filesystems[part.name] = fs
         self._volumes.append(volume_record(part, fs.label, None, content.note))
+
+    def _open_lvm(
+        self,
+        part: Partition,
+        reader: ImageReader,
+        offset: int,
+        size: int,
+        keys: Mapping[str, str] | None,
+        depth: int,
+    ) -> None:
+        """An LVM2 physical volume: each logical volume is opened like a partition of its own."""
+        try:
+            pv = LvmPhysicalVolume(reader, offset, size, part.name)
+        except EvidenceError as exc:
+            problem = Problem(where=part.name or "image", reason=exc.message, kind="corrupt")
+            self._volumes.append(volume_record(part, None, problem))
+            self._problem(problem)
+            return
+        names = ", ".join(pv.volume_name(lv) for lv in pv.logical_volumes if lv.readable)
+        note = (
+            f"LVM physical volume of volume group {pv.vg_name}, logical volumes {names or 'none readable'}"
+            if pv.vg_name
+            else "LVM physical volume in no volume group"
+        )
+        self._volumes.append(volume_record(part, "lvm", None, note))
+        for problem in pv.problems:
+            self._problem(problem)
+        for lv in pv.logical_volumes:
+            if lv.readable:
+                sub = Partition(pv.volume_name(lv), 0, lv.size, f"LVM logical volume {pv.vg_name}/{lv.name}")
+                self._open_partition(sub, keys, pv.open(lv), depth + 1)
 
     def _problem(self, problem: Problem) -> None:
         if problem not in self._seen_problems:

@@ -6,7 +6,8 @@ map, BSD, Sun). Allocated partitions are named "p1", "p2"… in the order The Sl
 order of their start sectors on a sane disk. An image without a volume system is taken as one
 file system, named "". Before a file system is looked for, the first bytes of each partition are
 checked for what TSK does not open: BitLocker, LUKS (reported as encrypted unless a BitLocker key
-is given), APFS (opened with libfsapfs) and XFS (libfsxfs). Where no file system opens, the bytes
+is given), APFS (opened with libfsapfs), XFS (libfsxfs) and LVM2 physical volumes, whose logical
+volumes are looked into in turn (evidence/lvm.py). Where no file system opens, the bytes
 are checked for kinds nobody here reads (F2FS, Btrfs, ReFS, swap, Android sparse images), so that
 the examiner is told what the partition holds and how to get at it.
 """
@@ -21,6 +22,7 @@ import pytsk3
 
 from evidence_intake.errors import EvidenceError
 from evidence_intake.evidence.libyal import detect_container, key_for, luks_description, unlock_bitlocker
+from evidence_intake.evidence.lvm import is_lvm_physical_volume
 from evidence_intake.evidence.model import ImageReader, Problem, Volume
 
 SCHEMES = {
@@ -124,6 +126,8 @@ def inspect(reader: ImageReader, part: Partition, keys: Mapping[str, str] | None
         return Content("apfs", reader, part.offset, part.size, note="APFS container")
     if container == "xfs":
         return Content("xfs", reader, part.offset, part.size)
+    if is_lvm_physical_volume(head):
+        return Content("lvm", reader, part.offset, part.size)
     return Content("filesystem", reader, part.offset, part.size)
 
 
