@@ -8,7 +8,7 @@ import typer
 from rich.progress import Progress, TaskID
 
 from evidence_intake import console
-from evidence_intake.commands._options import CaseOpt, ExaminerOpt, JsonOpt
+from evidence_intake.commands._options import CaseOpt, ExaminerOpt, JsonOpt, KeyOpt, parse_keys
 from evidence_intake.errors import PartialResultError, UsageError
 from evidence_intake.parsers.engine import ExtractionReport, default_jobs, extract
 
@@ -79,6 +79,7 @@ def extract_command(
             show_default=False,
         ),
     ] = None,
+    key: KeyOpt = None,
     case_dir: CaseOpt = None,
     examiner: ExaminerOpt = None,
     json_out: JsonOpt = False,
@@ -89,7 +90,12 @@ def extract_command(
     the same parser and file (no duplicates). Exit status 8 when some parser failed on some file:
     what succeeded is kept, the failures are in the extraction_errors table and the ledger.
 
+    Encrypted volumes and backups are read with --key, as for `files`: the ledger records which
+    volumes a key was given for, never the key.
+
     Example: evidence-intake extract --exhibit EX-001 --jobs 2
+
+    Example: evidence-intake extract --exhibit EX-002 --key '*'     (an encrypted iPhone backup)
     """
     if bool(exhibit) == all_exhibits:
         raise UsageError(
@@ -97,6 +103,7 @@ def extract_command(
         )
     if jobs is not None and jobs < 0:
         raise UsageError("--jobs must be 0 or more")
+    keys = parse_keys(key)
     from evidence_intake.case import Case  # imported when the command runs, not when the CLI is assembled
 
     with Case.locate(case_dir) as case:
@@ -119,6 +126,7 @@ def extract_command(
                 parsers=parser or None,
                 jobs=default_jobs() if jobs is None else jobs,
                 progress=_Bars(bar),
+                keys=keys,
             )
     if json_out:
         console.print_json(report.to_dict())

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from evidence_intake import console
-from evidence_intake.commands._options import CaseOpt, ExaminerOpt, ExhibitOpt, JsonOpt
+from evidence_intake.commands._options import CaseOpt, ExaminerOpt, ExhibitOpt, JsonOpt, KeyOpt, parse_keys
 from evidence_intake.errors import UsageError
 from evidence_intake.evidence.export import export_file
 from evidence_intake.evidence.listing import Listed, Listing, entry_record, list_files
@@ -30,35 +30,6 @@ def locate_case(case_dir: Path | None, *, reading: bool = False) -> Case:
     from evidence_intake.case import Case
 
     return Case.locate(case_dir, reading=reading)
-
-
-KeyOpt = Annotated[
-    list[str] | None,
-    typer.Option(
-        "--key",
-        help=(
-            "Key for an encrypted volume, as VOLUME (asked for without echo) or VOLUME=SECRET; VOLUME is "
-            "p2, p3.v1…, or * for any (also for an image without partitions). BitLocker password or "
-            "recovery password, FileVault password. Never stored or logged."
-        ),
-        show_default=False,
-    ),
-]
-
-
-def parse_keys(values: list[str] | None) -> dict[str, str]:
-    keys: dict[str, str] = {}
-    for value in values or []:
-        volume, sep, secret = value.partition("=")
-        volume = volume.strip()
-        if not volume:
-            raise UsageError(
-                f"--key {value.split('=')[0]!r}: no volume named", hint="write --key p2 or --key p2=SECRET"
-            )
-        if not sep:
-            secret = typer.prompt(f"Key for volume {volume}", hide_input=True, err=True)
-        keys[volume] = secret
-    return keys
 
 
 def files_command(

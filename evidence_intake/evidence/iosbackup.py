@@ -12,8 +12,9 @@ and the relative paths seen in backups, e.g. HealthDomain's "Health/healthdb.sql
 /private/var/mobile/Library/Health); docs/logical-sources.md lists it. App containers are shown
 under their bundle or group id: a backup does not record the container UUID the phone uses.
 
-Encrypted backups (Manifest.plist ``IsEncrypted``) are recognised and reported as needing their
-password; decrypting them is not implemented, so such a tree lists nothing rather than garbage.
+Encrypted backups (Manifest.plist ``IsEncrypted``) are opened with their password
+(iosbackup_crypto.py): Manifest.db is decrypted into scratch space and each file as it is read.
+Without the password, or with a wrong one, such a tree lists nothing rather than garbage, and says why.
 Backups from iOS 9 and older (Manifest.mbdb) are recognised and reported as not readable yet.
 
 Manifest.db is evidence: it is copied to a scratch folder (hash of the copy checked against the
@@ -23,6 +24,7 @@ original) and only the copy is opened by SQLite.
 from __future__ import annotations
 
 import hashlib
+import io
 import plistlib
 import shutil
 import sqlite3
@@ -34,6 +36,13 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from evidence_intake.errors import EvidenceError, IntegrityError, NotFoundError
+from evidence_intake.evidence.iosbackup_crypto import (
+    BLOCK,
+    BackupKeys,
+    CbcStream,
+    WrongPassword,
+    decrypt_file,
+)
 from evidence_intake.evidence.logical_common import (
     CHUNK,
     ProblemLog,
@@ -169,8 +178,9 @@ def _text(*values: Any) -> str | None:
 class IosBackupTree(EvidenceTree):
     """An iOS backup folder as a read-only tree of device paths.
 
-    ``password`` is accepted for encrypted backups, but decrypting is not implemented yet: an
-    encrypted backup lists nothing and carries a Problem of kind "encrypted" that says so.
+    ``password`` opens an encrypted backup (it is kept only in memory, as the keys it unlocks);
+    without it, or when it is wrong, the backup lists nothing and carries a Problem of kind
+    "encrypted" that says so.
     ``scratch`` is where the copy of Manifest.db goes (the case scratch folder; the system's
     temporary folder when not given); the copy is deleted on ``close``.
     """
@@ -195,6 +205,9 @@ class IosBackupTree(EvidenceTree):
         self._copy_dir: Path | None = None
         self._db: sqlite3.Connection | None = None
         self._unknown_domains: set[str] = set()
+        self._keys: BackupKeys | None = None
+        self._manifest_key: bytes | None = None
+        self._manifest: dict[str, Any] = {}
         self.info = self._read_info()
         self.readable = self._check_manifest(password)
 
@@ -218,6 +231,7 @@ class IosBackupTree(EvidenceTree):
             self._plist("Manifest.plist"),
             self._plist("Status.plist"),
         )
+        self._manifest = manifest
         lockdown = manifest.get("Lockdown") if isinstance(manifest.get("Lockdown"), dict) else {}
         assert isinstance(lockdown, dict)
         passcode = manifest.get("WasPasscodeSet")
@@ -243,14 +257,7 @@ class IosBackupTree(EvidenceTree):
     def _check_manifest(self, password: str | None) -> bool:
         where = str(self.folder)
         manifest_db = self.folder / "Manifest.db"
-        if self.info.encrypted:
-            reason = (
-                "encrypted iOS backup: its password is needed to read Manifest.db and the files; "
-                "decrypting backups is not supported yet, so nothing is listed"
-            )
-            if password is not None:
-                reason += " (a password was given, but it cannot be used yet)"
-            self._log.add(Problem(where=where, reason=reason, kind="encrypted"))
+        if self.info.encrypted and not self._unlock(password):
             return False
         if not manifest_db.is_file():
             if (self.folder / "Manifest.mbdb").is_file():
@@ -265,7 +272,7 @@ class IosBackupTree(EvidenceTree):
             return False
         with manifest_db.open("rb") as source:
             head = source.read(len(_SQLITE_MAGIC))
-        if head != _SQLITE_MAGIC:
+        if head != _SQLITE_MAGIC and not self.info.encrypted:
             self._log.add(
                 Problem(
                     where=str(manifest_db),
@@ -277,6 +284,37 @@ class IosBackupTree(EvidenceTree):
             return False
         return True
 
+    def _unlock(self, password: str | None) -> bool:
+        """Unlock an encrypted backup's keys with ``password``; a Problem saying why when it cannot be."""
+        where = str(self.folder)
+        if password is None:
+            reason = (
+                "encrypted iOS backup: give its password to read it (files or extract with --key '*', "
+                "asked for without echo); nothing is listed"
+            )
+            self._log.add(Problem(where=where, reason=reason, kind="encrypted"))
+            return False
+        keybag, manifest_key = self._manifest.get("BackupKeyBag"), self._manifest.get("ManifestKey")
+        if not isinstance(keybag, bytes) or not isinstance(manifest_key, bytes):
+            reason = (
+                "encrypted iOS backup whose Manifest.plist lacks its keybag or ManifestKey: nothing is listed"
+            )
+            self._log.add(Problem(where=where, reason=reason, kind="corrupt"))
+            return False
+        try:
+            keys = BackupKeys(keybag, password)
+            self._manifest_key = keys.unwrap(manifest_key, "Manifest.db")
+        except WrongPassword:
+            reason = "encrypted iOS backup: the password given does not open it; nothing is listed"
+            self._log.add(Problem(where=where, reason=reason, kind="encrypted"))
+            return False
+        except (ValueError, EvidenceError) as exc:
+            reason = f"encrypted iOS backup whose keybag is damaged ({exc}): nothing is listed"
+            self._log.add(Problem(where=where, reason=reason, kind="corrupt"))
+            return False
+        self._keys = keys
+        return True
+
     # -- Manifest.db, read from a checked copy ------------------------------------------------
 
     def _connection(self) -> sqlite3.Connection:
@@ -286,10 +324,13 @@ class IosBackupTree(EvidenceTree):
             if self._scratch is not None:
                 self._scratch.mkdir(parents=True, exist_ok=True)
             self._copy_dir = Path(tempfile.mkdtemp(prefix="ios-manifest-", dir=self._scratch))
-            for suffix in ("", "-wal", "-journal"):
-                original = self.folder / f"Manifest.db{suffix}"
-                if original.is_file():
-                    _checked_copy(original, self._copy_dir / original.name)
+            if self._manifest_key is not None:  # encrypted: the scratch copy is the decrypted database
+                decrypt_file(self.folder / "Manifest.db", self._copy_dir / "Manifest.db", self._manifest_key)
+            else:
+                for suffix in ("", "-wal", "-journal"):
+                    original = self.folder / f"Manifest.db{suffix}"
+                    if original.is_file():
+                        _checked_copy(original, self._copy_dir / original.name)
         except OSError as exc:
             raise EvidenceError(
                 f"Manifest.db of {self.folder} cannot be copied to the scratch folder: {exc}",
@@ -310,7 +351,11 @@ class IosBackupTree(EvidenceTree):
     # -- the tree ----------------------------------------------------------------------------
 
     def volumes(self) -> list[Volume]:
-        description = "iOS backup" + (" (encrypted)" if self.info.encrypted else "")
+        description = "iOS backup" + (
+            (" (encrypted, opened with the password given)" if self._keys else " (encrypted)")
+            if self.info.encrypted
+            else ""
+        )
         return [Volume(name="", offset=0, size=0, description=description, filesystem="ios-backup")]
 
     def walk(self) -> Iterator[Entry]:
@@ -402,7 +447,7 @@ class IosBackupTree(EvidenceTree):
         size = 0
         link_target: str | None = None
         if kind is EntryType.FILE:
-            size = self._check_stored(fid, path, declared)
+            size = self._check_stored(fid, path, declared, encrypted=self._keys is not None)
         elif kind is EntryType.LINK:
             target = meta.get("Target")
             link_target = printable(target) if isinstance(target, str) else None
@@ -430,8 +475,11 @@ class IosBackupTree(EvidenceTree):
         sharded = self.folder / fid[:2] / fid
         return sharded if sharded.exists() or not (self.folder / fid).exists() else self.folder / fid
 
-    def _check_stored(self, fid: str, path: str, declared: int | None) -> int:
-        """The file's size; a Problem when its stored copy is missing or of another size."""
+    def _check_stored(self, fid: str, path: str, declared: int | None, *, encrypted: bool = False) -> int:
+        """The file's size; a Problem when its stored copy is missing or of another size.
+
+        An encrypted file is stored padded to whole AES blocks (PKCS#7: 1 to 16 bytes more).
+        """
         stored = self.stored_path(fid)
         try:
             actual = stored.lstat().st_size
@@ -444,12 +492,13 @@ class IosBackupTree(EvidenceTree):
                 )
             )
             return declared or 0
-        if declared is not None and declared != actual:
+        expected = declared + BLOCK - declared % BLOCK if encrypted and declared is not None else declared
+        if expected is not None and expected != actual:
             self._log.add(
                 Problem(
                     where=path,
                     reason=f"the stored file {fid[:2]}/{fid} has {actual} bytes "
-                    f"but Manifest.db says {declared}",
+                    f"but Manifest.db says {expected}" + (f" ({declared} encrypted)" if encrypted else ""),
                     kind="corrupt",
                 )
             )
@@ -467,6 +516,8 @@ class IosBackupTree(EvidenceTree):
             raise EvidenceError(f"{entry.path} in {self.folder} is {what}, not a file", path=self.folder)
         stored = self.stored_path(fid)
         try:
+            if self._keys is not None:
+                return self._decrypted(stored, fid, entry)
             return open_no_atime(stored)
         except FileNotFoundError as exc:
             raise NotFoundError(
@@ -478,6 +529,21 @@ class IosBackupTree(EvidenceTree):
             raise EvidenceError(
                 f"cannot read {stored} ({entry.path}): {exc.strerror or exc}", path=stored
             ) from exc
+
+    def _decrypted(self, stored: Path, fid: str, entry: Entry) -> BinaryIO:
+        """A stored file of an encrypted backup, decrypted as it is read, with the key its record holds."""
+        assert self._keys is not None
+        row = self._connection().execute("SELECT file FROM Files WHERE fileID = ?", (fid,)).fetchone()
+        meta = parse_mbfile(row[0]) if row and isinstance(row[0], bytes) else {}
+        wrapped = meta.get("EncryptionKey")
+        if not isinstance(wrapped, bytes):
+            raise EvidenceError(
+                f"{entry.path}: Manifest.db holds no key for this file of an encrypted backup",
+                path=self.folder / "Manifest.db",
+                hint="the backup is damaged or was altered; the other files are readable",
+            )
+        key = self._keys.unwrap(wrapped, entry.path)
+        return io.BufferedReader(CbcStream(open_no_atime(stored), key, entry.size, entry.path))
 
 
 def _number(value: Any) -> float | None:

@@ -30,7 +30,8 @@ def open_evidence(
     """A read-only tree over the evidence at ``paths`` (an image's segments, or one logical source).
 
     ``kind`` is an acquisition format (raw, split-raw, e01, folder, tar, zip, ios-backup) or None
-    to tell from the content. ``keys`` maps volume names to BitLocker/FileVault keys (images only).
+    to tell from the content. ``keys`` maps volume names to BitLocker/FileVault keys; the key of
+    "*" is also the password of an encrypted iOS backup.
     """
     files = [Path(p) for p in paths]
     if not files:
@@ -43,7 +44,7 @@ def open_evidence(
     if kind is None:
         kind = detect_kind(first)
     if kind in LOGICAL_FORMATS:
-        return _open_logical(first, kind)
+        return _open_logical(first, kind, keys)
     if kind not in IMAGE_FORMATS:
         raise UsageError(
             f"unknown evidence format {kind!r}",
@@ -97,7 +98,7 @@ def _detect_logical(path: Path) -> str | None:
     return None if found is None else str(found)
 
 
-def _open_logical(path: Path, kind: str) -> EvidenceTree:
+def _open_logical(path: Path, kind: str, keys: Mapping[str, str] | None = None) -> EvidenceTree:
     # Imported by name: these modules come from another part of the project and may be absent.
     module, factory = {
         "folder": ("logical", "FolderTree"),
@@ -109,7 +110,8 @@ def _open_logical(path: Path, kind: str) -> EvidenceTree:
         opener = getattr(importlib.import_module(f"evidence_intake.evidence.{module}"), factory)
     except (ImportError, AttributeError) as exc:
         raise _no_logical(path) from exc
-    tree = opener(path)
+    password = (keys or {}).get("*")
+    tree = opener(path, password=password) if kind == "ios-backup" and password is not None else opener(path)
     if not isinstance(tree, EvidenceTree):
         raise TypeError(f"{factory} did not return an EvidenceTree")
     return tree

@@ -24,7 +24,7 @@ import sqlite3
 import time
 import uuid
 from collections import deque
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Executor, Future
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -78,8 +78,9 @@ class CaseLike(Protocol):
     ) -> Any: ...
 
 
-def default_opener(case: Any, exhibit_id: str) -> EvidenceTree:
-    """The exhibit's latest completed acquisition, opened read-only (evidence.opener)."""
+def default_opener(case: Any, exhibit_id: str, keys: Mapping[str, str] | None = None) -> EvidenceTree:
+    """The exhibit's latest completed acquisition, opened read-only (evidence.opener); ``keys`` open
+    its encrypted volumes (BitLocker, FileVault) or an encrypted iOS backup ("*")."""
     try:
         opener = importlib.import_module("evidence_intake.evidence.opener")
     except ImportError as exc:
@@ -88,7 +89,7 @@ def default_opener(case: Any, exhibit_id: str) -> EvidenceTree:
             "(evidence_intake.evidence.opener is missing)",
             hint="install a release that includes the evidence openers",
         ) from exc
-    tree: EvidenceTree = opener.open_exhibit(case, exhibit_id)
+    tree: EvidenceTree = opener.open_exhibit(case, exhibit_id, keys=keys)
     return tree
 
 
@@ -127,6 +128,7 @@ class Extraction:
         jobs: int,
         open_tree: TreeOpener,
         progress: ProgressFn | None,
+        keys_for: Sequence[str] = (),
     ) -> None:
         self.case = case
         self.store = store
@@ -137,6 +139,7 @@ class Extraction:
         self.jobs = jobs
         self.open_tree = open_tree
         self.progress = progress
+        self.keys_for = sorted(keys_for)  # the volumes a key was given for; never the keys
         self.extraction_id = str(uuid.uuid4())
         self.summary = ExhibitSummary(exhibit_id, self.extraction_id)
         for info in self.parsers:
@@ -159,7 +162,8 @@ class Extraction:
             "extraction_started",
             examiner=self.examiner,
             exhibit=self.exhibit_id,
-            details={"extraction_id": self.extraction_id, "parsers": versions, "jobs": self.jobs},
+            details={"extraction_id": self.extraction_id, "parsers": versions, "jobs": self.jobs}
+            | ({"keys_given_for": self.keys_for} if self.keys_for else {}),
         )
         self.store.begin_run(
             self.extraction_id,
@@ -604,17 +608,21 @@ def extract(
     open_tree: TreeOpener | None = None,
     executor: Executor | None = None,
     progress: ProgressFn | None = None,
+    keys: Mapping[str, str] | None = None,
 ) -> ExtractionReport:
     """Extract artefacts from each exhibit into the case's artefact store; never raises for bad evidence.
 
     ``parsers`` names a subset (all registered parsers when empty). The report says per exhibit and
     parser what was found; ``report.failed`` is True when any parser failed on any file or an
-    exhibit could not be opened (the CLI then exits with status 8).
+    exhibit could not be opened (the CLI then exits with status 8). ``keys`` (volume name → key, as
+    for ``files --key``) open encrypted volumes; the ledger records for which volumes, never the keys.
     """
     registry = registry if registry is not None else ParserRegistry.discover()
     selected = registry.select(parsers)
     jobs = jobs if jobs is not None else default_jobs()
-    opener = open_tree or default_opener
+    opener = open_tree or (
+        default_opener if not keys else lambda case_, exhibit_: default_opener(case_, exhibit_, keys)
+    )
     exhibits = list(exhibits)
     for exhibit_id in exhibits:
         _region(case, exhibit_id)  # NotFoundError for an unknown exhibit, before anything is written
@@ -634,6 +642,7 @@ def extract(
                 jobs=jobs,
                 open_tree=opener,
                 progress=progress,
+                keys_for=list(keys or {}),
             )
             try:
                 report.exhibits.append(run.run())

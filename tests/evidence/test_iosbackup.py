@@ -272,10 +272,12 @@ def test_an_encrypted_backup_needs_its_password_and_lists_nothing(tmp_path: Path
         assert tree.lookup("/private/var/mobile/Library/SMS/sms.db") is None
         (problem,) = tree.problems
         assert problem.kind == "encrypted"
-        assert problem.reason.startswith("encrypted iOS backup: its password is needed")
+        assert problem.reason.startswith("encrypted iOS backup: give its password to read it")
         assert tree.info.encrypted and tree.volumes()[0].description == "iOS backup (encrypted)"
-    with IosBackupTree(folder, password="1234") as tree:
-        assert "cannot be used yet" in tree.problems[0].reason
+    with IosBackupTree(folder, password="1234") as tree:  # its keybag here is random bytes
+        (problem,) = tree.problems
+        assert problem.kind == "corrupt" and "keybag is damaged" in problem.reason
+        assert list(tree.walk()) == []
 
 
 def test_backups_that_cannot_be_read_say_why(tmp_path: Path) -> None:

@@ -47,7 +47,7 @@ def mounted(monkeypatch: pytest.MonkeyPatch, case: FakeCase, evidence: dict[str,
     use_case(monkeypatch, case)
     opener = types.ModuleType("evidence_intake.evidence.opener")
 
-    def open_exhibit(_case: Any, exhibit: str) -> EvidenceTree:
+    def open_exhibit(_case: Any, exhibit: str, keys: Any = None) -> EvidenceTree:
         return FolderTree(evidence[exhibit])
 
     opener.open_exhibit = open_exhibit  # type: ignore[attr-defined]

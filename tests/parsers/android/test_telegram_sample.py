@@ -100,7 +100,7 @@ def test_through_the_cli(monkeypatch: pytest.MonkeyPatch, case: FakeCase) -> Non
     use_case(monkeypatch, case)
     opener = types.ModuleType("evidence_intake.evidence.opener")
 
-    def open_exhibit(_case: Any, exhibit: str) -> EvidenceTree:
+    def open_exhibit(_case: Any, exhibit: str, keys: Any = None) -> EvidenceTree:
         return open_evidence([ANDROID])
 
     opener.open_exhibit = open_exhibit  # type: ignore[attr-defined]

@@ -133,7 +133,7 @@ def test_through_the_cli(monkeypatch: pytest.MonkeyPatch, case: FakeCase) -> Non
     use_case(monkeypatch, case)
     opener = types.ModuleType("evidence_intake.evidence.opener")
 
-    def open_exhibit(_case: Any, exhibit: str) -> EvidenceTree:
+    def open_exhibit(_case: Any, exhibit: str, keys: Any = None) -> EvidenceTree:
         assert exhibit == "EX-002"
         return open_evidence([IPHONE])
 
