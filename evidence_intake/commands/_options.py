@@ -40,7 +40,8 @@ KeyOpt = Annotated[
         help=(
             "Key for an encrypted volume, as VOLUME (asked for without echo) or VOLUME=SECRET; VOLUME is "
             "p2, p3.v1…, or * for any (also for an image without partitions). BitLocker password or "
-            "recovery password, FileVault password; for an encrypted iOS backup, its password as *. "
+            "recovery password, FileVault password, LUKS passphrase; for an encrypted iOS backup, its "
+            "password as *. "
             "Never stored or logged."
         ),
         show_default=False,

@@ -15,6 +15,7 @@ are the device's local times, labelled UTC).
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import os
 import posixpath
@@ -87,7 +88,7 @@ _OTHER = EntryType.OTHER
 _FILE = EntryType.FILE
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _timedelta = timedelta
-_MAX_LVM_DEPTH = 3  # physical volumes inside logical volumes, as far as anyone stacks them
+_MAX_LVM_DEPTH = 3  # volumes inside volumes (LVM in LUKS, LVM in LVM), as deep as anyone stacks them
 _NTFS_EPOCH_DELTA = 116444736000000000  # 100 ns intervals between 1601-01-01 and 1970-01-01
 
 
@@ -502,6 +503,21 @@ class TskTree(EvidenceTree):
                 self._problem(problem)
                 return
             self._open_lvm(part, content.reader, content.offset, content.size, keys, depth)
+            return
+        source = reader or self.reader
+        if content.reader is not source and content.kind == "filesystem" and depth < _MAX_LVM_DEPTH:
+            # an encrypted volume opened with its key: look at what it holds as at a partition (Ubuntu's
+            # full-disk encryption keeps LVM inside LUKS)
+            self._closers.append(content.reader)
+            description = "; ".join(d for d in (part.description, content.note) if d)
+            inner = Partition(part.name, content.offset, content.size, description)
+            first = len(self._volumes)
+            self._open_partition(inner, keys, content.reader, depth + 1)
+            for index in range(first, len(self._volumes)):  # the volume itself stays where it is on disk
+                if self._volumes[index].name == part.name:
+                    self._volumes[index] = dataclasses.replace(
+                        self._volumes[index], offset=part.offset, size=part.size
+                    )
             return
         if content.kind == "xfs":
             try:

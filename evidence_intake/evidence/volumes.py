@@ -5,8 +5,8 @@ map, BSD, Sun). Allocated partitions are named "p1", "p2"… in the order The Sl
 (mmls order: logical partitions inside an extended one follow the primaries), which is also the
 order of their start sectors on a sane disk. An image without a volume system is taken as one
 file system, named "". Before a file system is looked for, the first bytes of each partition are
-checked for what TSK does not open: BitLocker, LUKS (reported as encrypted unless a BitLocker key
-is given), APFS (opened with libfsapfs), XFS (libfsxfs) and LVM2 physical volumes, whose logical
+checked for what TSK does not open: BitLocker and LUKS (reported as encrypted unless a key opens
+them), APFS (opened with libfsapfs), XFS (libfsxfs) and LVM2 physical volumes, whose logical
 volumes are looked into in turn (evidence/lvm.py). Where no file system opens, the bytes
 are checked for kinds nobody here reads (F2FS, Btrfs, ReFS, swap, Android sparse images), so that
 the examiner is told what the partition holds and how to get at it.
@@ -116,12 +116,7 @@ def inspect(reader: ImageReader, part: Partition, keys: Mapping[str, str] | None
             return _problem(reader, part, f"BitLocker volume in {where}: the key given does not open it")
         return Content("filesystem", unlocked, 0, unlocked.size, note="BitLocker, opened with the key given")
     if container == "luks":
-        return _problem(
-            reader,
-            part,
-            f"{luks_description(head)}-encrypted volume in {where}; opening LUKS is not supported: "
-            "open it with cryptsetup on a copy and acquire the opened device",
-        )
+        return _open_luks(reader, part, head, key_for(keys, part.name))
     if container == "apfs":
         return Content("apfs", reader, part.offset, part.size, note="APFS container")
     if container == "xfs":
@@ -129,6 +124,29 @@ def inspect(reader: ImageReader, part: Partition, keys: Mapping[str, str] | None
     if is_lvm_physical_volume(head):
         return Content("lvm", reader, part.offset, part.size)
     return Content("filesystem", reader, part.offset, part.size)
+
+
+def _open_luks(reader: ImageReader, part: Partition, head: bytes, secret: str | None) -> Content:
+    """A LUKS volume opened with the passphrase given (evidence/luks.py), or why it stays closed."""
+    from evidence_intake.evidence.luks import LuksError, LuksVolume, WrongPassphrase
+
+    where = part.name or "image"
+    name = luks_description(head)
+    if secret is None:
+        return _problem(
+            reader,
+            part,
+            f"{name}-encrypted volume in {where}; give its passphrase to open it (--key {where})",
+        )
+    try:
+        plain = LuksVolume(reader, part.offset, part.size).unlock(secret)
+    except WrongPassphrase:
+        return _problem(reader, part, f"{name} volume in {where}: the passphrase given does not open it")
+    except LuksError as exc:
+        return _problem(reader, part, f"{name} volume in {where} cannot be opened: {exc}")
+    return Content(
+        "filesystem", plain, 0, plain.size, note=f"{name.split(' ')[0]}, opened with the key given"
+    )
 
 
 def _problem(reader: ImageReader, part: Partition, reason: str) -> Content:

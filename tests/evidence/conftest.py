@@ -28,6 +28,7 @@ PACKAGES = {
     "mkfs.btrfs": "btrfs-progs",
     "mkswap": "util-linux",
     "img2simg": "android-sdk-libsparse-utils",
+    "cryptsetup": "cryptsetup-bin",
     "losetup": "mount",
     "pvcreate": "lvm2",
     "vgcreate": "lvm2",
