@@ -131,12 +131,13 @@ def _open_luks(reader: ImageReader, part: Partition, head: bytes, secret: str | 
     from evidence_intake.evidence.luks import LuksError, LuksVolume, WrongPassphrase
 
     where = part.name or "image"
+    flag = part.name or "'*'"  # a key for an image without partitions is given for any volume
     name = luks_description(head)
     if secret is None:
         return _problem(
             reader,
             part,
-            f"{name}-encrypted volume in {where}; give its passphrase to open it (--key {where})",
+            f"{name}-encrypted volume in {where}; give its passphrase to open it (--key {flag})",
         )
     try:
         plain = LuksVolume(reader, part.offset, part.size).unlock(secret)

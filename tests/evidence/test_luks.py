@@ -117,6 +117,7 @@ def test_a_wrong_passphrase_or_none_is_said_and_never_shown(tools: Tools, tmp_pa
         assert list(tree.walk()) == []
     with TskTree(open_image([volume])) as tree:
         assert tree.problems[0].reason.startswith("LUKS2-encrypted volume in image; give its passphrase")
+        assert tree.problems[0].reason.endswith("(--key '*')")  # the name a key for a bare image takes
     with open_image([volume]) as reader, pytest.raises(WrongPassphrase):
         LuksVolume(reader, 0, reader.size).unlock("")
 
@@ -132,6 +133,8 @@ def test_a_luks_partition_beside_a_plain_one(tools: Tools, tmp_path: Path) -> No
     )
     place(disk, boot, 2048)
     place(disk, volume, 10240)
+    with TskTree(open_image([disk])) as tree:
+        assert tree.problems[0].reason.endswith("(--key p2)")
     with TskTree(open_image([disk]), keys={"p2": PASSPHRASE}) as tree:
         assert [(v.name, v.filesystem) for v in tree.volumes()] == [("p1", "ext4"), ("p2", "ext4")]
         files = {e.location for e in tree.walk() if e.type.value == "file"}
