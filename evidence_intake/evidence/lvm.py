@@ -57,7 +57,7 @@ _TOKEN = re.compile(
     re.DOTALL,
 )
 _MAX_DEPTH = 16
-_MAX_TEXT = 64 << 20  # real metadata is a few KiB; a bigger length is damage, not text to load
+_MAX_TEXT = 4 << 20  # real metadata is a few KiB; a volume group of thousands of volumes needs about 1 MiB
 _UUID_CUTS = (0, 6, 10, 14, 18, 22, 26, 32)
 
 
@@ -75,15 +75,33 @@ def _crc(data: bytes) -> int:
     return ~zlib.crc32(data, ~_INITIAL_CRC & 0xFFFFFFFF) & 0xFFFFFFFF
 
 
+class _Tokens:
+    """The significant tokens of metadata text, found as they are needed, never all held at once."""
+
+    def __init__(self, text: str) -> None:
+        self._found = (m for m in _TOKEN.finditer(text) if m.lastgroup not in ("space", "comment"))
+        self.at = 0  # where the token taken last starts
+        self._next = self._advance()
+
+    def _advance(self) -> tuple[str, str, int] | None:
+        match = next(self._found, None)
+        return None if match is None else (match.lastgroup or "", match.group(), match.start())
+
+    def take(self) -> tuple[str, str, int] | None:
+        token = self._next
+        if token is not None:
+            self.at = token[2]
+            self._next = self._advance()
+        return token
+
+
 def parse_metadata(text: str) -> ConfigSection:
     """The sections and values of LVM metadata text; ValueError (with a line number) when malformed."""
-    tokens = [(m.lastgroup or "", m.group(), m.start()) for m in _TOKEN.finditer(text)]
-    tokens = [t for t in tokens if t[0] not in ("space", "comment")]
-    position = 0
+    tokens = _Tokens(text)
 
-    def fail(what: str) -> ValueError:
-        at = tokens[position][2] if position < len(tokens) else len(text)
-        return ValueError(f"line {text.count(chr(10), 0, at) + 1}: {what}")
+    def fail(what: str, at: int | None = None) -> ValueError:
+        where = tokens.at if at is None else at
+        return ValueError(f"line {text.count(chr(10), 0, where) + 1}: {what}")
 
     def scalar(kind: str, value: str) -> int | float | str:
         if kind == "string":
@@ -95,38 +113,39 @@ def parse_metadata(text: str) -> ConfigSection:
                 pass
         return value
 
+    def value_list() -> list[ConfigValue]:
+        items: list[ConfigValue] = []
+        while (token := tokens.take()) is not None:
+            kind, value, _ = token
+            if value == "]":
+                return items
+            if value != ",":
+                if kind not in ("word", "string"):
+                    raise fail(f"unexpected {value!r} in a list")
+                items.append(scalar(kind, value))
+        raise fail("a list is not closed with ]", len(text))
+
     def section(depth: int, closed: bool) -> ConfigSection:
-        nonlocal position
         if depth > _MAX_DEPTH:
             raise fail("sections nested too deeply")
         result: ConfigSection = {}
-        while position < len(tokens):
-            kind, value, _ = tokens[position]
+        while (token := tokens.take()) is not None:
+            kind, value, _ = token
             if value == "}" and closed:
-                position += 1
                 return result
-            if kind not in ("word", "string") or position + 1 >= len(tokens):
+            if kind not in ("word", "string"):
                 raise fail(f"expected a name, found {value[:20]!r}")
             name = str(scalar(kind, value))
-            position += 2
-            if tokens[position - 1][1] == "{":
+            separator = tokens.take()
+            if separator is not None and separator[1] == "{":
                 result[name] = section(depth + 1, True)
-            elif tokens[position - 1][1] == "=" and position < len(tokens):
-                kind, value, _ = tokens[position]
-                position += 1
+            elif separator is not None and separator[1] == "=":
+                token = tokens.take()
+                if token is None:
+                    raise fail(f"expected a value after {name} =")
+                kind, value, _ = token
                 if value == "[":
-                    items: list[ConfigValue] = []
-                    while position < len(tokens) and tokens[position][1] != "]":
-                        kind, value, _ = tokens[position]
-                        if value != ",":
-                            if kind not in ("word", "string"):
-                                raise fail(f"unexpected {value!r} in a list")
-                            items.append(scalar(kind, value))
-                        position += 1
-                    if position >= len(tokens):
-                        raise fail("a list is not closed with ]")
-                    position += 1
-                    result[name] = items
+                    result[name] = value_list()
                 elif kind in ("word", "string"):
                     result[name] = scalar(kind, value)
                 else:
@@ -134,7 +153,7 @@ def parse_metadata(text: str) -> ConfigSection:
             else:
                 raise fail(f"expected = or {{ after {name!r}")
         if closed:
-            raise fail("a section is not closed with }")
+            raise fail("a section is not closed with }", len(text))
         return result
 
     return section(0, False)

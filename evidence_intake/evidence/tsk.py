@@ -88,6 +88,8 @@ _OTHER = EntryType.OTHER
 _FILE = EntryType.FILE
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _timedelta = timedelta
+_MAX_VOLUMES = 1024  # partitions and logical volumes: far more than any real disk holds
+_VOLUME_NAME = re.compile(r"[A-Za-z0-9+_.-]+")  # what LVM allows in a name, and what a location can carry
 _MAX_LVM_DEPTH = 3  # volumes inside volumes (LVM in LUKS, LVM in LVM), as deep as anyone stacks them
 _NTFS_EPOCH_DELTA = 116444736000000000  # 100 ns intervals between 1601-01-01 and 1970-01-01
 
@@ -468,6 +470,7 @@ class TskTree(EvidenceTree):
         keys: Mapping[str, str] | None,
         reader: ImageReader | None = None,
         depth: int = 0,
+        inside: frozenset[str] = frozenset(),
     ) -> None:
         """Open what ``part`` of ``reader`` holds (the image, or a logical volume ``depth`` LVM levels in)."""
         content = inspect(reader or self.reader, part, keys)
@@ -502,7 +505,7 @@ class TskTree(EvidenceTree):
                 self._volumes.append(volume_record(part, None, problem))
                 self._problem(problem)
                 return
-            self._open_lvm(part, content.reader, content.offset, content.size, keys, depth)
+            self._open_lvm(part, content.reader, content.offset, content.size, keys, depth, inside)
             return
         source = reader or self.reader
         if content.reader is not source and content.kind == "filesystem" and depth < _MAX_LVM_DEPTH:
@@ -512,7 +515,7 @@ class TskTree(EvidenceTree):
             description = "; ".join(d for d in (part.description, content.note) if d)
             inner = Partition(part.name, content.offset, content.size, description)
             first = len(self._volumes)
-            self._open_partition(inner, keys, content.reader, depth + 1)
+            self._open_partition(inner, keys, content.reader, depth + 1, inside)
             for index in range(first, len(self._volumes)):  # the volume itself stays where it is on disk
                 if self._volumes[index].name == part.name:
                     self._volumes[index] = dataclasses.replace(
@@ -555,12 +558,28 @@ class TskTree(EvidenceTree):
         size: int,
         keys: Mapping[str, str] | None,
         depth: int,
+        inside: frozenset[str],
     ) -> None:
-        """An LVM2 physical volume: each logical volume is opened like a partition of its own."""
+        """An LVM2 physical volume: each logical volume is opened like a partition of its own.
+
+        ``inside`` holds the physical volumes this one lies in: metadata that maps a logical volume
+        onto its own physical volume (crafted, or damaged) is refused, not followed round and round.
+        """
+        where = part.name or "image"
         try:
             pv = LvmPhysicalVolume(reader, offset, size, part.name)
         except EvidenceError as exc:
-            problem = Problem(where=part.name or "image", reason=exc.message, kind="corrupt")
+            problem = Problem(where=where, reason=exc.message, kind="corrupt")
+            self._volumes.append(volume_record(part, None, problem))
+            self._problem(problem)
+            return
+        if pv.pv_id in inside:
+            problem = Problem(
+                where=where,
+                reason=f"a logical volume that holds the LVM physical volume {pv.pv_id} it lies on "
+                "(damaged or crafted metadata): not followed",
+                kind="corrupt",
+            )
             self._volumes.append(volume_record(part, None, problem))
             self._problem(problem)
             return
@@ -574,9 +593,36 @@ class TskTree(EvidenceTree):
         for problem in pv.problems:
             self._problem(problem)
         for lv in pv.logical_volumes:
-            if lv.readable:
-                sub = Partition(pv.volume_name(lv), 0, lv.size, f"LVM logical volume {pv.vg_name}/{lv.name}")
-                self._open_partition(sub, keys, pv.open(lv), depth + 1)
+            if not lv.readable:
+                continue
+            name = pv.volume_name(lv)
+            refused = self._refuse_volume(name, f"LVM logical volume {pv.vg_name}/{lv.name}")
+            if refused is not None:
+                self._problem(refused)
+                continue
+            sub = Partition(name, 0, lv.size, f"LVM logical volume {pv.vg_name}/{lv.name}")
+            self._open_partition(sub, keys, pv.open(lv), depth + 1, inside | {pv.pv_id})
+
+    def _refuse_volume(self, name: str, what: str) -> Problem | None:
+        """Why a volume found inside another is not opened: a name that is taken or that a location
+        could not name, or more volumes than any real disk holds (a crafted image multiplying them)."""
+        if not _VOLUME_NAME.fullmatch(name):
+            return Problem(
+                where=name, reason=f"{what} has a name no location can carry: not opened", kind="corrupt"
+            )
+        if any(v.name == name for v in self._volumes):
+            return Problem(
+                where=name,
+                reason=f"{what} has the name of another volume of this image: not opened",
+                kind="corrupt",
+            )
+        if len(self._volumes) >= _MAX_VOLUMES:
+            return Problem(
+                where=name,
+                reason=f"{what} not opened: {_MAX_VOLUMES} volumes were found already (damaged or crafted)",
+                kind="corrupt",
+            )
+        return None
 
     def _problem(self, problem: Problem) -> None:
         if problem not in self._seen_problems:

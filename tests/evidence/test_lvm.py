@@ -481,7 +481,8 @@ def test_a_volume_that_maps_onto_its_own_label_does_not_send_the_walk_round_fore
     tools: Tools, tmp_path: Path
 ) -> None:
     """Metadata edited so that the data area starts at byte 0: the logical volume begins with the very
-    label that describes it, which holds a physical volume, which holds it again… The tree stops."""
+    label that describes it, which holds a physical volume, which holds it again… The tree stops at
+    once: a logical volume never opens the physical volume it lies on."""
     from evidence_intake.evidence.images import open_image
     from evidence_intake.evidence.tsk import TskTree
 
@@ -499,7 +500,45 @@ def test_a_volume_that_maps_onto_its_own_label_does_not_send_the_walk_round_fore
     put(image, 0, bytes(raw))
     with TskTree(open_image([image])) as tree:
         names = [v.name for v in tree.volumes()]
-        assert names == ["", "loop", "loop.loop", "loop.loop.loop"]
-        assert tree.volumes()[-1].problem is not None
-        assert "nested this deep is not followed" in tree.volumes()[-1].problem.reason
+        assert names == ["", "loop"]
+        problem = tree.volumes()[-1].problem
+        assert problem is not None and problem.where == "loop"
+        assert problem.reason.startswith("a logical volume that holds the LVM physical volume")
+        assert problem.reason.endswith("it lies on (damaged or crafted metadata): not followed")
         assert list(tree.walk()) == []
+
+
+def test_a_volume_name_already_taken_is_refused_and_said(tools: Tools, tmp_path: Path) -> None:
+    """LVM allows dots in names: logical volume "a.b" and volume "b" of a physical volume inside volume
+    "a" would both be "a.b". The one met second is not opened, and a problem says so, instead of one
+    file system silently hiding the other."""
+    from evidence_intake.evidence.images import open_image
+    from evidence_intake.evidence.tsk import TskTree
+
+    t = lvm_tools(tools)
+    inner_dir, outer_dir = tmp_path / "inner", tmp_path / "outer"
+    inner_dir.mkdir()
+    outer_dir.mkdir()
+    _, (inner,), inner_meta = make_volume_group(
+        t, inner_dir, [lv_text("b", [(0, 4, "striped", [("pv0", 0)])])], mib=8
+    )
+    put(inner, pe_start(inner_meta), ext4(t, inner_dir, "hidden", {"inner.txt": b"inner"}))
+    _, (outer,), outer_meta = make_volume_group(
+        t,
+        outer_dir,
+        [lv_text("a", [(0, 8, "striped", [("pv0", 0)])]), lv_text("a.b", [(0, 4, "striped", [("pv0", 8)])])],
+    )
+    put(outer, pe_start(outer_meta), inner.read_bytes())
+    put(outer, pe_start(outer_meta) + 8 * MIB, ext4(t, outer_dir, "dotted", {"dotted.txt": b"dotted"}))
+    with TskTree(open_image([outer])) as tree:
+        assert [(v.name, v.filesystem) for v in tree.volumes()] == [
+            ("", "lvm"),
+            ("a", "lvm"),
+            ("a.b", "ext4"),
+        ]
+        files = {e.location for e in tree.walk() if e.type.value == "file"}
+        assert files == {"a.b:/inner.txt"}  # the first volume to take the name keeps it
+        [refused] = [p for p in tree.problems if p.where == "a.b"]
+        assert refused.reason.startswith("LVM logical volume ") and refused.reason.endswith(
+            "/a.b has the name of another volume of this image: not opened"
+        )
