@@ -212,9 +212,8 @@ class Case:
 
         Such a case is opened read-only: it can be shown, verified and searched, never changed.
         """
-        return not all(
-            os.access(path, os.W_OK) for path in (self.root, self.ledger_path, self.db_path) if path.exists()
-        )
+        paths = (self.root, self.ledger_path, self.db_path, self.artefacts_path)
+        return not all(os.access(path, os.W_OK) for path in paths if path.exists())
 
     def require_writable(self) -> None:
         if self.read_only:
@@ -282,7 +281,11 @@ class Case:
     def ledger(self) -> Ledger:
         if self._ledger is None:
             try:
-                self._ledger = Ledger.open(self.ledger_path, readonly=self.read_only)
+                # Read-only only where the ledger itself cannot be written: a read-only connection to a
+                # writable ledger could not remove the -wal and -shm files it leaves behind. Commands
+                # that would write are refused earlier, by require_writable.
+                writable = os.access(self.ledger_path, os.W_OK) and os.access(self.root, os.W_OK)
+                self._ledger = Ledger.open(self.ledger_path, readonly=not writable)
             except NotALedgerError as exc:
                 raise IntakeError(
                     str(exc),

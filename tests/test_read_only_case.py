@@ -11,6 +11,8 @@ import json
 import shutil
 from pathlib import Path
 
+import pytest
+
 from evidence_intake.case import Case
 from tests.helpers import add_exhibit, cli, cli_json, make_case, read_only_view
 
@@ -105,3 +107,23 @@ def test_a_ledger_copied_with_entries_in_its_write_ahead_log(tmp_path: Path) -> 
         result = cli("custody", "verify", "--case", disc / "without-index", expect=1)
         assert "ledger.sqlite-wal holds entries" in result.stderr
         assert "damaged" not in result.stderr.replace("nothing is damaged", "")
+
+
+def test_an_artefact_store_that_cannot_be_written_makes_the_case_read_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """extract wrote extraction_started and then failed on a read-only artefacts.sqlite; now the case is
+    read-only before any work. (File modes do not bind root, so the check itself is stood in for.)"""
+    import os
+
+    root = make_case(tmp_path / "case")
+    (root / "artefacts.sqlite").write_bytes(b"")
+    real = os.access
+    monkeypatch.setattr(
+        "evidence_intake.case.os.access",
+        lambda path, mode: real(path, mode) and Path(path).name != "artefacts.sqlite",
+    )
+    entries = len(cli_json("custody", "show", "--case", root))
+    result = cli("extract", "--all", "--case", root, expect=9)
+    assert "cannot be written here" in result.stderr
+    assert len(cli_json("custody", "show", "--case", root)) == entries

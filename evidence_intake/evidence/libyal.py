@@ -372,7 +372,7 @@ class LibyalFileSystem:
                     stack.append((item, entry.path + "/"))
 
     def _entry(self, item: Any, parent: str) -> Entry:
-        name = str(item.name)
+        name = "" if item.name is None else str(item.name)  # the root directory has no name
         mode = int(item.file_mode or 0)
         fmt = mode & _S_IFMT
         kind = {_S_IFDIR: EntryType.DIRECTORY, _S_IFREG: EntryType.FILE, _S_IFLNK: EntryType.LINK}.get(
@@ -380,7 +380,7 @@ class LibyalFileSystem:
         )
         inode = self._inode(item)
         return Entry(
-            path=parent + name,
+            path=parent + name if name else "/",
             name=name,
             type=kind,
             size=int(item.size or 0) if kind is not EntryType.DIRECTORY else 0,

@@ -207,10 +207,32 @@ _SCAN = 0x10048  # far enough for every signature above
 _ZEROS_CHECKED = 1 << 20
 
 
+# Signatures of file systems The Sleuth Kit reads: found in a partition it could not open, they say
+# the file system is damaged; they outrank leftovers of an older file system further in (a quick
+# format keeps a Btrfs superblock at 64 KiB under a new NTFS).
+_NATIVE: tuple[tuple[int, bytes, str], ...] = (
+    (3, b"NTFS    ", "NTFS"),
+    (3, b"EXFAT   ", "exFAT"),
+    (54, b"FAT", "FAT"),
+    (82, b"FAT32   ", "FAT32"),
+    (0x438, b"\x53\xef", "ext2/3/4"),
+    (0x400, b"H+", "HFS+"),
+    (0x400, b"HX", "HFSX"),
+    (0x8001, b"CD001", "ISO 9660"),
+)
+
+
 def no_filesystem_reason(reader: ImageReader, part: Partition, tsk_message: str) -> Problem:
     """Why no file system was found, with a guess from the bytes when they say something."""
     where = part.name or "image"
     start = reader.read_at(part.offset, min(_SCAN, part.size))
+    for offset, magic, name in _NATIVE:
+        if start[offset : offset + len(magic)] == magic and (name != "ext2/3/4" or _ext_revision(start)):
+            return Problem(
+                where=where,
+                reason=f"a damaged {name} file system, which The Sleuth Kit cannot read: {tsk_message}",
+                kind="corrupt",
+            )
     for offset, magic, name, advice in _FOREIGN:
         if start[offset : offset + len(magic)] == magic:
             if not advice:  # a kind The Sleuth Kit reads, but not this instance of it
@@ -241,6 +263,11 @@ def no_filesystem_reason(reader: ImageReader, part: Partition, tsk_message: str)
     return Problem(
         where=where, reason=f"no file system The Sleuth Kit can read: {tsk_message}", kind="unreadable"
     )
+
+
+def _ext_revision(start: bytes) -> bool:
+    """Two bytes of magic are met by chance in random data; an ext superblock's revision is 0 or 1."""
+    return len(start) >= 0x450 and int.from_bytes(start[0x44C:0x450], "little") <= 1
 
 
 def _looks_random(data: bytes) -> bool:

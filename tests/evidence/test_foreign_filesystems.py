@@ -74,6 +74,8 @@ def test_xfs_is_walked_with_names_types_sizes_owners_and_content(tools: Tools, t
             assert hashlib.sha256(stream.read()).digest() == hashlib.sha256(BIG).digest()
         with tree.open(entries["/wallet/empty"]) as stream:
             assert stream.read() == b""
+        root = tree.lookup("/")
+        assert root is not None and (root.path, root.name, root.type) == ("/", "", EntryType.DIRECTORY)
         found = tree.lookup(f"/wallet/../{THAI}")
         assert found is not None and found.path == f"/{THAI}"
         with tree.open(found) as stream:
@@ -206,3 +208,20 @@ def test_zeros_at_the_start_are_not_called_wiped_when_data_follows(tmp_path: Pat
     image.write_bytes(bytes(2 << 20))
     reason, _ = _only_problem(image)
     assert reason == "no file system: the first 1 MiB are zeros (empty or wiped)"
+
+
+def test_a_damaged_ntfs_over_an_old_btrfs_is_called_damaged_ntfs(tools: Tools, tmp_path: Path) -> None:
+    """A quick format keeps the old Btrfs superblock at 64 KiB under the new NTFS: when the NTFS is
+    damaged, the partition is a damaged NTFS, not a Btrfs to mount."""
+    t = tools("mkfs.btrfs", "mkntfs")
+    image = tmp_path / "disk.img"
+    with image.open("wb") as fh:
+        fh.truncate(64 << 20)
+    run(t["mkfs.btrfs"], "-q", "-f", "--mixed", image)
+    run(t["mkntfs"], "-q", "-Q", "-F", image)
+    with image.open("r+b") as fh:  # bytes per sector: 0, which no NTFS has
+        fh.seek(11)
+        fh.write(b"\x00\x00")
+    reason, kind = _only_problem(image)
+    assert reason.startswith("a damaged NTFS file system, which The Sleuth Kit cannot read: ")
+    assert kind == "corrupt" and "Btrfs" not in reason
