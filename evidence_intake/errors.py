@@ -103,6 +103,17 @@ def disk_full(exc: OSError) -> bool:
     return exc.errno in (errno.ENOSPC, errno.EDQUOT)
 
 
+def no_room(folder: Path | str) -> bool:
+    """Whether the file system holding ``folder`` has no blocks or no inodes left for this user."""
+    import os
+
+    try:
+        stats = os.statvfs(folder)
+    except OSError:
+        return False
+    return stats.f_bavail == 0 or (stats.f_files > 0 and stats.f_favail == 0)
+
+
 def write_error(exc: OSError, path: Path | str, what: str) -> IntakeError:
     """The error for ``what`` (a report, an export, a package) that could not be written to ``path``.
 
@@ -135,7 +146,8 @@ def sqlite_error(
     import sqlite3  # its callers have it loaded already; `--version` does not need it
 
     primary = (getattr(exc, "sqlite_errorcode", None) or 0) & 0xFF
-    if primary == sqlite3.SQLITE_FULL:
+    out_of_inodes = primary in (sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_IOERR) and no_room(Path(path).parent)
+    if primary == sqlite3.SQLITE_FULL or out_of_inodes:  # no inode for a journal: "unable to open"
         return InsufficientSpaceError(
             message, path=path, hint="free space on the disk that holds the case folder, then run it again"
         )

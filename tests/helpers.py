@@ -64,8 +64,9 @@ def add_exhibit(case: Path, exhibit: str = "EX-001", kind: str = "phone", *extra
 
 
 @contextmanager
-def small_disk(folder: Path, size: str) -> Iterator[Path]:
-    """``folder`` as a tmpfs of ``size`` ("64k", "2m"): a disk that fills up, for full-disk tests.
+def small_disk(folder: Path, size: str, *, inodes: int | None = None) -> Iterator[Path]:
+    """``folder`` as a tmpfs of ``size`` ("64k", "2m"), and of ``inodes`` files and folders if given:
+    a disk that fills up, for full-disk tests.
 
     Mounting needs root (CI runs as root); elsewhere the test is skipped with the reason.
     """
@@ -73,7 +74,17 @@ def small_disk(folder: Path, size: str) -> Iterator[Path]:
         pytest.skip("mounting a small tmpfs needs root")
     folder.mkdir(parents=True, exist_ok=True)
     mounted = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(folder)], capture_output=True, text=True
+        [
+            "mount",
+            "-t",
+            "tmpfs",
+            "-o",
+            f"size={size}" + (f",nr_inodes={inodes}" if inodes else ""),
+            "tmpfs",
+            str(folder),
+        ],
+        capture_output=True,
+        text=True,
     )
     if mounted.returncode != 0:
         pytest.skip(f"file systems cannot be mounted here: {mounted.stderr.strip()}")

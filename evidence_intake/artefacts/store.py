@@ -25,7 +25,7 @@ from chain_of_custody.schema import apply_migration_steps, pending_migrations
 from evidence_intake.artefacts.kinds import KINDS, PROVENANCE_COLUMNS, KindSpec
 from evidence_intake.artefacts.schema import MIGRATION_SET, SECONDARY_INDEXES, STEPS
 from evidence_intake.artefacts.text import text_factory
-from evidence_intake.errors import InsufficientSpaceError, IntakeError, NotFoundError, sqlite_error
+from evidence_intake.errors import InsufficientSpaceError, IntakeError, NotFoundError, no_room, sqlite_error
 from evidence_intake.timeutil import iso_utc, utcnow
 
 # Bulk loads bigger than this drop the secondary indexes and rebuild them once at the end.
@@ -62,6 +62,7 @@ class ArtefactStore:
                 path=path,
                 hint="give the case folder with --case",
             )
+        conn: sqlite3.Connection | None = None
         try:
             conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
             conn.text_factory = text_factory
@@ -79,6 +80,8 @@ class ArtefactStore:
             # migrate it once; sqlite-utils (without plugins: no third-party code) only if needed.
             apply_migration_steps(conn, MIGRATION_SET, STEPS)
         except sqlite3.DatabaseError as exc:
+            if conn is not None:
+                conn.close()  # not left open until the error is forgotten (a busy disk, a held lock)
             raise store_error(path, exc) from exc
         self.conn = conn
         self._indexes_dropped = False
@@ -108,7 +111,12 @@ class ArtefactStore:
                 raise
             self.conn.execute("COMMIT")
         except sqlite3.OperationalError as exc:
-            if getattr(exc, "sqlite_errorcode", 0) & 0xFF != sqlite3.SQLITE_FULL:
+            code = (getattr(exc, "sqlite_errorcode", 0) or 0) & 0xFF
+            # a disk out of inodes is "unable to open database file": the journal cannot be created
+            out_of_inodes = code in (sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_IOERR) and no_room(
+                self.path.parent
+            )
+            if code != sqlite3.SQLITE_FULL and not out_of_inodes:
                 raise
             if self.conn.in_transaction:
                 self.conn.execute("ROLLBACK")

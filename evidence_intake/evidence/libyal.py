@@ -444,9 +444,20 @@ class XfsFileSystem(LibyalFileSystem):
         try:
             volume.open_file_object(self._source)
         except (OSError, ValueError) as exc:
+            where = name or "the image"
+            head = reader.read_at(offset, 16)
+            needed = int.from_bytes(head[8:16], "big") * int.from_bytes(head[4:8], "big")
+            if needed > size:  # libfsxfs reads every allocation group's superblock when it opens
+                raise EvidenceError(
+                    f"XFS file system in {where} cannot be opened: the image holds {size} of its "
+                    f"{needed} bytes",
+                    hint="the image or the partition is cut short: acquire the whole medium again, "
+                    "or read what is there with a tool that tolerates a truncated XFS",
+                ) from exc
             raise EvidenceError(
-                f"XFS file system in {name or 'the image'} cannot be opened: {_first_line(exc)}",
-                hint="its superblock or allocation groups are damaged; check a copy with xfs_repair -n",
+                f"XFS file system in {where} cannot be opened: {_all_lines(exc)}",
+                hint="its superblock or an allocation group's is damaged (libfsxfs reads them all); "
+                "check a copy with xfs_repair -n, which can rebuild from the others",
             ) from exc
         super().__init__(name, volume)
 
@@ -487,6 +498,12 @@ class _LibyalStream(OffsetStream):
         except (OSError, ValueError) as exc:
             raise EvidenceError(f"cannot read {self._where} at byte {offset}: {_first_line(exc)}") from exc
         return data
+
+
+def _all_lines(exc: BaseException) -> str:
+    """A libyal error with every step of its chain, on one line ("…: unable to read superblock: 2…")."""
+    text = " ".join(str(exc).split())
+    return text or type(exc).__name__
 
 
 def _first_line(exc: BaseException) -> str:

@@ -19,6 +19,7 @@ ledger entry. The caller decides the exit status from ``ExtractionReport.failed`
 from __future__ import annotations
 
 import importlib
+import os
 import shutil
 import sqlite3
 import time
@@ -32,7 +33,7 @@ from typing import Any, Protocol
 
 from evidence_intake import SOFTWARE
 from evidence_intake.artefacts.store import ArtefactStore, SourceRecord
-from evidence_intake.errors import EvidenceError, InsufficientSpaceError, IntakeError
+from evidence_intake.errors import EvidenceError, InsufficientSpaceError, IntakeError, no_room
 from evidence_intake.evidence.model import Entry, EvidenceTree
 from evidence_intake.parsers.base import BulkQuery, Parser
 from evidence_intake.parsers.planning import Refusal, admit, match_files, probe_database, rowid_ranges
@@ -507,12 +508,15 @@ class Extraction:
         if result.disk_full:
             if result.shard is not None:
                 result.shard.unlink(missing_ok=True)
+            # the shard's disk, or the folder of SQLite's temporary files (sorting, large queries): the
+            # files are gone by now, so which one filled up cannot be told afterwards
+            temporary = _temporary_folder()
             raise InsufficientSpaceError(
-                f"no space left in the scratch folder {self.scratch} for the rows of {info.name} from "
-                f"{state.file.location}",
+                f"no space left for the rows of {info.name} from {state.file.location}: the disk of the "
+                f"scratch folder {self.scratch} or of SQLite's temporary folder {temporary} is full",
                 path=self.scratch,
-                hint="free space on the disk that holds the case folder, then run extract again "
-                "(rows already stored are not stored twice)",
+                hint="free space on the disk that holds the case folder (or where SQLite's temporary files "
+                "go: SQLITE_TMPDIR chooses it), then run extract again; rows already stored are kept",
             )
         if result.shard is not None and result.shard.exists():
             if result.counts:
@@ -520,6 +524,14 @@ class Extraction:
                     added = self.store.merge_shard(result.shard, state.source_id)
                     state.records += sum(added.values())
                 except sqlite3.DatabaseError as exc:
+                    if no_room(self.store.path.parent):  # out of inodes: SQLite cannot create its journal
+                        raise InsufficientSpaceError(
+                            f"the artefact store {self.store.path} could not take the rows of {info.name}: "
+                            f"{exc}; its disk has no space or no inodes left",
+                            path=self.store.path,
+                            hint="free space on the disk that holds the case folder, then run extract again "
+                            "(rows already stored are not stored twice)",
+                        ) from exc
                     state.errors.append(f"its rows could not be stored: {exc}")
             result.shard.unlink(missing_ok=True)
         for problem in result.problems:
@@ -586,6 +598,20 @@ class Extraction:
         shutil.rmtree(file_state.folder, ignore_errors=True)
         self._files_done += 1
         self._report_progress()
+
+
+def _temporary_folder() -> str:
+    """Where SQLite puts its temporary files (sorting, large queries) on Unix, as SQLite chooses it."""
+    for candidate in (
+        os.environ.get("SQLITE_TMPDIR"),
+        os.environ.get("TMPDIR"),
+        "/var/tmp",  # noqa: S108 - named only to find which folder SQLite uses, never written here
+        "/usr/tmp",
+        "/tmp",  # noqa: S108
+    ):
+        if candidate and os.path.isdir(candidate) and os.access(candidate, os.W_OK | os.X_OK):
+            return candidate
+    return "."
 
 
 def _region(case: CaseLike, exhibit_id: str) -> str:

@@ -96,7 +96,16 @@ def copy_with_companions(
     tree: EvidenceTree, entry: Entry, companions: Sequence[Entry], folder: Path
 ) -> tuple[CopiedFile, tuple[CopiedFile, ...]]:
     """Copy a database and its -wal/-shm/-journal beside each other in ``folder`` (same names)."""
-    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        if disk_full(exc):
+            raise InsufficientSpaceError(
+                f"no space left for the scratch folder {folder}: {exc}",
+                path=folder.parent,
+                hint="free space on the disk that holds the case folder, then run extract again",
+            ) from exc
+        raise
     main = copy_entry(tree, entry, folder / _safe_file_name(entry.name))
     copies: list[CopiedFile] = []
     for companion in companions:

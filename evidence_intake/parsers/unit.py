@@ -12,6 +12,7 @@ Rows travel in the shard rather than as Python objects: a million SMS never cros
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import time
 import traceback
@@ -24,7 +25,7 @@ from evidence_intake.artefacts.kinds import KindSpec, spec_for
 from evidence_intake.artefacts.layout import COLUMNS, base_table_sql, run_script
 from evidence_intake.artefacts.model import Artefact
 from evidence_intake.artefacts.text import LossyText, text_factory
-from evidence_intake.errors import disk_full
+from evidence_intake.errors import disk_full, no_room
 from evidence_intake.parsers import bulk
 from evidence_intake.parsers.base import BulkQuery, Parser
 from evidence_intake.parsers.source import Source, SourceFile
@@ -74,6 +75,7 @@ class ShardWriter:
         self.region = region
         self.lossy = bulk.Lossy()
         # uri=True: the source is attached by a "file:…?mode=ro" URI, which SQLite honours only then
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))  # a full disk is ENOSPC here
         self.conn = sqlite3.connect(path, uri=True, isolation_level=None, check_same_thread=False)
         self.conn.text_factory = text_factory
         self.conn.execute("PRAGMA journal_mode=MEMORY")  # OFF would make ROLLBACK TO undefined
@@ -214,7 +216,7 @@ class ShardWriter:
             try:
                 self.conn.execute(insert + select, params)
             except sqlite3.DatabaseError as exc:
-                if _disk_full(exc):
+                if _disk_full(exc, self.path.parent):
                     raise  # the shard's disk is full: no row-by-row reading would fit either
                 self.conn.execute("ROLLBACK")
                 self.lossy.clear()
@@ -399,10 +401,19 @@ def _describe_exception(exc: BaseException) -> str:
     return f"{exc.__class__.__name__}: {text}{where}"
 
 
-def _disk_full(exc: BaseException) -> bool:
-    """A write that failed for want of space (the shard, or SQLite's temporary files), not a parser fault."""
+def _disk_full(exc: BaseException, folder: Path | None = None) -> bool:
+    """A write that failed for want of space (the shard, or SQLite's temporary files), not a parser fault.
+
+    A disk out of inodes reaches SQLite as "unable to open database file" (a journal it could not
+    create), so that error counts too when ``folder`` has no blocks or inodes left.
+    """
     if isinstance(exc, sqlite3.Error):
-        return (getattr(exc, "sqlite_errorcode", 0) or 0) & 0xFF == sqlite3.SQLITE_FULL
+        code = (getattr(exc, "sqlite_errorcode", 0) or 0) & 0xFF
+        if code == sqlite3.SQLITE_FULL:
+            return True
+        return (
+            code in (sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_IOERR) and folder is not None and no_room(folder)
+        )
     return isinstance(exc, OSError) and disk_full(exc)
 
 
@@ -426,7 +437,7 @@ def run_unit(unit: WorkUnit) -> UnitResult:
         result.problems.extend(warnings)
     except Exception as exc:
         result.problems.append(UnitProblem("error", _describe_exception(exc)))
-        result.disk_full = _disk_full(exc)
+        result.disk_full = _disk_full(exc, unit.shard.parent)
         if writer is not None:
             try:
                 counts, warnings = writer.finish()  # the rows yielded before the failure are kept,
@@ -436,7 +447,7 @@ def run_unit(unit: WorkUnit) -> UnitResult:
                 writer.abort()
                 result.counts = {}
                 result.shard = None
-                result.disk_full = result.disk_full or _disk_full(again)
+                result.disk_full = result.disk_full or _disk_full(again, unit.shard.parent)
     finally:
         source.close()
     result.seconds = time.perf_counter() - started

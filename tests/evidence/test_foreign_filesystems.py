@@ -225,3 +225,25 @@ def test_a_damaged_ntfs_over_an_old_btrfs_is_called_damaged_ntfs(tools: Tools, t
     reason, kind = _only_problem(image)
     assert reason.startswith("a damaged NTFS file system, which The Sleuth Kit cannot read: ")
     assert kind == "corrupt" and "Btrfs" not in reason
+
+
+def test_a_truncated_xfs_says_it_is_cut_short(tools: Tools, tmp_path: Path) -> None:
+    """libfsxfs reads every allocation group's superblock: half an image does not open, and says why."""
+    t = tools("mkfs.xfs")
+    image = make_xfs(t, tmp_path / "build", tmp_path / "xfs.img")
+    with image.open("r+b") as fh:
+        fh.truncate(150 << 20)
+    reason, kind = _only_problem_xfs(image)
+    held, whole = 150 << 20, 300 << 20
+    assert (
+        reason
+        == f"XFS file system in the image cannot be opened: the image holds {held} of its {whole} bytes"
+    )
+    assert kind == "corrupt"
+
+
+def _only_problem_xfs(image: Path) -> tuple[str, str]:
+    with TskTree(open_image([image])) as tree:
+        [problem] = tree.problems
+        assert list(tree.walk()) == []
+        return problem.reason, problem.kind

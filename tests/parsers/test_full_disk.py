@@ -77,7 +77,10 @@ def test_rows_that_do_not_fit_in_the_parsers_shard_are_a_full_disk_not_a_parser_
         root = make_case(disk / "case", examiner=EXAMINER)
         add_exhibit(root, "EX-001")
         with Case.open(root) as case:
-            with pytest.raises(InsufficientSpaceError, match="no space left in the scratch folder") as caught:
+            with pytest.raises(
+                InsufficientSpaceError,
+                match=r"no space left for the rows of android\.sms from .*mmssms\.db: the disk of",
+            ) as caught:
                 extract(
                     case,
                     ["EX-001"],
@@ -97,3 +100,41 @@ def test_rows_that_do_not_fit_in_the_parsers_shard_are_a_full_disk_not_a_parser_
         assert store.execute("SELECT count(*) FROM extraction_errors").fetchone() == (0,)
         assert store.execute("SELECT status FROM extraction_runs").fetchall() == [("failed",)]
         store.close()
+
+
+@pytest.mark.parametrize("spare", [2, 3, 4, 5])
+def test_a_disk_out_of_inodes_is_a_full_disk_wherever_it_runs_out(tmp_path: Path, spare: int) -> None:
+    """No inode left for the scratch folder (2), the scratch copy (3), the store's journal (4) or the
+    parser's shard (5): SQLite says "unable to open database file", the tool says exit 7."""
+    evidence = tmp_path / "evidence"
+    rows, _ = thai_sms(200)
+    make_db(evidence / SMS_DB, MMSSMS_SQL, {"sms": rows})
+    with small_disk(tmp_path / "disk", "64m", inodes=10_000) as disk:
+        root = make_case(disk / "case", examiner=EXAMINER)
+        add_exhibit(root, "EX-001")
+        with Case.open(root) as case:
+            case.ledger.last()  # the case's own files are open before the disk runs out
+            filler = disk / "filler"
+            filler.mkdir()
+            made = 0
+            while True:
+                try:
+                    (filler / str(made)).touch()
+                except OSError:
+                    break
+                made += 1
+            for index in range(spare):
+                (filler / str(made - 1 - index)).unlink()
+            with pytest.raises(InsufficientSpaceError) as caught:
+                extract(
+                    case,
+                    ["EX-001"],
+                    examiner=EXAMINER,
+                    registry=ParserRegistry.of(AndroidSmsParser),
+                    jobs=0,
+                    executor=InlineExecutor(),
+                    open_tree=lambda _case, _exhibit: FolderTree(evidence),
+                )
+            assert caught.value.exit_code == 7
+            last = case.ledger.last()  # stopped before it began (no store), or recorded as failed
+            assert last is not None and last.action in ("exhibit_registered", "extraction_failed")
