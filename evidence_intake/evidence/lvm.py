@@ -20,6 +20,7 @@ import itertools
 import re
 import struct
 import zlib
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import TypeAlias
 
@@ -218,12 +219,11 @@ def _segment(lv: ConfigSection, index: int) -> LvmSegment:
 
 
 def _why_unreadable(
-    segments: list[LvmSegment], vg: ConfigSection, pv_name: str, extent_size: int
+    segments: list[LvmSegment], vg: ConfigSection, present: Collection[str], extent_size: int
 ) -> str | None:
     pvs = vg.get("physical_volumes")
     pvs = pvs if isinstance(pvs, dict) else {}
-    pv = pvs.get(pv_name)
-    pe_count = pv.get("pe_count") if isinstance(pv, dict) else None
+    where = "partition" if len(present) == 1 else "exhibit's partitions"
     expected = 0
     for seg in segments:
         if seg.start_extent < expected:
@@ -240,20 +240,23 @@ def _why_unreadable(
         if seg.stripe_size is not None and (extent_size // SECTOR) % seg.stripe_size:
             return "its stripe size does not divide the extent size"
         for name, start in seg.stripes:
-            if name != pv_name:
-                other = pvs.get(name)
+            other = pvs.get(name)
+            if name not in present:
                 uuid = other.get("id") if isinstance(other, dict) else None
                 return (
                     f"part of it lies on {name} (uuid {uuid or 'unknown'}), a physical volume that is "
-                    "not in this partition; acquire every disk of the volume group"
+                    f"not in this {where}; acquire every disk of the volume group"
                 )
+            pe_count = other.get("pe_count") if isinstance(other, dict) else None
             if isinstance(pe_count, int) and start + seg.extent_count // len(seg.stripes) > pe_count:
-                return f"it runs past the {pe_count} extents of {pv_name}"
+                return f"it runs past the {pe_count} extents of {name}"
     return None
 
 
-def build_logical_volumes(vg: ConfigSection, pv_name: str) -> list[LvmLogicalVolume]:
-    """The logical volumes a volume group section describes, judged as seen from PV ``pv_name``."""
+def build_logical_volumes(vg: ConfigSection, pv_name: str | Collection[str]) -> list[LvmLogicalVolume]:
+    """The logical volumes a volume group section describes, judged as seen from the PVs present
+    (``pv_name``: one, or the names of all those found in the exhibit)."""
+    present = {pv_name} if isinstance(pv_name, str) else set(pv_name)
     extent_size = _number(vg, "extent_size", "the volume group") * SECTOR
     lvs = vg.get("logical_volumes")
     result: list[LvmLogicalVolume] = []
@@ -272,7 +275,7 @@ def build_logical_volumes(vg: ConfigSection, pv_name: str) -> list[LvmLogicalVol
             )
             continue
         size = sum(seg.extent_count for seg in segments) * extent_size
-        problem = _why_unreadable(segments, vg, pv_name, extent_size)
+        problem = _why_unreadable(segments, vg, present, extent_size)
         result.append(LvmLogicalVolume(name, lv_id, size, tuple(segments), status, problem is None, problem))
     return result
 
@@ -291,6 +294,8 @@ class LvmPhysicalVolume:
         self.where = where
         self.problems: list[Problem] = []
         self.vg_name = self.vg_id = self.pv_name = ""
+        self.metadata: ConfigSection = {}
+        self.seqno = 0
         self.extent_size = self.pe_start = 0
         self.logical_volumes: list[LvmLogicalVolume] = []
         sector = self._label(self._read(0, 4 * SECTOR))
@@ -420,6 +425,7 @@ class LvmPhysicalVolume:
         if self.extent_size == 0:
             raise self._error(f"the metadata of volume group {vg_name} gives an extent size of 0")
         self.vg_name, self.vg_id, self.pv_name = vg_name, str(vg.get("id", "")), names[0]
+        self.metadata, self.seqno = vg, _seqno(vg)
         for lv in volumes:
             ends = [
                 self._physical(start, seg.extent_count // len(seg.stripes) * self.extent_size)
@@ -446,7 +452,64 @@ class LvmPhysicalVolume:
             raise self._error(f"logical volume {lv.name} is not in volume group {self.vg_name}")
         if not lv.readable:
             raise self._error(f"logical volume {lv.name} cannot be read: {lv.problem}")
-        return _LogicalVolumeReader(self, lv)
+        return _LogicalVolumeReader({self.pv_name: self}, lv, self.extent_size)
+
+
+class LvmVolumeGroup:
+    """The physical volumes of one volume group found in an exhibit, and the logical volumes they hold.
+
+    A volume group often spans several partitions or disks; a logical volume extended onto a second
+    one is read across both when both are in the exhibit. The newest copy of the metadata (highest
+    seqno) describes the group.
+    """
+
+    def __init__(self, pvs: Sequence[LvmPhysicalVolume]) -> None:
+        newest = max(pvs, key=lambda pv: pv.seqno)
+        self.name, self.id, self.extent_size = newest.vg_name, newest.vg_id, newest.extent_size
+        self.pvs = {pv.pv_name: pv for pv in pvs}
+        self.problems: list[Problem] = []
+        self.logical_volumes: list[LvmLogicalVolume] = []
+        try:
+            volumes = build_logical_volumes(newest.metadata, set(self.pvs))
+        except ValueError as exc:
+            raise newest._error(f"the metadata of volume group {self.name} is damaged: {exc}") from exc
+        for lv in volumes:
+            if lv.readable and (short := self._past_end(lv)):
+                lv = replace(lv, readable=False, problem=f"it runs past the end of {short} (truncated?)")
+            if lv.problem:
+                known = all(seg.type in (*_LINEAR, "zero") for seg in lv.segments)
+                self.problems.append(
+                    Problem(
+                        where=self.volume_name(lv),
+                        reason=f"logical volume {self.name}/{lv.name} cannot be read: {lv.problem}",
+                        kind="unreadable" if known else "unsupported",
+                    )
+                )
+            self.logical_volumes.append(lv)
+
+    def _past_end(self, lv: LvmLogicalVolume) -> str | None:
+        for seg in lv.segments:
+            for name, start in seg.stripes:
+                pv = self.pvs[name]
+                if pv._physical(start, seg.extent_count // len(seg.stripes) * self.extent_size) > pv.size:
+                    return pv.where or "the image"
+        return None
+
+    def home(self, lv: LvmLogicalVolume) -> LvmPhysicalVolume:
+        """The physical volume holding the start of ``lv`` (its name prefixes the volume's)."""
+        for seg in lv.segments:
+            for name, _ in seg.stripes:
+                if name in self.pvs:
+                    return self.pvs[name]
+        return min(self.pvs.values(), key=lambda pv: pv.pv_name)
+
+    def volume_name(self, lv: LvmLogicalVolume) -> str:
+        return self.home(lv).volume_name(lv)
+
+    def open(self, lv: LvmLogicalVolume) -> ImageReader:
+        if not lv.readable:
+            raise self.home(lv)._error(f"logical volume {lv.name} cannot be read: {lv.problem}")
+        return _LogicalVolumeReader(self.pvs, lv, self.extent_size)
 
 
 def _seqno(vg: ConfigSection) -> int:
@@ -455,15 +518,16 @@ def _seqno(vg: ConfigSection) -> int:
 
 
 class _LogicalVolumeReader(ImageReader):
-    """The bytes of one logical volume, mapped through its segments onto the physical volume."""
+    """The bytes of one logical volume, mapped through its segments onto its physical volumes."""
 
-    def __init__(self, pv: LvmPhysicalVolume, lv: LvmLogicalVolume) -> None:
-        self._pv = pv
+    def __init__(self, pvs: Mapping[str, LvmPhysicalVolume], lv: LvmLogicalVolume, extent_size: int) -> None:
+        self._pvs = dict(pvs)
+        self._extent_size = extent_size
         self.format = "lvm"
-        self.paths = list(pv._reader.paths)
+        self.paths = list(dict.fromkeys(path for pv in pvs.values() for path in pv._reader.paths))
         self.size = lv.size
         self._segments = lv.segments
-        self._starts = [seg.start_extent * pv.extent_size for seg in lv.segments]
+        self._starts = [seg.start_extent * extent_size for seg in lv.segments]
 
     def read_at(self, offset: int, size: int) -> bytes:
         if offset < 0 or size < 0:
@@ -474,7 +538,7 @@ class _LogicalVolumeReader(ImageReader):
             index = bisect.bisect_right(self._starts, offset) - 1
             seg = self._segments[index]
             inside = offset - self._starts[index]
-            run = seg.extent_count * self._pv.extent_size - inside
+            run = seg.extent_count * self._extent_size - inside
             stripe, position = 0, inside
             if seg.stripe_size is not None:  # chunks go round the stripes in turn
                 chunk = seg.stripe_size * SECTOR
@@ -485,6 +549,8 @@ class _LogicalVolumeReader(ImageReader):
             if seg.type == "zero":
                 parts.append(bytes(want))
             else:
-                parts.append(self._pv._read(self._pv._physical(seg.stripes[stripe][1], position), want))
+                name, first = seg.stripes[stripe]
+                pv = self._pvs[name]
+                parts.append(pv._read(pv._physical(first, position), want))
             offset += want
         return b"".join(parts)

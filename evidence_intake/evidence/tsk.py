@@ -30,7 +30,7 @@ import pytsk3
 from evidence_intake.errors import EvidenceError, UsageError
 from evidence_intake.evidence.images import TskImage
 from evidence_intake.evidence.libyal import ApfsContainer, ApfsFileSystem, LibyalFileSystem, XfsFileSystem
-from evidence_intake.evidence.lvm import LvmPhysicalVolume
+from evidence_intake.evidence.lvm import LvmPhysicalVolume, LvmVolumeGroup
 from evidence_intake.evidence.model import Entry, EntryType, EvidenceTree, ImageReader, Problem, Volume
 from evidence_intake.evidence.streams import OffsetStream
 from evidence_intake.evidence.volumes import (
@@ -461,8 +461,13 @@ class TskTree(EvidenceTree):
         self.scheme, parts = partitions(self._image, reader.size)
         for problem in getattr(reader, "problems", []):
             self._problem(problem)
+        # Physical volumes wait here, by volume group, until every partition has been looked at: a
+        # logical volume may run across several of them.
+        self._groups: dict[str, list[tuple[int, LvmPhysicalVolume, int, frozenset[str]]]] = {}
         for part in parts:
             self._open_partition(part, keys)
+        while self._groups:
+            self._open_volume_group(self._groups.pop(next(iter(self._groups))), keys)
 
     def _open_partition(
         self,
@@ -583,25 +588,52 @@ class TskTree(EvidenceTree):
             self._volumes.append(volume_record(part, None, problem))
             self._problem(problem)
             return
-        names = ", ".join(pv.volume_name(lv) for lv in pv.logical_volumes if lv.readable)
-        note = (
-            f"LVM physical volume of volume group {pv.vg_name}, logical volumes {names or 'none readable'}"
-            if pv.vg_name
-            else "LVM physical volume in no volume group"
+        note = f"LVM physical volume {pv.pv_name} of volume group {pv.vg_name}" if pv.vg_name else ""
+        self._volumes.append(
+            volume_record(part, "lvm", None, note or "LVM physical volume in no volume group")
         )
-        self._volumes.append(volume_record(part, "lvm", None, note))
+        lv_names = {pv.volume_name(lv) for lv in pv.logical_volumes}
         for problem in pv.problems:
+            if problem.where not in lv_names:  # the volume group judges its logical volumes, below
+                self._problem(problem)
+        if pv.vg_name:
+            entry = (len(self._volumes) - 1, pv, depth, inside)
+            self._groups.setdefault(pv.vg_id or pv.pv_id, []).append(entry)
+
+    def _open_volume_group(
+        self,
+        members: list[tuple[int, LvmPhysicalVolume, int, frozenset[str]]],
+        keys: Mapping[str, str] | None,
+    ) -> None:
+        """The logical volumes of one volume group, mapped across all its physical volumes found here."""
+        pvs = [pv for _, pv, _, _ in members]
+        try:
+            group = LvmVolumeGroup(pvs)
+        except EvidenceError as exc:
+            for index, _pv, _, _ in members:
+                self._problem(
+                    Problem(where=self._volumes[index].name or "image", reason=exc.message, kind="corrupt")
+                )
+            return
+        depth = max(depth for _, _, depth, _ in members)
+        inside = frozenset().union(*(inside for _, _, _, inside in members)) | {pv.pv_id for pv in pvs}
+        readable = [lv for lv in group.logical_volumes if lv.readable]
+        listed = ", ".join(group.volume_name(lv) for lv in readable) or "none readable"
+        for index, _pv, _, _ in members:
+            self._volumes[index] = dataclasses.replace(
+                self._volumes[index],
+                description=f"{self._volumes[index].description}, logical volumes {listed}",
+            )
+        for problem in group.problems:
             self._problem(problem)
-        for lv in pv.logical_volumes:
-            if not lv.readable:
-                continue
-            name = pv.volume_name(lv)
-            refused = self._refuse_volume(name, f"LVM logical volume {pv.vg_name}/{lv.name}")
+        for lv in readable:
+            name = group.volume_name(lv)
+            what = f"LVM logical volume {group.name}/{lv.name}"
+            refused = self._refuse_volume(name, what)
             if refused is not None:
                 self._problem(refused)
                 continue
-            sub = Partition(name, 0, lv.size, f"LVM logical volume {pv.vg_name}/{lv.name}")
-            self._open_partition(sub, keys, pv.open(lv), depth + 1, inside | {pv.pv_id})
+            self._open_partition(Partition(name, 0, lv.size, what), keys, group.open(lv), depth + 1, inside)
 
     def _refuse_volume(self, name: str, what: str) -> Problem | None:
         """Why a volume found inside another is not opened: a name that is taken or that a location

@@ -537,8 +537,50 @@ def test_a_volume_name_already_taken_is_refused_and_said(tools: Tools, tmp_path:
             ("a.b", "ext4"),
         ]
         files = {e.location for e in tree.walk() if e.type.value == "file"}
-        assert files == {"a.b:/inner.txt"}  # the first volume to take the name keeps it
+        assert files == {"a.b:/dotted.txt"}  # the first volume to take the name keeps it
         [refused] = [p for p in tree.problems if p.where == "a.b"]
         assert refused.reason.startswith("LVM logical volume ") and refused.reason.endswith(
-            "/a.b has the name of another volume of this image: not opened"
+            "/b has the name of another volume of this image: not opened"
         )
+
+
+def test_a_volume_group_over_two_partitions_of_one_disk_is_read_across_both(
+    tools: Tools, tmp_path: Path
+) -> None:
+    """pvcreate sda2 sda3, vgextend, lvextend: volume "data" starts on the first partition and goes on
+    on the second; "home" lies wholly on the second. Both read, nothing is reported missing."""
+    from evidence_intake.evidence.images import open_image
+    from evidence_intake.evidence.tsk import TskTree
+
+    t = {**lvm_tools(tools), **tools("sfdisk")}
+    folder = fill_folder(tmp_path / "data-files", {"ledger.bin": os.urandom(5 * MIB)})
+    data = make_ext4(t, tmp_path / "data.ext4", folder, size="8M").read_bytes()
+    home = ext4(t, tmp_path, "home", {"notes.txt": b"home notes"})
+    volumes = [
+        lv_text("data", [(0, 4, "striped", [("pv0", 0)]), (4, 4, "striped", [("pv1", 0)])]),
+        lv_text("home", [(0, 4, "striped", [("pv1", 4)])]),
+    ]
+    _, images, metadata = make_volume_group(t, tmp_path, volumes, disks=2, mib=16)
+    put(images[0], pe_start(metadata, "pv0"), data[: 4 * MIB])
+    put(images[1], pe_start(metadata, "pv1"), data[4 * MIB :])
+    put(images[1], pe_start(metadata, "pv1") + 4 * MIB, home)
+    sectors = 16 * 2048
+    disk = make_disk(
+        t, tmp_path / "server.img", "dos", [(2048, sectors, "8e"), (2048 + sectors, sectors, "8e")],
+        sectors=2 * sectors + 4096,
+    )  # fmt: skip
+    place(disk, images[0], 2048)
+    place(disk, images[1], 2048 + sectors)
+    with TskTree(open_image([disk])) as tree:
+        assert [(v.name, v.filesystem) for v in tree.volumes()] == [
+            ("p1", "lvm"),
+            ("p2", "lvm"),
+            ("p1.data", "ext4"),
+            ("p2.home", "ext4"),
+        ]
+        assert tree.volumes()[0].description.endswith("logical volumes p1.data, p2.home")
+        found = {e.location: e for e in tree.walk() if e.type.value == "file"}
+        assert set(found) == {"p1.data:/ledger.bin", "p2.home:/notes.txt"}
+        assert tree.problems == []
+        with tree.open(found["p1.data:/ledger.bin"]) as stream:
+            assert len(stream.read()) == 5 * MIB
