@@ -35,6 +35,8 @@ _HASHES = {"sha1", "sha256", "sha512", "ripemd160", "sha224", "sha384"}
 _MAX_JSON = 4 << 20
 _MAX_STRIPES = 65536
 _MAX_KEY_AREA = 64 << 20
+# cryptsetup benchmarks PBKDF2 to take about two seconds, a few million rounds on today's CPUs
+_MAX_PBKDF2 = 50_000_000
 
 
 class LuksError(Exception):
@@ -207,6 +209,9 @@ class LuksVolume:
             except LuksError as exc:
                 unsupported.append(str(exc))
                 continue
+            except (ValueError, TypeError, KeyError, OverflowError) as exc:  # a damaged or crafted slot
+                unsupported.append(f"a keyslot that cannot be used ({type(exc).__name__})")
+                continue
             if key is not None:
                 return _LuksReader(self, _Sectors(self._segment.encryption, key), self._segment)
         if unsupported and len(unsupported) == len(self._slots):
@@ -230,13 +235,15 @@ class LuksVolume:
     def _matches(self, slot: _Keyslot, key: bytes) -> bool:
         if self._digest1 is not None:
             digest, salt, iterations, hash_name = self._digest1
-            return hashlib.pbkdf2_hmac(_hash_name(hash_name), key, salt, iterations, len(digest)) == digest
+            rounds = _bounded(iterations, 1, _MAX_PBKDF2, "digest iteration count")
+            return hashlib.pbkdf2_hmac(_hash_name(hash_name), key, salt, rounds, len(digest)) == digest
         if slot.digest is None or slot.digest.get("type") != "pbkdf2":
             raise LuksError("a keyslot without a PBKDF2 digest to check its key against")
         want = base64.b64decode(slot.digest["digest"])
         salt = base64.b64decode(slot.digest["salt"])
         hash_name = _hash_name(str(slot.digest["hash"]))
-        return hashlib.pbkdf2_hmac(hash_name, key, salt, int(slot.digest["iterations"]), len(want)) == want
+        rounds = _bounded(slot.digest.get("iterations"), 1, _MAX_PBKDF2, "digest iteration count")
+        return hashlib.pbkdf2_hmac(hash_name, key, salt, rounds, len(want)) == want
 
 
 def _round_up(value: int, unit: int) -> int:
@@ -250,25 +257,46 @@ def _hash_name(name: str) -> str:
     return name
 
 
+def _bounded(value: Any, low: int, high: int, what: str) -> int:
+    """A key-derivation parameter from the header, refused when no real volume would have it: crafted
+    values would otherwise keep the examiner's workstation busy for hours or exhaust its memory."""
+    try:
+        number = int(value)
+    except (TypeError, ValueError) as exc:
+        raise LuksError(f"the header's {what} is not a number") from exc
+    if not low <= number <= high:
+        raise LuksError(f"the header's {what} ({number}) is outside what cryptsetup writes ({low} to {high})")
+    return number
+
+
 def _derive(kdf: dict[str, Any], secret: bytes, size: int) -> bytes:
     kind = str(kdf.get("type"))
-    salt = kdf["salt"]
+    salt = kdf.get("salt")
+    if not isinstance(salt, bytes):
+        raise LuksError("a keyslot without a salt")
     if kind == "pbkdf2":
-        return hashlib.pbkdf2_hmac(_hash_name(str(kdf["hash"])), secret, salt, int(kdf["iterations"]), size)
-    if kind in ("argon2i", "argon2id") and not 0 < int(kdf["memory"]) <= 4 << 20:
-        raise LuksError(f"an {kind} keyslot asking for {kdf['memory']} KiB of memory")
+        rounds = _bounded(kdf.get("iterations"), 1000, _MAX_PBKDF2, "PBKDF2 iteration count")
+        return hashlib.pbkdf2_hmac(_hash_name(str(kdf.get("hash"))), secret, salt, rounds, size)
     if kind in ("argon2i", "argon2id"):
         from argon2.low_level import Type, hash_secret_raw
 
-        return hash_secret_raw(
-            secret,
-            salt,
-            time_cost=int(kdf["time"]),
-            memory_cost=int(kdf["memory"]),
-            parallelism=int(kdf["cpus"]),
-            hash_len=size,
-            type=Type.ID if kind == "argon2id" else Type.I,
-        )
+        time_cost = _bounded(kdf.get("time"), 1, 1000, "Argon2 time cost")
+        lanes = _bounded(kdf.get("cpus"), 1, 64, "Argon2 parallelism")
+        memory = _bounded(kdf.get("memory"), 8 * lanes, 4 << 20, "Argon2 memory (KiB)")
+        from argon2.exceptions import HashingError
+
+        try:
+            return hash_secret_raw(
+                secret,
+                salt,
+                time_cost=time_cost,
+                memory_cost=memory,
+                parallelism=lanes,
+                hash_len=size,
+                type=Type.ID if kind == "argon2id" else Type.I,
+            )
+        except HashingError as exc:
+            raise LuksError(f"the keyslot's {kind} parameters are refused by Argon2 ({exc})") from exc
     raise LuksError(f"key derivation {kind!r} is not supported")
 
 

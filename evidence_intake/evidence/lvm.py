@@ -223,7 +223,6 @@ def _why_unreadable(
 ) -> str | None:
     pvs = vg.get("physical_volumes")
     pvs = pvs if isinstance(pvs, dict) else {}
-    where = "partition" if len(present) == 1 else "exhibit's partitions"
     expected = 0
     for seg in segments:
         if seg.start_extent < expected:
@@ -245,7 +244,7 @@ def _why_unreadable(
                 uuid = other.get("id") if isinstance(other, dict) else None
                 return (
                     f"part of it lies on {name} (uuid {uuid or 'unknown'}), a physical volume that is "
-                    f"not in this {where}; acquire every disk of the volume group"
+                    "not in this exhibit; acquire every disk of the volume group"
                 )
             pe_count = other.get("pe_count") if isinstance(other, dict) else None
             if isinstance(pe_count, int) and start + seg.extent_count // len(seg.stripes) > pe_count:
@@ -466,9 +465,28 @@ class LvmVolumeGroup:
     def __init__(self, pvs: Sequence[LvmPhysicalVolume]) -> None:
         newest = max(pvs, key=lambda pv: pv.seqno)
         self.name, self.id, self.extent_size = newest.vg_name, newest.vg_id, newest.extent_size
-        self.pvs = {pv.pv_name: pv for pv in pvs}
         self.problems: list[Problem] = []
         self.logical_volumes: list[LvmLogicalVolume] = []
+        # The newest metadata names the physical volumes ("pv1"); each is matched to a volume found here
+        # by its uuid, never by the name an older copy of the metadata gave it (a disk replaced later
+        # may have taken that name).
+        listed = newest.metadata.get("physical_volumes")
+        by_uuid = {pv.pv_id.replace("-", ""): pv for pv in pvs}
+        self.pvs: dict[str, LvmPhysicalVolume] = {}
+        for name, entry in (listed if isinstance(listed, dict) else {}).items():
+            uuid = str(entry.get("id", "")).replace("-", "") if isinstance(entry, dict) else ""
+            if uuid in by_uuid:
+                self.pvs[name] = by_uuid.pop(uuid)
+        for stale in by_uuid.values():
+            self.problems.append(
+                Problem(
+                    where=stale.where or "image",
+                    reason=f"LVM physical volume {stale.pv_id} is no longer in volume group {self.name} "
+                    f"(its metadata, seqno {stale.seqno}, is older than the group's, {newest.seqno}): "
+                    "its logical volumes are not read from it",
+                    kind="unreadable",
+                )
+            )
         try:
             volumes = build_logical_volumes(newest.metadata, set(self.pvs))
         except ValueError as exc:

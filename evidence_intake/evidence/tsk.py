@@ -467,7 +467,9 @@ class TskTree(EvidenceTree):
         for part in parts:
             self._open_partition(part, keys)
         while self._groups:
-            self._open_volume_group(self._groups.pop(next(iter(self._groups))), keys)
+            members = self._groups.pop(next(iter(self._groups)))
+            for group in self._split_copies(members):
+                self._open_volume_group(group, keys)
 
     def _open_partition(
         self,
@@ -599,6 +601,31 @@ class TskTree(EvidenceTree):
         if pv.vg_name:
             entry = (len(self._volumes) - 1, pv, depth, inside)
             self._groups.setdefault(pv.vg_id or pv.pv_id, []).append(entry)
+
+    def _split_copies(
+        self, members: list[tuple[int, LvmPhysicalVolume, int, frozenset[str]]]
+    ) -> list[list[tuple[int, LvmPhysicalVolume, int, frozenset[str]]]]:
+        """The same physical volume found twice (an image holding two copies of a partition) is read as
+        two groups, each copy on its own, and said; one copy never silently takes the other's place."""
+        groups: list[list[tuple[int, LvmPhysicalVolume, int, frozenset[str]]]] = [[]]
+        seen: dict[str, str] = {}
+        for member in members:
+            _, pv, _, _ = member
+            where = pv.where or "image"
+            if pv.pv_id in seen:
+                self._problem(
+                    Problem(
+                        where=where,
+                        reason=f"LVM physical volume {pv.pv_id} is also in {seen[pv.pv_id]} (a copy?): each "
+                        "copy is read on its own",
+                        kind="corrupt",
+                    )
+                )
+                groups.append([member])
+            else:
+                seen[pv.pv_id] = where
+                groups[0].append(member)
+        return groups
 
     def _open_volume_group(
         self,

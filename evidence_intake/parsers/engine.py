@@ -159,12 +159,16 @@ class Extraction:
         started = time.perf_counter()
         tree = self.open_tree(self.case, self.exhibit_id)
         versions = {i.name: i.version for i in self.parsers}
+        # Only names of volumes the exhibit has: a password typed where a volume name goes (--key SECRET)
+        # must not end up in the ledger, which keeps everything for good.
+        names = {volume.name for volume in tree.volumes()}
+        keys_for = [name for name in self.keys_for if name == "*" or (name in names and name)]
         self.case.record(
             "extraction_started",
             examiner=self.examiner,
             exhibit=self.exhibit_id,
             details={"extraction_id": self.extraction_id, "parsers": versions, "jobs": self.jobs}
-            | ({"keys_given_for": self.keys_for} if self.keys_for else {}),
+            | ({"keys_given_for": keys_for} if keys_for else {}),
         )
         self.store.begin_run(
             self.extraction_id,

@@ -145,3 +145,21 @@ def test_files_and_extract_read_an_encrypted_backup_with_key_and_record_no_passw
     assert PASSWORD.encode() not in ledger and PASSWORD.encode("utf-16-le") not in ledger
     started = [e for e in cli_json("custody", "show", "--case", root) if e["action"] == "extraction_started"]
     assert json.dumps(started[-1]["details"]["keys_given_for"]) == '["*"]'
+
+
+def test_a_password_given_as_the_volume_name_never_reaches_the_ledger(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`--key SECRET` (without '*=') takes SECRET for a volume name and asks for the key: the name is
+    not recorded unless the exhibit has such a volume."""
+    import typer
+
+    rows = [Row("HomeDomain", "Library", 2), Row("HomeDomain", "Library/a.txt", 1, b"a")]
+    backup = build_backup(tmp_path / "00008110-001A2B3C4D5E801E", rows)
+    encrypt_backup(backup, PASSWORD)
+    root = make_case(tmp_path / "case")
+    add_exhibit(root, "EX-002")
+    cli("acquire", backup, "--exhibit", "EX-002", "--case", root)
+    monkeypatch.setattr(typer, "prompt", lambda *a, **k: "not a key")
+    cli("extract", "--exhibit", "EX-002", "--case", root, "--key", "Hunter2-Backup-Pass", "--jobs", "0")
+    assert b"Hunter2-Backup-Pass" not in (root / "ledger.sqlite").read_bytes()

@@ -198,3 +198,18 @@ def test_lvm_inside_luks_as_ubuntu_installs_it(tools: Tools, tmp_path: Path) -> 
         assert "LUKS2, opened with the key given" in tree.volumes()[0].description
         files = {e.location for e in tree.walk() if e.type.value == "file"}
         assert files == {"p1.root:/seed.txt", "p1.root:/chat/notes.txt"}
+
+
+def test_crafted_key_derivation_parameters_are_refused_not_run(tools: Tools, tmp_path: Path) -> None:
+    """A header asking for two billion PBKDF2 rounds would keep the workstation busy for hours."""
+    t = tools("cryptsetup", "mkfs.ext4")
+    volume, _, _ = luks(t, tmp_path, "v", "--type", "luks1", "--pbkdf-force-iterations", "1000")
+    with volume.open("r+b") as fh:  # keyslot 0: active flag, then its iteration count (big-endian)
+        fh.seek(208 + 4)
+        fh.write((2_147_483_647).to_bytes(4, "big"))
+    with TskTree(open_image([volume]), keys={"*": PASSPHRASE}) as tree:
+        [problem] = tree.problems
+        assert problem.reason.endswith(
+            "cannot be opened: the header's PBKDF2 iteration count (2147483647) is outside what cryptsetup "
+            "writes (1000 to 50000000)"
+        )

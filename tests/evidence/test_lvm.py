@@ -230,7 +230,7 @@ def test_volume_with_parts_on_a_disk_not_in_the_exhibit(tools: Tools, tmp_path: 
             assert not lvs[name].readable
             assert lvs[name].problem == (
                 f"part of it lies on pv1 (uuid {pv1_id}), a physical volume that is not in this "
-                "partition; acquire every disk of the volume group"
+                "exhibit; acquire every disk of the volume group"
             )
         assert sorted((p.where, p.kind) for p in pv.problems) == [
             ("p3.across", "unreadable"),
@@ -584,3 +584,79 @@ def test_a_volume_group_over_two_partitions_of_one_disk_is_read_across_both(
         assert tree.problems == []
         with tree.open(found["p1.data:/ledger.bin"]) as stream:
             assert len(stream.read()) == 5 * MIB
+
+
+def _rewrite_metadata(image: Path, change: Callable[[bytes], bytes]) -> None:
+    """Edit a PV's metadata text in place (same length) and fix its checksums, as lvm2 computes them."""
+    raw = bytearray(image.read_bytes()[: 2 * MIB])
+    start, _ = struct.unpack_from("<QQ", raw, 4096 + 24)
+    offset, length = struct.unpack_from("<QQ", raw, 4096 + 40)
+    text = bytes(raw[start + offset : start + offset + length])
+    edited = change(text)
+    assert edited != text and len(edited) == len(text)
+    raw[start + offset : start + offset + length] = edited
+    struct.pack_into("<I", raw, 4096 + 56, lvm_crc(edited))
+    struct.pack_into("<I", raw, 4096, lvm_crc(bytes(raw[4096 + 4 : 4096 + 512])))
+    put(image, 0, bytes(raw))
+
+
+def test_physical_volumes_are_matched_by_uuid_never_by_a_stale_name(tools: Tools, tmp_path: Path) -> None:
+    """Disk B left the volume group and a new disk took its name "pv1"; the exhibit holds disk A (newest
+    metadata) and the old disk B. Volume "home", now on the new pv1, must not be read from B."""
+    from evidence_intake.evidence.images import open_image
+    from evidence_intake.evidence.tsk import TskTree
+
+    t = lvm_tools(tools)
+    volumes = [
+        lv_text("root", [(0, 4, "striped", [("pv0", 0)])]),
+        lv_text("home", [(0, 4, "striped", [("pv1", 0)])]),
+    ]
+    _, (disk_a, disk_b), metadata = make_volume_group(t, tmp_path, volumes, disks=2, mib=16)
+    put(disk_b, pe_start(metadata, "pv1"), ext4(t, tmp_path, "old", {"stale.txt": b"from the old disk"}))
+    old_id = re.search(r'pv1 \{\s*id = "([^"]+)"', metadata).group(1).encode()  # type: ignore[union-attr]
+    new_id = lvm_id().encode()
+
+    def replaced(text: bytes) -> bytes:
+        text = text.replace(old_id, new_id)
+        return re.sub(rb"seqno = (\d+)", lambda m: b"seqno = " + b"9" * len(m.group(1)), text, count=1)
+
+    _rewrite_metadata(disk_a, replaced)
+    sectors = 16 * 2048
+    disk = make_disk(
+        {**t, **tools("sfdisk")}, tmp_path / "server.img", "dos",
+        [(2048, sectors, "8e"), (2048 + sectors, sectors, "8e")], sectors=2 * sectors + 4096,
+    )  # fmt: skip
+    place(disk, disk_a, 2048)
+    place(disk, disk_b, 2048 + sectors)
+    with TskTree(open_image([disk])) as tree:
+        files = {e.location for e in tree.walk() if e.type.value == "file"}
+        assert not any("stale.txt" in f for f in files)
+        reasons = {p.where: p.reason for p in tree.problems}
+        assert "is no longer in volume group" in reasons["p2"]
+        assert f"part of it lies on pv1 (uuid {new_id.decode()})" in reasons["p1.home"]
+
+
+def test_two_copies_of_one_physical_volume_are_each_read(tools: Tools, tmp_path: Path) -> None:
+    t = {**lvm_tools(tools), **tools("sfdisk")}
+    _, (pv,), metadata = make_volume_group(
+        t, tmp_path, [lv_text("data", [(0, 4, "striped", [("pv0", 0)])])], mib=16
+    )
+    copy = tmp_path / "copy.img"
+    put(pv, pe_start(metadata), ext4(t, tmp_path, "a", {"a.txt": b"copy A"}))
+    copy.write_bytes(pv.read_bytes())
+    put(copy, pe_start(metadata), ext4(t, tmp_path, "b", {"b.txt": b"copy B"}))
+    sectors = 16 * 2048
+    disk = make_disk(
+        t, tmp_path / "d.img", "dos", [(2048, sectors, "8e"), (2048 + sectors, sectors, "8e")],
+        sectors=2 * sectors + 4096,
+    )  # fmt: skip
+    place(disk, pv, 2048)
+    place(disk, copy, 2048 + sectors)
+    from evidence_intake.evidence.images import open_image
+    from evidence_intake.evidence.tsk import TskTree
+
+    with TskTree(open_image([disk])) as tree:
+        files = {e.location for e in tree.walk() if e.type.value == "file"}
+        assert files == {"p1.data:/a.txt", "p2.data:/b.txt"}
+        [problem] = [p for p in tree.problems if p.where == "p2"]
+        assert problem.reason.endswith("is also in p1 (a copy?): each copy is read on its own")
