@@ -483,16 +483,14 @@ class TskTree(EvidenceTree):
         content = inspect(reader or self.reader, part, keys)
         if content.kind == "problem":
             assert content.problem is not None
-            self._volumes.append(volume_record(part, None, content.problem))
-            self._problem(content.problem)
+            self._unreadable(part, content.problem)
             return
         if content.kind == "apfs":
             try:
                 container = ApfsContainer(content.reader, content.offset, content.size, part.name, keys)
             except EvidenceError as exc:
                 problem = Problem(where=part.name or "image", reason=exc.message, kind="corrupt")
-                self._volumes.append(volume_record(part, None, problem, content.note))
-                self._problem(problem)
+                self._unreadable(part, problem, content.note)
                 return
             self._closers.append(container)
             for problem in container.problems:
@@ -509,8 +507,7 @@ class TskTree(EvidenceTree):
                     reason="an LVM physical volume nested this deep is not followed",
                     kind="corrupt",
                 )
-                self._volumes.append(volume_record(part, None, problem))
-                self._problem(problem)
+                self._unreadable(part, problem)
                 return
             self._open_lvm(part, content.reader, content.offset, content.size, keys, depth, inside)
             return
@@ -534,8 +531,7 @@ class TskTree(EvidenceTree):
                 xfs = XfsFileSystem(part.name, content.reader, content.offset, content.size)
             except EvidenceError as exc:
                 problem = Problem(where=part.name or "image", reason=exc.message, kind="corrupt")
-                self._volumes.append(volume_record(part, None, problem, content.note))
-                self._problem(problem)
+                self._unreadable(part, problem, content.note)
                 return
             self._closers.append(xfs)
             self._filesystems[part.name] = xfs
@@ -550,8 +546,7 @@ class TskTree(EvidenceTree):
             problem = no_filesystem_reason(
                 content.reader, Partition(part.name, content.offset, content.size, ""), _tsk_message(exc)
             )
-            self._volumes.append(volume_record(part, None, problem, content.note))
-            self._problem(problem)
+            self._unreadable(part, problem, content.note)
             return
         fs = TskFileSystem(part.name, fs_info, image)
         self._filesystems[part.name] = fs
@@ -577,8 +572,7 @@ class TskTree(EvidenceTree):
             pv = LvmPhysicalVolume(reader, offset, size, part.name)
         except EvidenceError as exc:
             problem = Problem(where=where, reason=exc.message, kind="corrupt")
-            self._volumes.append(volume_record(part, None, problem))
-            self._problem(problem)
+            self._unreadable(part, problem)
             return
         if pv.pv_id in inside:
             problem = Problem(
@@ -587,8 +581,7 @@ class TskTree(EvidenceTree):
                 "(damaged or crafted metadata): not followed",
                 kind="corrupt",
             )
-            self._volumes.append(volume_record(part, None, problem))
-            self._problem(problem)
+            self._unreadable(part, problem)
             return
         note = f"LVM physical volume {pv.pv_name} of volume group {pv.vg_name}" if pv.vg_name else ""
         self._volumes.append(
@@ -682,6 +675,11 @@ class TskTree(EvidenceTree):
                 kind="corrupt",
             )
         return None
+
+    def _unreadable(self, part: Partition, problem: Problem, note: str = "") -> None:
+        """A partition (or volume) listed with the reason nothing in it can be read."""
+        self._volumes.append(volume_record(part, None, problem, note))
+        self._problem(problem)
 
     def _problem(self, problem: Problem) -> None:
         if problem not in self._seen_problems:

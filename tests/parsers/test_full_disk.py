@@ -20,6 +20,19 @@ from tests.parsers.util import make_db
 from tests.reports.artefact_case import EXAMINER, SMS_DB, thai_sms
 
 
+def _extract_sms(case: Case, evidence: Path) -> None:
+    """The SMS parser over the folder ``evidence``, in this process (a full disk is met in order)."""
+    extract(
+        case,
+        ["EX-001"],
+        examiner=EXAMINER,
+        registry=ParserRegistry.of(AndroidSmsParser),
+        jobs=0,
+        executor=InlineExecutor(),
+        open_tree=lambda _case, _exhibit: FolderTree(evidence),
+    )
+
+
 def test_a_disk_too_full_for_the_scratch_copy_stops_the_extraction_with_exit_7(tmp_path: Path) -> None:
     """The scratch copy of the database does not fit: not an evidence error, a full disk (exit 7)."""
     size, message = "1m", "no space left to copy .*mmssms.db"
@@ -33,15 +46,7 @@ def test_a_disk_too_full_for_the_scratch_copy_stops_the_extraction_with_exit_7(t
             Case.open(root) as case,
             pytest.raises(InsufficientSpaceError, match=message) as caught,
         ):
-            extract(
-                case,
-                ["EX-001"],
-                examiner=EXAMINER,
-                registry=ParserRegistry.of(AndroidSmsParser),
-                jobs=0,
-                executor=InlineExecutor(),
-                open_tree=lambda _case, _exhibit: FolderTree(evidence),
-            )
+            _extract_sms(case, evidence)
         assert caught.value.exit_code == 7
         store = sqlite3.connect(root / "artefacts.sqlite")
         assert store.execute("PRAGMA integrity_check").fetchone() == ("ok",)
@@ -81,15 +86,7 @@ def test_rows_that_do_not_fit_in_the_parsers_shard_are_a_full_disk_not_a_parser_
                 InsufficientSpaceError,
                 match=r"no space left for the rows of android\.sms from .*mmssms\.db: the disk of",
             ) as caught:
-                extract(
-                    case,
-                    ["EX-001"],
-                    examiner=EXAMINER,
-                    registry=ParserRegistry.of(AndroidSmsParser),
-                    jobs=0,
-                    executor=InlineExecutor(),
-                    open_tree=lambda _case, _exhibit: FolderTree(evidence),
-                )
+                _extract_sms(case, evidence)
             assert caught.value.exit_code == 7
             assert "android.sms" in caught.value.message and "mmssms.db" in caught.value.message
             last = case.ledger.last()
@@ -126,15 +123,7 @@ def test_a_disk_out_of_inodes_is_a_full_disk_wherever_it_runs_out(tmp_path: Path
             for index in range(spare):
                 (filler / str(made - 1 - index)).unlink()
             with pytest.raises(InsufficientSpaceError) as caught:
-                extract(
-                    case,
-                    ["EX-001"],
-                    examiner=EXAMINER,
-                    registry=ParserRegistry.of(AndroidSmsParser),
-                    jobs=0,
-                    executor=InlineExecutor(),
-                    open_tree=lambda _case, _exhibit: FolderTree(evidence),
-                )
+                _extract_sms(case, evidence)
             assert caught.value.exit_code == 7
             last = case.ledger.last()  # stopped before it began (no store), or recorded as failed
             assert last is not None and last.action in ("exhibit_registered", "extraction_failed")
