@@ -82,22 +82,27 @@ def test_xfs_is_walked_with_names_types_sizes_owners_and_content(tools: Tools, t
             assert stream.read().decode() == "โอน USDT เข้ากระเป๋านี้\n"
 
 
-def test_xfs_in_a_gpt_partition_beside_ext4(tools: Tools, tmp_path: Path) -> None:
-    t = tools("mkfs.xfs", "mkfs.ext4", "sfdisk")
-    xfs = make_xfs(t, tmp_path / "build", tmp_path / "xfs.img")
+def _server_disk(t: dict[str, str], tmp_path: Path, xfs: Path) -> Path:
+    """A GPT disk: ``xfs`` in p1, an ext4 holding hello.txt in p2."""
     (tmp_path / "home").mkdir()
     (tmp_path / "home" / "hello.txt").write_bytes(b"hello")
     ext4 = make_ext4(t, tmp_path / "ext4.img", tmp_path / "home")
-    sectors = 2048 + (300 << 11) + 16384 + 2048
     disk = make_disk(
         t,
         tmp_path / "server.img",
         "gpt",
         [(2048, 300 << 11, "L"), (2048 + (300 << 11), 16384, "L")],
-        sectors=sectors,
+        sectors=2048 + (300 << 11) + 16384 + 2048,
     )
     place_sparse(disk, xfs, 2048)
     place_sparse(disk, ext4, 2048 + (300 << 11))
+    return disk
+
+
+def test_xfs_in_a_gpt_partition_beside_ext4(tools: Tools, tmp_path: Path) -> None:
+    t = tools("mkfs.xfs", "mkfs.ext4", "sfdisk")
+    xfs = make_xfs(t, tmp_path / "build", tmp_path / "xfs.img")
+    disk = _server_disk(t, tmp_path, xfs)
     with TskTree(open_image([disk])) as tree:
         assert [(v.name, v.filesystem) for v in tree.volumes()] == [("p1", "xfs"), ("p2", "ext4")]
         locations = {e.location for e in tree.walk()}
@@ -112,19 +117,7 @@ def test_a_damaged_xfs_superblock_is_a_problem_and_the_other_partitions_are_read
     with xfs.open("r+b") as fh:  # keep the magic, wreck the geometry behind it
         fh.seek(4)
         fh.write(b"\xff" * 200)
-    (tmp_path / "home").mkdir()
-    (tmp_path / "home" / "hello.txt").write_bytes(b"hello")
-    ext4 = make_ext4(t, tmp_path / "ext4.img", tmp_path / "home")
-    sectors = 2048 + (300 << 11) + 16384 + 2048
-    disk = make_disk(
-        t,
-        tmp_path / "d.img",
-        "gpt",
-        [(2048, 300 << 11, "L"), (2048 + (300 << 11), 16384, "L")],
-        sectors=sectors,
-    )
-    place_sparse(disk, xfs, 2048)
-    place_sparse(disk, ext4, 2048 + (300 << 11))
+    disk = _server_disk(t, tmp_path, xfs)
     with TskTree(open_image([disk])) as tree:
         assert "p2:/hello.txt" in {e.location for e in tree.walk()}
         [problem] = [p for p in tree.problems if p.where == "p1"]
