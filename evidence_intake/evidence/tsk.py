@@ -88,6 +88,9 @@ _OTHER = EntryType.OTHER
 _FILE = EntryType.FILE
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _timedelta = timedelta
+# A physical volume waiting for its volume group: its volume record's index, itself, and the depth and
+# physical volumes it was found inside.
+_Member = tuple[int, LvmPhysicalVolume, int, frozenset[str]]
 _MAX_VOLUMES = 1024  # partitions and logical volumes: far more than any real disk holds
 _VOLUME_NAME = re.compile(r"[A-Za-z0-9+_.-]+")  # what LVM allows in a name, and what a location can carry
 _MAX_LVM_DEPTH = 3  # volumes inside volumes (LVM in LUKS, LVM in LVM), as deep as anyone stacks them
@@ -463,7 +466,7 @@ class TskTree(EvidenceTree):
             self._problem(problem)
         # Physical volumes wait here, by volume group, until every partition has been looked at: a
         # logical volume may run across several of them.
-        self._groups: dict[str, list[tuple[int, LvmPhysicalVolume, int, frozenset[str]]]] = {}
+        self._groups: dict[str, list[_Member]] = {}
         for part in parts:
             self._open_partition(part, keys)
         while self._groups:
@@ -595,12 +598,10 @@ class TskTree(EvidenceTree):
             entry = (len(self._volumes) - 1, pv, depth, inside)
             self._groups.setdefault(pv.vg_id or pv.pv_id, []).append(entry)
 
-    def _split_copies(
-        self, members: list[tuple[int, LvmPhysicalVolume, int, frozenset[str]]]
-    ) -> list[list[tuple[int, LvmPhysicalVolume, int, frozenset[str]]]]:
+    def _split_copies(self, members: list[_Member]) -> list[list[_Member]]:
         """The same physical volume found twice (an image holding two copies of a partition) is read as
         two groups, each copy on its own, and said; one copy never silently takes the other's place."""
-        groups: list[list[tuple[int, LvmPhysicalVolume, int, frozenset[str]]]] = [[]]
+        groups: list[list[_Member]] = [[]]
         seen: dict[str, str] = {}
         for member in members:
             _, pv, _, _ = member
@@ -622,7 +623,7 @@ class TskTree(EvidenceTree):
 
     def _open_volume_group(
         self,
-        members: list[tuple[int, LvmPhysicalVolume, int, frozenset[str]]],
+        members: list[_Member],
         keys: Mapping[str, str] | None,
     ) -> None:
         """The logical volumes of one volume group, mapped across all its physical volumes found here."""
