@@ -40,6 +40,7 @@ from evidence_intake.digests import sha256_file
 from evidence_intake.errors import ConflictError, IntegrityError, NotFoundError, disk_full, write_error
 from evidence_intake.exchange.case_uco import build_graph
 from evidence_intake.register import Acquisition, relative_to_case
+from evidence_intake.reports.output import kept_only_if_recorded
 from evidence_intake.timeutil import iso_utc, utcnow
 
 FORMAT = "evidence-intake-bundle"
@@ -394,7 +395,7 @@ def export_bundle(
     manifest_sha256 = hashlib.sha256(manifest_bytes).hexdigest()
     package_sha256 = sha256_file(out) if as_zip else manifest_sha256
     size = out.stat().st_size if as_zip else sum(_walk_size(out))
-    try:
+    with kept_only_if_recorded(out):
         entry = case.record(
             "exported",
             examiner=examiner,
@@ -413,12 +414,6 @@ def export_bundle(
                 "entries": seqs,
             },
         )
-    except BaseException:
-        if as_zip:  # a package the ledger does not know of must not be left behind
-            out.unlink(missing_ok=True)
-        else:
-            shutil.rmtree(out, ignore_errors=True)
-        raise
     return BundleResult(
         path=out,
         exhibit=exhibit,

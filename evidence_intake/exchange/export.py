@@ -12,6 +12,7 @@ from evidence_intake.case import Case
 from evidence_intake.errors import ConflictError, NotFoundError, write_error
 from evidence_intake.exchange.case_uco import case_uco_document
 from evidence_intake.register import relative_to_case
+from evidence_intake.reports.output import kept_only_if_recorded
 
 
 def export_case_uco(case: Case, *, out: Path, exhibit: str | None, examiner: str) -> dict[str, Any]:
@@ -37,7 +38,7 @@ def export_case_uco(case: Case, *, out: Path, exhibit: str | None, examiner: str
         out.unlink(missing_ok=True)  # a cut-off JSON-LD must not be taken for the export
         raise write_error(exc, out, "the export") from exc
     sha256 = hashlib.sha256(data).hexdigest()
-    try:
+    with kept_only_if_recorded(out):
         entry = case.record(
             "exported",
             examiner=examiner,
@@ -51,9 +52,6 @@ def export_case_uco(case: Case, *, out: Path, exhibit: str | None, examiner: str
                 "ledger_head": str(head),
             },
         )
-    except BaseException:
-        out.unlink(missing_ok=True)  # an export the ledger does not know of must not be left behind
-        raise
     return {
         "path": str(out),
         "sha256": sha256,

@@ -39,7 +39,7 @@ from evidence_intake.register import relative_to_case
 from evidence_intake.reports import artefacts_data as data
 from evidence_intake.reports.artefacts_flat import XlsxWriter, column_width, write_csv, write_jsonl
 from evidence_intake.reports.artefacts_html import ReportHeader, write_html
-from evidence_intake.reports.output import check_target, new_file
+from evidence_intake.reports.output import check_target, kept_only_if_recorded, new_file
 from evidence_intake.timeutil import iso_utc, utcnow
 
 FORMATS = ("html", "csv", "jsonl", "xlsx")
@@ -226,7 +226,7 @@ def generate_artefact_report(
     kinds_of = {p: k for k, p in _csv_targets(path, selected).items()} if as_folder else {}
     files = [ReportFile(f.path, f.sha256, f.size, kinds_of.get(f.path)) for f in files]
     main = files[-1] if as_folder else files[0]  # SHA256SUMS is written last
-    try:
+    with kept_only_if_recorded(*reversed(created), *([folder] if folder is not None else [])):
         entry = case.record(
             "report_generated",
             examiner=examiner,
@@ -252,9 +252,6 @@ def generate_artefact_report(
                 "warnings": warnings,
             },
         )
-    except BaseException:
-        _cleanup(created, folder)  # a report the ledger does not know of must not be left behind
-        raise
     for f in files:
         f.path.chmod(0o444)
     return ArtefactReportResult(

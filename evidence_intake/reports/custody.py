@@ -27,7 +27,7 @@ from evidence_intake.register import relative_to_case
 from evidence_intake.reports.fonts import FontFile, fc_match, plan_fonts
 from evidence_intake.reports.i18n import LANGUAGES, Labels
 from evidence_intake.reports.model import CustodyReport, build_custody_report
-from evidence_intake.reports.output import check_target, new_file
+from evidence_intake.reports.output import check_target, kept_only_if_recorded, new_file
 from evidence_intake.timeutil import utcnow
 
 FORMATS = ("pdf", "html")
@@ -138,7 +138,7 @@ def generate_custody_report(
     sha256 = hashlib.sha256(data).hexdigest()
     seq: int | None = None
     if verification.ok:
-        try:
+        with kept_only_if_recorded(path):
             entry = case.record(
                 "report_generated",
                 examiner=examiner,
@@ -155,9 +155,6 @@ def generate_custody_report(
                     "warnings": warnings,
                 },
             )
-        except BaseException:
-            path.unlink(missing_ok=True)  # a report the ledger does not know of must not be left behind
-            raise
         seq = entry.seq
     return ReportResult(
         path=path,

@@ -1,12 +1,14 @@
 """Where a report is written: a new name in a folder that exists, never over anything already there.
 
 The custody report and the artefact reports both go through this module, so that the rule "a report
-never replaces another file" has one implementation and one wording.
+never replaces another file" has one implementation and one wording; reports and exports alike keep
+what they wrote only once the ledger has recorded it (``kept_only_if_recorded``).
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -61,3 +63,18 @@ def new_file(path: Path, created: list[Path] | None = None) -> Iterator[IO[bytes
         yield fh
         fh.flush()
         os.fsync(fh.fileno())
+
+
+@contextmanager
+def kept_only_if_recorded(*outputs: Path) -> Iterator[None]:
+    """Around the ledger entry of a report or an export: when it fails, ``outputs`` (files, and folders
+    with what is in them) are removed, so that nothing the ledger does not know of is left behind."""
+    try:
+        yield
+    except BaseException:
+        for output in outputs:
+            if output.is_dir():
+                shutil.rmtree(output, ignore_errors=True)
+            else:
+                output.unlink(missing_ok=True)
+        raise
