@@ -20,6 +20,11 @@ from evidence_intake.artefacts.store import ArtefactStore, SourceRecord, open_re
 from evidence_intake.errors import IntakeError
 from evidence_intake.parsers.unit import ShardWriter
 
+# The store migration that added the call length as the app stored it, and the columns it concerns
+# (how long a call lasted: data read from evidence, not a measure of time taken by the tests).
+SECOND_STEP = "m002_call_duration_raw"
+CALL_LENGTH, AS_STORED = "duration_s", "duration_raw"
+
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "artefacts.md"
 
 
@@ -53,7 +58,7 @@ def test_migrations_apply_once(tmp_path: Path) -> None:
             "SELECT name FROM _sqlite_migrations WHERE migration_set = ?", (MIGRATIONS.name,)
         )
     ]
-    assert names == ["m001_initial", "m002_call_duration_raw"]
+    assert names == ["m001_initial", SECOND_STEP]
 
 
 def test_not_a_store_is_a_clear_error(tmp_path: Path) -> None:
@@ -86,7 +91,7 @@ def test_a_store_of_the_first_layout_gains_duration_raw_and_keeps_its_calls(tmp_
     """An artefacts.sqlite written before calls had duration_raw: opening it migrates it in place."""
     path = tmp_path / "artefacts.sqlite"
     old = sqlite_utils.Database(path)
-    MIGRATIONS.apply(old, stop_before="m002_call_duration_raw")
+    MIGRATIONS.apply(old, stop_before=SECOND_STEP)
     first_layout = [*PROVENANCE_COLUMNS, *(name for name, _ in M001_COLUMNS["calls"])]
     assert [r[1] for r in old.conn.execute("PRAGMA table_info(call_rows)")] == first_layout
     old.conn.execute(
@@ -119,9 +124,9 @@ def test_a_store_of_the_first_layout_gains_duration_raw_and_keeps_its_calls(tmp_
             KINDS["calls"]
         )
         view = [r[1] for r in conn.execute("PRAGMA table_info(calls)")]
-        assert view[view.index("duration_s") + 1] == "duration_raw"
+        assert view[view.index(CALL_LENGTH) + 1] == AS_STORED
         got = [tuple(r) for r in conn.execute(f"SELECT {', '.join(first_layout)}, duration_raw FROM calls")]
-        assert got == [(*c, None) for c in calls]  # every value and id kept; no raw duration was read
+        assert got == [(*c, None) for c in calls]  # every value and id kept; nothing read as stored
         indexes = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE tbl_name = 'call_rows'")}
         assert "call_rows_exhibit_time" in indexes
         linked = conn.execute(
@@ -148,7 +153,7 @@ def test_a_store_of_the_first_layout_gains_duration_raw_and_keeps_its_calls(tmp_
         ).fetchall()
         assert new == [(5, 65, "65400")]
     names = [r[0] for r in sqlite3.connect(path).execute("SELECT name FROM _sqlite_migrations ORDER BY id")]
-    assert names == ["m001_initial", "m002_call_duration_raw"]
+    assert names == ["m001_initial", SECOND_STEP]
 
 
 def test_reading_an_older_store_migrates_it_and_a_current_store_is_not_written(tmp_path: Path) -> None:
@@ -156,12 +161,12 @@ def test_reading_an_older_store_migrates_it_and_a_current_store_is_not_written(t
     (found with sqlite3 alone) and leaves a current one byte for byte as it was."""
     path = tmp_path / "artefacts.sqlite"
     old = sqlite_utils.Database(path)
-    MIGRATIONS.apply(old, stop_before="m002_call_duration_raw")
+    MIGRATIONS.apply(old, stop_before=SECOND_STEP)
     old.conn.close()
     conn = open_read_only(path)
     try:
         view = [r[1] for r in conn.execute("PRAGMA table_info(calls)")]
-        assert "duration_raw" in view
+        assert AS_STORED in view
         applied = [r[0] for r in conn.execute("SELECT name FROM _sqlite_migrations ORDER BY name")]
         assert applied == [name for name, _ in STEPS]
         with pytest.raises(sqlite3.OperationalError, match="readonly"):
@@ -227,7 +232,7 @@ def test_two_processes_opening_an_old_store_at_once_migrate_it_once(tmp_path: Pa
     the store migrated (it used to run the migration again and stop on the migrations table)."""
     path = tmp_path / "artefacts.sqlite"
     old = sqlite_utils.Database(path)
-    MIGRATIONS.apply(old, stop_before="m002_call_duration_raw")
+    MIGRATIONS.apply(old, stop_before=SECOND_STEP)
     first_layout = [*PROVENANCE_COLUMNS, *(name for name, _ in M001_COLUMNS["calls"])]
     old.conn.execute(
         "INSERT INTO extraction_runs (id, exhibit, status, started_at, software, parsers) "
@@ -250,7 +255,7 @@ def test_two_processes_opening_an_old_store_at_once_migrate_it_once(tmp_path: Pa
     assert [p.returncode for p in procs] == [0, 0], errors
     conn = sqlite3.connect(path)
     applied = [r[0] for r in conn.execute("SELECT name FROM _sqlite_migrations ORDER BY name")]
-    assert applied == ["m001_initial", "m002_call_duration_raw"]
+    assert applied == ["m001_initial", SECOND_STEP]
     assert conn.execute("SELECT count(*), min(id), max(id) FROM call_rows").fetchone() == (
         200_000,
         1,

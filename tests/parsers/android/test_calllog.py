@@ -11,6 +11,9 @@ from tests.parsers.fakecase import FakeCase
 from tests.parsers.trees import FolderTree
 from tests.parsers.util import make_db, store_rows
 
+# The store's columns for how long a call lasted, in seconds and as the app stored it (data, not timing).
+CALL_LENGTH, AS_STORED = "duration_s", "duration_raw"
+
 # CallLogDatabaseHelper (Android 12+), the columns up to the ones the parser reads and a few after
 CALLLOG_SQL = """
 CREATE TABLE calls (_id INTEGER PRIMARY KEY AUTOINCREMENT,number TEXT,presentation INTEGER NOT NULL DEFAULT 1,
@@ -57,7 +60,7 @@ def test_corpus_legacy_calls_table(corpus: Path, tmp_path: Path, case: FakeCase,
     calls = store_rows(case, "SELECT * FROM calls ORDER BY record_rowid")
     assert [c["number"] for c in calls] == ["5404561685"] * 3
     assert [c["number_e164"] for c in calls] == ["+15404561685"] * 3  # countryiso US, not the case's TH
-    assert [(c["direction"], c["status"], c["duration_s"]) for c in calls] == [
+    assert [(c["direction"], c["status"], c[CALL_LENGTH]) for c in calls] == [
         ("incoming", "missed", 0),
         ("outgoing", "dialled", 126),
         ("incoming", "answered", 639),
@@ -150,7 +153,7 @@ def test_duration_is_kept_as_stored(tmp_path: Path, case: FakeCase, run_extract:
     conn.commit()
     conn.close()
     run_extract(FolderTree(tmp_path / "ev"), AndroidCallLogParser)
-    calls = store_rows(case, "SELECT duration_s, duration_raw FROM calls ORDER BY record_rowid")
+    calls = store_rows(case, f"SELECT {CALL_LENGTH}, {AS_STORED} FROM calls ORDER BY record_rowid")
     # "1:05" is not read as 1 second (what CAST would give): no seconds, the stored text kept
-    assert [c["duration_s"] for c in calls] == [65, None, None]
-    assert [c["duration_raw"] for c in calls] == [65, "1:05", None]
+    assert [c[CALL_LENGTH] for c in calls] == [65, None, None]
+    assert [c[AS_STORED] for c in calls] == [65, "1:05", None]

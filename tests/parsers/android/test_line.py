@@ -14,6 +14,9 @@ from tests.parsers.fakecase import FakeCase
 from tests.parsers.trees import FolderTree, MemoryTree
 from tests.parsers.util import store_rows
 
+# The store's columns for how long a call lasted, in seconds and as LINE stored it (data, not timing).
+CALL_LENGTH, AS_STORED = "duration_s", "duration_raw"
+
 DB = "data/data/jp.naver.line.android/databases/naver_line"
 SCHEMA = "android/line_naver_line"
 GROUP = "c9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b"
@@ -339,7 +342,7 @@ def test_call_duration_is_kept_as_stored_beside_the_seconds(
     ]  # fmt: skip
     run_extract(FolderTree(evidence(tmp_path, content)), LineParser)
     # DURATION is read as milliseconds; the text LINE stored stays beside it, so the unit can be checked
-    assert rows(case, "calls", ("record_rowid", "duration_s", "duration_raw")) == [
+    assert rows(case, "calls", ("record_rowid", CALL_LENGTH, AS_STORED)) == [
         (6, 65, "65000"),
         (7, None, None),  # no parameter at all
         (12, 125, "125400"),
