@@ -342,13 +342,25 @@ class TskImage(pytsk3.Img_Info):
         # The last error of the reader: The Sleuth Kit passes it on only as a RuntimeError holding
         # its text (or as its own "unknown error"), so the caller takes the real one from here.
         self.failure: IntakeError | None = None
+        # A Ctrl-C while TSK was reading, which pytsk3 would turn into a RuntimeError: raised again
+        # by whoever called TSK, so that an interrupted walk stops.
+        self.interrupted: BaseException | None = None
         super().__init__(url="", type=pytsk3.TSK_IMG_TYPE_EXTERNAL)
+
+    @property
+    def reader(self) -> ImageReader:
+        return self._reader
 
     def read(self, offset: int, size: int) -> bytes:
         try:
             return self._reader.read_at(offset, size)
         except IntakeError as exc:
             self.failure = exc
+            raise
+        except Exception:
+            raise
+        except BaseException as exc:
+            self.interrupted = exc
             raise
 
     def get_size(self) -> int:

@@ -11,7 +11,7 @@ import pytest
 from evidence_intake.evidence.bodyfile import fls_line
 from evidence_intake.evidence.images import open_image
 from evidence_intake.evidence.model import Entry, EntryType
-from evidence_intake.evidence.tsk import TskTree
+from evidence_intake.evidence.tsk import NATIVE_WALK_FILESYSTEMS, NATIVE_WALK_SWITCH, TskFileSystem, TskTree
 from tests.evidence.imaging import (
     fill_folder,
     fls,
@@ -24,6 +24,8 @@ from tests.evidence.imaging import (
     run,
 )
 
+# Every test here runs twice: the walk in C over libtsk, and the walk through pytsk3's objects.
+pytestmark = pytest.mark.usefixtures("walker")
 Tools = Callable[..., dict[str, str]]
 CORPUS_EXT2 = {
     "/lost+found",
@@ -37,7 +39,14 @@ CORPUS_EXT2 = {
 
 def walk(image: Path | list[Path]) -> tuple[TskTree, list[Entry]]:
     tree = TskTree(open_image(image if isinstance(image, list) else [image]))
-    return tree, list(tree.walk())
+    entries = list(tree.walk())
+    in_c = os.environ.get(NATIVE_WALK_SWITCH) != "0"
+    for fs in tree._filesystems.values():
+        if isinstance(fs, TskFileSystem):  # the half of the test that means to walk in C did
+            assert (fs.native_refused is None) == (in_c and fs.label in NATIVE_WALK_FILESYSTEMS), (
+                fs.native_refused
+            )
+    return tree, entries
 
 
 def real(entries: list[Entry]) -> set[str]:
