@@ -6,7 +6,8 @@ STAMP := $(VENV)/.installed
 
 .PHONY: demo test lint typecheck bench clean
 
-$(STAMP): pyproject.toml
+# setup.py builds the file-system walk in C where libtsk's headers are (libtsk-dev); see docs/evidence.md.
+$(STAMP): pyproject.toml setup.py evidence_intake/evidence/_tskwalk.c
 	@$(PYTHON) -c 'import sys; sys.exit("Python 3.11 or newer is needed (found %s)" % sys.version.split()[0]) if sys.version_info < (3, 11) else None'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
@@ -40,4 +41,4 @@ bench: $(STAMP)
 	$(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) $(TOOLS) build *.egg-info demo-case
+	rm -rf $(VENV) $(TOOLS) build *.egg-info demo-case evidence_intake/evidence/_tskwalk.*.so
