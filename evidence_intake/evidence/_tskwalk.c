@@ -21,8 +21,9 @@
 
 /*
  * libtsk up to 4.12 lets a caller supply an image as a TSK_IMG_INFO it allocates with tsk_img_malloc,
- * whose read and close functions it sets (the way pytsk3 does). These three are exported by libtsk
- * but declared only in its internal headers. Later releases wrap TSK_IMG_INFO in a larger structure:
+ * whose read and close functions it sets (the way pytsk3 does). These two are exported by libtsk
+ * but declared only in its internal headers; tsk_img_close destroys the cache lock itself, then
+ * calls the close function, which frees the structure. Later releases wrap TSK_IMG_INFO in a larger structure:
  * the check below stops the build there (the tool then walks through pytsk3) rather than hand libtsk
  * a structure of the wrong size.
  */
@@ -30,7 +31,6 @@ _Static_assert(sizeof(((TSK_IMG_INFO *)0)->read) == sizeof(void *),
                "this libtsk keeps no read function in TSK_IMG_INFO: external images work differently");
 extern void *tsk_img_malloc(size_t);
 extern void tsk_img_free(void *);
-extern void tsk_deinit_lock(tsk_lock_t *);
 
 /* ---- what tsk.py hands over once: the classes and constants entries are built from ---------- */
 
@@ -95,6 +95,7 @@ typedef struct {
     TSK_IMG_INFO img;       /* first: TSK sees only this */
     PyObject *read_at;      /* bound method of the reader */
     PyObject *failure;      /* a BaseException that is not an Exception (Ctrl-C), raised after TSK returns */
+    PyObject *error;        /* str of the reader's first error since the last problem: TSK may word it over */
 } PyImage;
 
 static ssize_t
@@ -117,6 +118,10 @@ image_read(TSK_IMG_INFO *img, TSK_OFF_T offset, char *buffer, size_t length)
         tsk_error_reset();
         tsk_error_set_errno(TSK_ERR_IMG_READ);
         tsk_error_set_errstr("%s", text);
+        if (image->error == NULL && str != NULL) {
+            image->error = str;
+            str = NULL;
+        }
         Py_XDECREF(str);
         if (value != NULL && !PyObject_IsInstance(value, PyExc_Exception) && image->failure == NULL) {
             image->failure = value;  /* keep it to raise once TSK has returned */
@@ -150,7 +155,7 @@ image_close(TSK_IMG_INFO *img)
     PyImage *image = (PyImage *)img;
     Py_CLEAR(image->read_at);
     Py_CLEAR(image->failure);
-    tsk_deinit_lock(&img->cache_lock);
+    Py_CLEAR(image->error);
     tsk_img_free(img);
 }
 
@@ -200,6 +205,7 @@ filesystem_init(FileSystem *self, PyObject *args, PyObject *kwargs)
     Py_INCREF(read_at);
     image->read_at = read_at;
     image->failure = NULL;
+    image->error = NULL;
     if (tsk_img_open_external(image, (TSK_OFF_T)size, 512, image_read, image_close, image_stat) == NULL) {
         image_close(&image->img);
         tsk_failure("cannot open the image");
@@ -373,6 +379,9 @@ typedef struct {
     PyObject *parent;
     PyObject *queue;  /* NTFS: the further streams of the file just listed */
     Py_ssize_t queued;
+    PyObject *recheck;  /* recheck(inum, where): a folder libtsk lists as empty, asked of pytsk3 */
+    TSK_INUM_T inum;    /* the folder being listed */
+    size_t listed;      /* its entries other than ".", ".." and TSK's virtual ones */
 } Walk;
 
 static int
@@ -393,7 +402,7 @@ seen_add(Walk *walk, TSK_INUM_T inum)  /* 1 if added, 0 if there already, -1 on 
             TSK_INUM_T value = walk->seen[i];
             if (value == 0)
                 continue;
-            size_t slot = (size_t)(value * 11400714819323198485ULL) & (capacity - 1);
+            size_t slot = (size_t)((value * 11400714819323198485ULL) >> 29) & (capacity - 1);
             while (table[slot] != 0)
                 slot = (slot + 1) & (capacity - 1);
             table[slot] = value;
@@ -402,7 +411,7 @@ seen_add(Walk *walk, TSK_INUM_T inum)  /* 1 if added, 0 if there already, -1 on 
         walk->seen = table;
         walk->seen_capacity = capacity;
     }
-    size_t slot = (size_t)(inum * 11400714819323198485ULL) & (walk->seen_capacity - 1);
+    size_t slot = (size_t)((inum * 11400714819323198485ULL) >> 29) & (walk->seen_capacity - 1);
     while (walk->seen[slot] != 0) {
         if (walk->seen[slot] == inum)
             return 0;
@@ -433,14 +442,24 @@ push(Walk *walk, TSK_INUM_T inum, PyObject *parent)  /* steals parent */
     return 0;
 }
 
+/* A problem with a folder: the image reader's own error where it was one, else The Sleuth Kit's words. */
 static int
 report(Walk *walk, PyObject *parent, const char *what)
 {
+    PyImage *image = walk->owner->image;
+    PyObject *error = image != NULL ? image->error : NULL;
+    if (image != NULL)
+        image->error = NULL;
     const char *text = tsk_error_get();
     PyObject *where = PyUnicode_Concat(walk->where, parent);
-    if (where == NULL)
+    if (where == NULL) {
+        Py_XDECREF(error);
         return -1;
-    PyObject *reason = PyUnicode_FromFormat("%s: %s", what, text && *text ? text : "unknown error");
+    }
+    PyObject *reason = error != NULL
+        ? PyUnicode_FromFormat("%s: %U", what, error)
+        : PyUnicode_FromFormat("%s: %s", what, text && *text ? text : "unknown error");
+    Py_XDECREF(error);
     tsk_error_reset();
     if (reason == NULL) {
         Py_DECREF(where);
@@ -449,6 +468,32 @@ report(Walk *walk, PyObject *parent, const char *what)
     PyObject *result = PyObject_CallFunctionObjArgs(walk->report, where, reason, NULL);
     Py_DECREF(where);
     Py_DECREF(reason);
+    if (result == NULL)
+        return -1;
+    Py_DECREF(result);
+    return 0;
+}
+
+static void
+clear_reader_error(Walk *walk)
+{
+    if (walk->owner->image != NULL)
+        Py_CLEAR(walk->owner->image->error);
+}
+
+/*
+ * A folder with nothing in it, not even "." and "..": on a damaged file system libtsk 4.11 can list a
+ * folder whose inode it could not make sense of as empty, where pytsk3's newer TSK says it cannot be
+ * read. Such a folder is asked of pytsk3, which reports the problem if it has one.
+ */
+static int
+recheck(Walk *walk)
+{
+    PyObject *where = PyUnicode_Concat(walk->where, walk->parent);
+    if (where == NULL)
+        return -1;
+    PyObject *result = PyObject_CallFunction(walk->recheck, "KO", (unsigned long long)walk->inum, where);
+    Py_DECREF(where);
     if (result == NULL)
         return -1;
     Py_DECREF(result);
@@ -829,7 +874,7 @@ close_dir(Walk *walk)
 static PyObject *
 walk_next(Walk *walk)
 {
-    if (walk->queue == NULL || walk->report == NULL)
+    if (walk->queue == NULL || walk->report == NULL || walk->recheck == NULL)
         return NULL;  /* cleared by the garbage collector: the walk is over */
     for (;;) {
         if (walk->queued < PyList_GET_SIZE(walk->queue)) {
@@ -852,9 +897,21 @@ walk_next(Walk *walk)
             TSK_INUM_T inum = walk->stack[walk->depth].inum;
             walk->parent = walk->stack[walk->depth].parent;  /* owned now */
             walk->in_orphans = walk->have_orphans && inum == walk->orphans;
+            walk->inum = inum;
+            walk->listed = 0;
+            clear_reader_error(walk);
+            tsk_error_reset();
             walk->dir = tsk_fs_dir_open_meta(walk->owner->fs, inum);
-            if (raise_failure(walk) < 0)
+            if (raise_failure(walk) < 0) {
+                close_dir(walk);
                 return NULL;
+            }
+            if (walk->dir != NULL && walk->owner->image != NULL && walk->owner->image->error != NULL) {
+                /* libtsk 4.11 can hand back a folder although the image could not be read for it
+                   (its inode or its blocks): a folder read in part is a folder that cannot be read */
+                tsk_fs_dir_close(walk->dir);
+                walk->dir = NULL;
+            }
             if (walk->dir == NULL) {
                 int failed = report(walk, walk->parent, "directory cannot be read");
                 close_dir(walk);
@@ -866,9 +923,15 @@ walk_next(Walk *walk)
             walk->size = tsk_fs_dir_getsize(walk->dir);
         }
         if (walk->index >= walk->size) {
+            int failed = 0;
+            if (walk->listed == 0 && !walk->in_orphans)
+                failed = recheck(walk);
             close_dir(walk);
+            if (failed < 0)
+                return NULL;
             continue;
         }
+        tsk_error_reset();
         TSK_FS_FILE *file = tsk_fs_dir_get(walk->dir, walk->index++);
         if (raise_failure(walk) < 0) {
             if (file != NULL)
@@ -882,16 +945,21 @@ walk_next(Walk *walk)
                 return NULL;
             continue;
         }
+        int counts_as_listed = file->name != NULL
+            && (file->name->type == TSK_FS_NAME_TYPE_VIRT || file->name->type == TSK_FS_NAME_TYPE_VIRT_DIR);
         PyObject *entry = list_one(walk, file);
         tsk_fs_file_close(file);
         if (entry == NULL || raise_failure(walk) < 0) {
             Py_XDECREF(entry);
             return NULL;
         }
-        if (entry == Py_None) {
+        if (entry == Py_None) {  /* "." or "..": the folder was read */
             Py_DECREF(entry);
+            walk->listed++;
             continue;
         }
+        if (!counts_as_listed)
+            walk->listed++;
         return entry;
     }
 }
@@ -910,6 +978,7 @@ walk_dealloc(Walk *walk)
     Py_XDECREF(walk->label);
     Py_XDECREF(walk->where);
     Py_XDECREF(walk->report);
+    Py_XDECREF(walk->recheck);
     Py_XDECREF(walk->queue);
     PyObject_GC_Del(walk);
 }
@@ -919,6 +988,7 @@ walk_traverse(Walk *walk, visitproc visit, void *arg)
 {
     Py_VISIT(walk->owner);
     Py_VISIT(walk->report);
+    Py_VISIT(walk->recheck);
     Py_VISIT(walk->queue);
     return 0;
 }
@@ -927,6 +997,7 @@ static int
 walk_clear(Walk *walk)
 {
     Py_CLEAR(walk->report);
+    Py_CLEAR(walk->recheck);
     Py_CLEAR(walk->queue);
     return 0;
 }
@@ -947,14 +1018,15 @@ static PyTypeObject WalkType = {
 static PyObject *
 filesystem_walk(FileSystem *self, PyObject *args, PyObject *kwargs)
 {
-    static char *keywords[] = {"volume", "label", "ntfs", "report", NULL};
-    PyObject *volume, *label, *callback;
+    static char *keywords[] = {"volume", "label", "ntfs", "report", "recheck", NULL};
+    PyObject *volume, *label, *callback, *recheck_callback;
     int ntfs;
     if (entry_type == NULL) {
         PyErr_SetString(PyExc_RuntimeError, "configure() first");
         return NULL;
     }
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "UUpO", keywords, &volume, &label, &ntfs, &callback))
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "UUpOO", keywords, &volume, &label, &ntfs, &callback,
+                                     &recheck_callback))
         return NULL;
     if (self->fs == NULL || self->closed) {
         PyErr_SetString(PyExc_ValueError, "the file system was closed");
@@ -973,6 +1045,8 @@ filesystem_walk(FileSystem *self, PyObject *args, PyObject *kwargs)
     walk->ntfs = ntfs;
     Py_INCREF(callback);
     walk->report = callback;
+    Py_INCREF(recheck_callback);
+    walk->recheck = recheck_callback;
     walk->where = PyUnicode_GET_LENGTH(volume) ? PyUnicode_FromFormat("%U:", volume) : PyUnicode_FromString("");
     walk->queue = PyList_New(0);
     PyObject_GC_Track(walk);
@@ -1001,7 +1075,8 @@ filesystem_close(FileSystem *self, PyObject *unused)
 
 static PyMethodDef filesystem_methods[] = {
     {"walk", (PyCFunction)(void (*)(void))filesystem_walk, METH_VARARGS | METH_KEYWORDS,
-     "walk(volume, label, ntfs, report) -> iterator of Entry; report(where, reason) for each problem"},
+     "walk(volume, label, ntfs, report, recheck) -> iterator of Entry; report(where, reason) for each\n"
+     "problem; recheck(inum, where) for each folder listed as empty"},
     {"close", (PyCFunction)filesystem_close, METH_NOARGS, "Let go of the file system and the image."},
     {NULL, NULL, 0, NULL},
 };

@@ -186,7 +186,7 @@ class TskFileSystem:
             def problem(where: str, reason: str) -> None:
                 report(Problem(where=where, reason=" ".join(reason.split())))
 
-            yield from native.walk(self.name, self.label, self._ntfs, problem)
+            yield from native.walk(self.name, self.label, self._ntfs, problem, self._recheck(report))
             return
         yield from self._walk_python(report)
 
@@ -217,6 +217,39 @@ class TskFileSystem:
                 return None
             self._native = native
         return self._native
+
+    def _recheck(self, report: Callable[[Problem], None]) -> Callable[[int, str], None]:
+        """For the C walk: a folder its libtsk lists as empty (not even "." and ".."), asked of pytsk3.
+
+        On a damaged file system libtsk 4.11 can take a folder whose inode it cannot make sense of
+        for an empty one, where pytsk3's newer TSK says it cannot be read; that problem is reported
+        as the pytsk3 walk would report it, and entries pytsk3 finds there are not passed over in
+        silence.
+        """
+
+        def recheck(inum: int, where: str) -> None:
+            try:
+                found = sum(
+                    1
+                    for item in self._fs.open_dir(inode=inum)
+                    if item.info.name.name not in (b".", b"..")
+                    and item.info.name.type
+                    not in (pytsk3.TSK_FS_NAME_TYPE_VIRT, pytsk3.TSK_FS_NAME_TYPE_VIRT_DIR)
+                )
+            except (OSError, RuntimeError) as exc:
+                report(Problem(where=where, reason=f"directory cannot be read: {self._failure(exc)}"))
+                return
+            if found:
+                report(
+                    Problem(
+                        where=where,
+                        reason=f"libtsk {_tskwalk.TSK_VERSION} lists this folder as empty, pytsk3's TSK "
+                        f"{pytsk3.TSK_VERSION_STR} finds {found} entries in it: list it with "
+                        f"{NATIVE_WALK_SWITCH}=0",
+                    )
+                )
+
+        return recheck
 
     def _walk_python(self, report: Callable[[Problem], None]) -> Iterator[Entry]:
         fs = self._fs

@@ -247,16 +247,18 @@ def test_damaged_folder_gives_the_same_problem(
 
 
 class _Failing(ImageReader):
-    """An image whose reads fail once ``armed`` is set (a disk that stops answering)."""
+    """An image whose reads fail once ``armed`` is set, where they touch ``bad`` (a disk that stops
+    answering, a segment that went missing)."""
 
-    def __init__(self, inner: ImageReader, failure: BaseException) -> None:
+    def __init__(self, inner: ImageReader, failure: BaseException, bad: range | None = None) -> None:
         self._inner = inner
         self.format, self.paths, self.size = inner.format, inner.paths, inner.size
         self.failure = failure
+        self.bad = bad if bad is not None else range(inner.size)
         self.armed = False
 
     def read_at(self, offset: int, size: int) -> bytes:
-        if self.armed:
+        if self.armed and offset < self.bad.stop and offset + size > self.bad.start:
             raise self.failure
         return self._inner.read_at(offset, size)
 
@@ -266,13 +268,45 @@ class _Failing(ImageReader):
 
 def _ext4(tools: Tools, tmp_path: Path) -> Path:
     t = tools("mkfs.ext4")
-    return make_ext4(
-        t, tmp_path / "ext4.img", fill_folder(tmp_path / "src", {f"d/f{i}": b"x" for i in range(50)})
-    )
+    files = {**{f"d/f{i}": b"x" for i in range(50)}, "c/x": b"c", "top.txt": b"t"}
+    return make_ext4(t, tmp_path / "ext4.img", fill_folder(tmp_path / "src", files))
+
+
+def _armed_walk(reader: _Failing) -> tuple[list[str], list[Problem], list[str | None]]:
+    """Both file systems opened (the C walk's too), then the reader fails, then the walk."""
+    with TskTree(reader) as tree:
+        filesystems = [fs for fs in tree._filesystems.values() if isinstance(fs, TskFileSystem)]
+        for fs in filesystems:
+            fs._native_filesystem()
+        reader.armed = True
+        paths = [e.path for e in tree.walk()]
+        return paths, list(tree.problems), [fs.native_refused for fs in filesystems]
 
 
 @pytest.mark.usefixtures("c_walk")
-def test_a_read_error_is_a_problem_and_the_walk_ends(
+def test_a_folder_the_image_cannot_give_is_a_problem_naming_the_readers_error(
+    tools: Tools, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    image = _ext4(tools, tmp_path)
+    t = tools("debugfs")
+    block_size = int(run(t["debugfs"], "-R", "stats", image).split("Block size:")[1].split()[0])
+    block = int(run(t["debugfs"], "-R", "blocks /c", image).split()[0])
+    error = EvidenceError("segment image.E03 is missing", hint="put every segment in one folder")
+    monkeypatch.setenv(NATIVE_WALK_SWITCH, "1")
+    bad = range(block * block_size, (block + 1) * block_size)
+    paths, problems, refused = _armed_walk(_Failing(open_image([image]), error, bad))
+    assert refused == [None]  # the C walk did it
+    assert "/d/f49" in paths and "/top.txt" in paths and "/c" in paths and "/c/x" not in paths
+    reason = "directory cannot be read: segment image.E03 is missing (put every segment in one folder)"
+    assert ("/c/", reason) in [(p.where, p.reason) for p in problems]
+    # finding orphan files means reading every folder, /c too: TSK's $OrphanFiles fails the same way
+    assert {p.where for p in problems} <= {"/c/", "/$OrphanFiles/"} and {p.reason for p in problems} == {
+        reason
+    }
+
+
+@pytest.mark.usefixtures("c_walk")
+def test_an_image_that_stops_answering_gives_the_same_problem_in_both_walks(
     tools: Tools, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     image = _ext4(tools, tmp_path)
@@ -280,15 +314,15 @@ def test_a_read_error_is_a_problem_and_the_walk_ends(
     for switch in ("1", "0"):
         monkeypatch.setenv(NATIVE_WALK_SWITCH, switch)
         error = EvidenceError("segment image.E03 is missing", hint="put every segment in one folder")
-        reader = _Failing(open_image([image]), error)
-        with TskTree(reader) as tree:
-            reader.armed = True
-            assert list(tree.walk()) == []
-            seen.append(tree.problems)
-    in_c, in_python = seen
-    assert [p.where for p in in_c] == ["/"]
-    assert "segment image.E03 is missing (put every segment in one folder)" in in_c[0].reason
-    assert in_c == in_python
+        paths, problems, refused = _armed_walk(_Failing(open_image([image]), error))
+        assert (refused == [None]) == (switch == "1")
+        seen.append((paths, problems))
+    (c_paths, c_problems), (python_paths, python_problems) = seen
+    assert c_paths == python_paths == []  # libtsk hands back the root although it could not be read
+    assert c_problems == python_problems
+    assert [(p.where, p.reason) for p in c_problems] == [
+        ("/", "directory cannot be read: segment image.E03 is missing (put every segment in one folder)")
+    ]
 
 
 @pytest.mark.usefixtures("c_walk")
@@ -299,11 +333,39 @@ def test_ctrl_c_while_tsk_reads_stops_the_walk(
     image = _ext4(tools, tmp_path)
     monkeypatch.setenv(NATIVE_WALK_SWITCH, switch)
     reader = _Failing(open_image([image]), KeyboardInterrupt())
-    with TskTree(reader) as tree:
-        reader.armed = True
-        with pytest.raises(KeyboardInterrupt):
-            list(tree.walk())
-        assert tree.problems == []  # an interruption is not a problem of the evidence
+    with pytest.raises(KeyboardInterrupt):
+        _armed_walk(reader)
+
+
+@pytest.mark.usefixtures("c_walk")
+def test_a_folder_libtsk_lists_as_empty_is_asked_of_pytsk3(
+    tools: Tools, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On a damaged ext file system libtsk 4.11 can list a folder it cannot read as empty, where
+    pytsk3's TSK 4.15 says it cannot be read: such a folder is asked of pytsk3."""
+    t = tools("mkfs.ext4")
+    folder = fill_folder(tmp_path / "src", {"full/a.txt": b"a"})
+    (folder / "empty").mkdir()
+    image = make_ext4(t, tmp_path / "ext4.img", folder)
+    monkeypatch.setenv(NATIVE_WALK_SWITCH, "1")
+    with TskTree(open_image([image])) as tree:
+        fs = next(iter(tree._filesystems.values()))
+        assert isinstance(fs, TskFileSystem)
+        native = fs._native_filesystem()
+        asked: list[tuple[int, str]] = []
+        listed = [e.path for e in native.walk("", fs.label, False, print, lambda i, w: asked.append((i, w)))]
+        assert "/empty" in listed and "/full/a.txt" in listed
+        empty = next(e for e in tree.walk() if e.path == "/empty")
+        # a new ext4 folder holds "." and "..": read, not empty in libtsk's eyes, nothing asked
+        assert asked == [] and tree.problems == []
+        problems: list[Problem] = []
+        recheck = fs._recheck(problems.append)
+        recheck(int(empty.inode), "/empty/")  # type: ignore[arg-type]
+        assert problems == []  # pytsk3 finds it empty too
+        a_file = next(e for e in tree.walk() if e.path == "/full/a.txt")
+        recheck(int(a_file.inode), "/full/a.txt/")  # type: ignore[arg-type]
+        assert [p.where for p in problems] == ["/full/a.txt/"]
+        assert problems[0].reason.startswith("directory cannot be read: ")
 
 
 @pytest.mark.usefixtures("c_walk")
@@ -354,3 +416,40 @@ def test_c_walk_names_the_libtsk_it_is_built_on() -> None:
 
     version = native_walk()
     assert version == _tskwalk.TSK_VERSION and version is not None and version.count(".") == 2
+
+
+@pytest.mark.usefixtures("c_walk")
+def test_damaged_metadata_never_crashes_the_walk(
+    tools: Tools, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Bytes of the superblock, group descriptors, inode table and folders overwritten at random
+    (seeded): the C walk ends every time, with entries or problems, and never takes the process down."""
+    import random
+
+    t = tools("mkfs.ext4", "mkfs.vfat", "mmd", "mcopy", "mdel")
+    files = {f"a/b/f{i}.txt": b"x" * 700 for i in range(20)} | {"c/ไทย.txt": b"t", "top": b"y"}
+    ext = make_ext4(t, tmp_path / "ext.img", fill_folder(tmp_path / "src", files), size="1M")
+    fat = make_fat(
+        t, tmp_path / "fat.img", size_kib=1024, folders=["DCIM"], files={"DCIM/a.jpg": b"j" * 3000}
+    )
+    monkeypatch.setenv(NATIVE_WALK_SWITCH, "1")
+    rng = random.Random(20261128)
+    damaged = tmp_path / "damaged.img"
+    in_c = 0
+    for original in (ext, fat):
+        pristine = original.read_bytes()
+        for _ in range(150):
+            data = bytearray(pristine)
+            for _ in range(rng.randint(1, 8)):
+                data[rng.randrange(0, 96 * 1024)] = rng.randrange(256)
+            damaged.write_bytes(data)
+            try:
+                tree = TskTree(open_image([damaged]))
+            except EvidenceError:
+                continue  # nothing recognisable left: refused when opened, as before any walk
+            with tree:
+                entries = list(tree.walk())
+                assert all(isinstance(e, Entry) for e in entries)
+                walked = [fs for fs in tree._filesystems.values() if isinstance(fs, TskFileSystem)]
+                in_c += sum(fs.native_refused is None for fs in walked)
+    assert in_c > 200  # most damaged images still open, and were walked in C
