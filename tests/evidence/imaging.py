@@ -60,6 +60,28 @@ def make_ext4(tools: Mapping[str, str], path: Path, folder: Path, *, size: str =
     return path
 
 
+def make_ntfs(
+    tools: Mapping[str, str],
+    path: Path,
+    files: Mapping[str, bytes],
+    *,
+    streams: Mapping[str, bytes] = {},
+    size_mib: int = 8,
+) -> Path:
+    """An NTFS image made by mkntfs holding ``files`` ("/wallet.txt") and alternate data streams of
+    them (``streams``: "/wallet.txt:hidden"), written with ntfscp."""
+    with path.open("wb") as fh:
+        fh.truncate(size_mib << 20)
+    run(tools["mkntfs"], "-F", "-q", "-Q", path)
+    source = path.with_name(path.name + ".content")
+    for target, data in [*files.items(), *streams.items()]:
+        source.write_bytes(data)
+        name, _, stream = target.partition(":")
+        run(tools["ntfscp"], "-f", *(("-N", stream) if stream else ()), path, source, name)
+    source.unlink()
+    return path
+
+
 def make_ufs1(tools: Mapping[str, str], path: Path, folder: Path, *, size: str = "4m") -> Path:
     """A UFS1 (FreeBSD FFS) file system holding ``folder``, made by NetBSD's makefs.
 

@@ -19,6 +19,7 @@ from tests.evidence.imaging import (
     make_ext4,
     make_fat,
     make_mac_disk,
+    make_ntfs,
     make_ufs1,
     place,
     run,
@@ -319,14 +320,12 @@ def test_corrupt_directory_gives_problem_and_walk_goes_on(tools: Tools, tmp_path
 
 def test_ntfs_alternate_data_streams_are_entries(tools: Tools, tmp_path: Path) -> None:
     t = tools("mkntfs", "ntfscp", "fls")
-    image = tmp_path / "ntfs.img"
-    with image.open("wb") as fh:
-        fh.truncate(8 << 20)
-    run(t["mkntfs"], "-F", "-q", "-Q", image)
-    (tmp_path / "main").write_bytes(b"visible content")
-    (tmp_path / "ads").write_bytes(b"seed phrase hidden in a stream")
-    run(t["ntfscp"], "-f", image, tmp_path / "main", "/wallet.txt")
-    run(t["ntfscp"], "-f", "-N", "hidden", image, tmp_path / "ads", "/wallet.txt")
+    image = make_ntfs(
+        t,
+        tmp_path / "ntfs.img",
+        {"/wallet.txt": b"visible content"},
+        streams={"/wallet.txt:hidden": b"seed phrase hidden in a stream"},
+    )
     tree, entries = walk(image)
     with tree:
         streams = {e.location: e for e in entries if e.path == "/wallet.txt"}

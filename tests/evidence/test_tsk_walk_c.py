@@ -26,7 +26,16 @@ from evidence_intake.evidence.tsk import (
     TskTree,
     native_walk,
 )
-from tests.evidence.imaging import fill_folder, make_disk, make_ext4, make_fat, make_ufs1, place, run
+from tests.evidence.imaging import (
+    fill_folder,
+    make_disk,
+    make_ext4,
+    make_fat,
+    make_ntfs,
+    make_ufs1,
+    place,
+    run,
+)
 
 Tools = Callable[..., dict[str, str]]
 Facts = list[tuple[object, ...]]
@@ -158,37 +167,19 @@ def test_fat_and_ext4_partitions_of_one_disk(
 
 
 @pytest.mark.usefixtures("c_walk")
-def test_ntfs_streams_and_file_names(tools: Tools, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    t = tools("mkntfs", "ntfscp")
-    image = tmp_path / "ntfs.img"
-    with image.open("wb") as fh:
-        fh.truncate(16 << 20)
-    run(t["mkntfs"], "-F", "-q", "-Q", image)
-    (tmp_path / "main").write_bytes(b"visible content")
-    (tmp_path / "ads").write_bytes(b"seed phrase hidden in a stream")
-    run(t["ntfscp"], "-f", image, tmp_path / "main", "/wallet.txt")
-    run(t["ntfscp"], "-f", "-N", "hidden", image, tmp_path / "ads", "/wallet.txt")
-    run(t["ntfscp"], "-f", "-N", "ข้อมูล", image, tmp_path / "ads", "/wallet.txt")
-    entries = assert_same_walk(monkeypatch, image)  # NTFS is walked through pytsk3 in both: see below
-    streams = {field(e, "stream") for e in entries if field(e, "path") == "/wallet.txt"}
-    assert streams == {None, "hidden", "ข้อมูล"}
-    mft = next(e for e in entries if field(e, "path") == "/$MFT")
-    assert e_detail(mft).filename_attrs  # $FILE_NAME attributes carried for the bodyfile
-
-
-@pytest.mark.usefixtures("c_walk")
 def test_ntfs_stays_with_pytsk3_where_libtsk_reads_it_differently(
     tools: Tools, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The C walk lists NTFS as pytsk3 does, streams and all, except where libtsk 4.11 misreads it."""
+    """The C walk lists NTFS as pytsk3 does, streams, stream names and $FILE_NAME details and all,
+    except where libtsk 4.11 misreads it, which is why NTFS is walked through pytsk3."""
     t = tools("mkntfs", "ntfscp")
-    image = tmp_path / "ntfs.img"
-    with image.open("wb") as fh:
-        fh.truncate(16 << 20)
-    run(t["mkntfs"], "-F", "-q", "-Q", image)
-    (tmp_path / "ads").write_bytes(b"seed phrase hidden in a stream")
-    run(t["ntfscp"], "-f", image, tmp_path / "ads", "/wallet.txt")
-    run(t["ntfscp"], "-f", "-N", "hidden", image, tmp_path / "ads", "/wallet.txt")
+    image = make_ntfs(
+        t,
+        tmp_path / "ntfs.img",
+        {"/wallet.txt": b"visible content"},
+        streams={"/wallet.txt:hidden": b"seed phrase", "/wallet.txt:ข้อมูล": b"Thai-named stream"},
+        size_mib=16,
+    )
     monkeypatch.setattr("evidence_intake.evidence.tsk.NATIVE_WALK_FILESYSTEMS", frozenset({"ntfs"}))
     in_c, _ = walk_with(monkeypatch, "1", lambda: open_image([image]))
     in_python, _ = walk_with(monkeypatch, "0", lambda: open_image([image]))
@@ -202,6 +193,9 @@ def test_ntfs_stays_with_pytsk3_where_libtsk_reads_it_differently(
     assert [
         x for x in ours if not (isinstance(x, tuple) and x[0] in ("mtime", "atime", "ctime", "crtime"))
     ] == [x for x in theirs if not (isinstance(x, tuple) and x[0] in ("mtime", "atime", "ctime", "crtime"))]
+    streams = {field(e, "stream") for e in in_c if field(e, "path") == "/wallet.txt"}
+    assert streams == {None, "hidden", "ข้อมูล"}
+    assert e_detail(ours).filename_attrs  # $MFT's $FILE_NAME attributes, for the bodyfile
 
 
 def e_detail(entry: tuple[object, ...]) -> object:
