@@ -800,6 +800,8 @@ static PyObject *
 list_one(Walk *walk, TSK_FS_FILE *file)
 {
     const TSK_FS_NAME *name = file->name;
+    if (name == NULL)
+        return Py_NewRef(Py_None);  /* tsk_fs_dir_get always gives a name; nothing to list without one */
     const char *raw = name->name ? name->name : "";
     if ((raw[0] == '.' && raw[1] == '\0') || (raw[0] == '.' && raw[1] == '.' && raw[2] == '\0'))
         return Py_NewRef(Py_None);  /* skipped */
@@ -945,7 +947,7 @@ walk_next(Walk *walk)
                 return NULL;
             continue;
         }
-        int counts_as_listed = file->name != NULL
+        int is_virtual = file->name != NULL
             && (file->name->type == TSK_FS_NAME_TYPE_VIRT || file->name->type == TSK_FS_NAME_TYPE_VIRT_DIR);
         PyObject *entry = list_one(walk, file);
         tsk_fs_file_close(file);
@@ -958,7 +960,7 @@ walk_next(Walk *walk)
             walk->listed++;
             continue;
         }
-        if (!counts_as_listed)
+        if (!is_virtual)
             walk->listed++;
         return entry;
     }
