@@ -379,9 +379,11 @@ typedef struct {
     PyObject *parent;
     PyObject *queue;  /* NTFS: the further streams of the file just listed */
     Py_ssize_t queued;
-    PyObject *recheck;  /* recheck(inum, where): a folder libtsk lists as empty, asked of pytsk3 */
+    PyObject *recheck;  /* recheck(inum, where): a folder with only TSK's virtual entries, asked of pytsk3 */
+    PyObject *relist;   /* relist(inum, parent, orphans): a folder listed through pytsk3 instead */
     TSK_INUM_T inum;    /* the folder being listed */
     size_t listed;      /* its entries other than ".", ".." and TSK's virtual ones */
+    size_t yielded;     /* its entries handed out, virtual ones included */
 } Walk;
 
 static int
@@ -482,9 +484,8 @@ clear_reader_error(Walk *walk)
 }
 
 /*
- * A folder with nothing in it, not even "." and "..": on a damaged file system libtsk 4.11 can list a
- * folder whose inode it could not make sense of as empty, where pytsk3's newer TSK says it cannot be
- * read. Such a folder is asked of pytsk3, which reports the problem if it has one.
+ * A folder where libtsk found nothing but TSK's virtual entries (the root of a damaged file system):
+ * asked of pytsk3, which reports the problem it has with it, if any. Its entries are out already.
  */
 static int
 recheck(Walk *walk)
@@ -498,6 +499,45 @@ recheck(Walk *walk)
         return -1;
     Py_DECREF(result);
     return 0;
+}
+
+/*
+ * One folder listed through pytsk3 instead: where the image could not be read while libtsk opened it
+ * (libtsk 4.11 and pytsk3's 4.15 recover from a failed read differently, so the walk that decides
+ * elsewhere decides here too), or where libtsk found nothing at all in it (on a damaged file system
+ * 4.11 can take a folder it cannot make sense of for an empty one, where 4.15 says it cannot be read).
+ * Its entries are queued, its subfolders pushed as this walk pushes them.
+ */
+static int
+relist(Walk *walk)
+{
+    long long orphans = walk->have_orphans ? (long long)walk->orphans : -1;
+    PyObject *result = PyObject_CallFunction(walk->relist, "KOL", (unsigned long long)walk->inum, walk->parent,
+                                             orphans);
+    if (result == NULL)
+        return -1;
+    PyObject *entries, *below;
+    int ok = PyArg_ParseTuple(result, "O!O!L", &PyList_Type, &entries, &PyList_Type, &below, &orphans)
+        && PyList_SetSlice(walk->queue, PY_SSIZE_T_MAX, PY_SSIZE_T_MAX, entries) == 0;
+    for (Py_ssize_t i = 0; ok && i < PyList_GET_SIZE(below); i++) {
+        unsigned long long inum;
+        PyObject *path;
+        ok = PyArg_ParseTuple(PyList_GET_ITEM(below, i), "KU", &inum, &path);
+        if (!ok)
+            break;
+        int added = seen_add(walk, (TSK_INUM_T)inum);
+        if (added < 0) {
+            PyErr_NoMemory();
+            ok = 0;
+        } else if (added > 0)
+            ok = push(walk, (TSK_INUM_T)inum, Py_NewRef(path)) == 0;
+    }
+    if (ok && orphans >= 0) {
+        walk->orphans = (TSK_INUM_T)orphans;
+        walk->have_orphans = 1;
+    }
+    Py_DECREF(result);
+    return ok ? 0 : -1;
 }
 
 /* A Ctrl-C that arrived while TSK was reading is raised now that TSK has returned. */
@@ -876,7 +916,7 @@ close_dir(Walk *walk)
 static PyObject *
 walk_next(Walk *walk)
 {
-    if (walk->queue == NULL || walk->report == NULL || walk->recheck == NULL)
+    if (walk->queue == NULL || walk->report == NULL || walk->recheck == NULL || walk->relist == NULL)
         return NULL;  /* cleared by the garbage collector: the walk is over */
     for (;;) {
         if (walk->queued < PyList_GET_SIZE(walk->queue)) {
@@ -901,6 +941,7 @@ walk_next(Walk *walk)
             walk->in_orphans = walk->have_orphans && inum == walk->orphans;
             walk->inum = inum;
             walk->listed = 0;
+            walk->yielded = 0;
             clear_reader_error(walk);
             tsk_error_reset();
             walk->dir = tsk_fs_dir_open_meta(walk->owner->fs, inum);
@@ -908,11 +949,14 @@ walk_next(Walk *walk)
                 close_dir(walk);
                 return NULL;
             }
-            if (walk->dir != NULL && walk->owner->image != NULL && walk->owner->image->error != NULL) {
-                /* libtsk 4.11 can hand back a folder although the image could not be read for it
-                   (its inode or its blocks): a folder read in part is a folder that cannot be read */
-                tsk_fs_dir_close(walk->dir);
-                walk->dir = NULL;
+            if (walk->owner->image != NULL && walk->owner->image->error != NULL) {
+                /* the image failed while libtsk read the folder: pytsk3 lists it (or says why not) */
+                clear_reader_error(walk);
+                int failed = relist(walk);
+                close_dir(walk);
+                if (failed < 0)
+                    return NULL;
+                continue;
             }
             if (walk->dir == NULL) {
                 int failed = report(walk, walk->parent, "directory cannot be read");
@@ -927,7 +971,7 @@ walk_next(Walk *walk)
         if (walk->index >= walk->size) {
             int failed = 0;
             if (walk->listed == 0 && !walk->in_orphans)
-                failed = recheck(walk);
+                failed = walk->yielded == 0 ? relist(walk) : recheck(walk);
             close_dir(walk);
             if (failed < 0)
                 return NULL;
@@ -962,6 +1006,7 @@ walk_next(Walk *walk)
         }
         if (!is_virtual)
             walk->listed++;
+        walk->yielded++;
         return entry;
     }
 }
@@ -981,6 +1026,7 @@ walk_dealloc(Walk *walk)
     Py_XDECREF(walk->where);
     Py_XDECREF(walk->report);
     Py_XDECREF(walk->recheck);
+    Py_XDECREF(walk->relist);
     Py_XDECREF(walk->queue);
     PyObject_GC_Del(walk);
 }
@@ -991,6 +1037,7 @@ walk_traverse(Walk *walk, visitproc visit, void *arg)
     Py_VISIT(walk->owner);
     Py_VISIT(walk->report);
     Py_VISIT(walk->recheck);
+    Py_VISIT(walk->relist);
     Py_VISIT(walk->queue);
     return 0;
 }
@@ -1000,6 +1047,7 @@ walk_clear(Walk *walk)
 {
     Py_CLEAR(walk->report);
     Py_CLEAR(walk->recheck);
+    Py_CLEAR(walk->relist);
     Py_CLEAR(walk->queue);
     return 0;
 }
@@ -1020,15 +1068,15 @@ static PyTypeObject WalkType = {
 static PyObject *
 filesystem_walk(FileSystem *self, PyObject *args, PyObject *kwargs)
 {
-    static char *keywords[] = {"volume", "label", "ntfs", "report", "recheck", NULL};
-    PyObject *volume, *label, *callback, *recheck_callback;
+    static char *keywords[] = {"volume", "label", "ntfs", "report", "recheck", "relist", NULL};
+    PyObject *volume, *label, *callback, *recheck_callback, *relist_callback;
     int ntfs;
     if (entry_type == NULL) {
         PyErr_SetString(PyExc_RuntimeError, "configure() first");
         return NULL;
     }
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "UUpOO", keywords, &volume, &label, &ntfs, &callback,
-                                     &recheck_callback))
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "UUpOOO", keywords, &volume, &label, &ntfs, &callback,
+                                     &recheck_callback, &relist_callback))
         return NULL;
     if (self->fs == NULL || self->closed) {
         PyErr_SetString(PyExc_ValueError, "the file system was closed");
@@ -1049,6 +1097,8 @@ filesystem_walk(FileSystem *self, PyObject *args, PyObject *kwargs)
     walk->report = callback;
     Py_INCREF(recheck_callback);
     walk->recheck = recheck_callback;
+    Py_INCREF(relist_callback);
+    walk->relist = relist_callback;
     walk->where = PyUnicode_GET_LENGTH(volume) ? PyUnicode_FromFormat("%U:", volume) : PyUnicode_FromString("");
     walk->queue = PyList_New(0);
     PyObject_GC_Track(walk);
@@ -1077,8 +1127,8 @@ filesystem_close(FileSystem *self, PyObject *unused)
 
 static PyMethodDef filesystem_methods[] = {
     {"walk", (PyCFunction)(void (*)(void))filesystem_walk, METH_VARARGS | METH_KEYWORDS,
-     "walk(volume, label, ntfs, report, recheck) -> iterator of Entry; report(where, reason) for each\n"
-     "problem; recheck(inum, where) for each folder listed as empty"},
+     "walk(volume, label, ntfs, report, recheck, relist) -> iterator of Entry; report(where, reason) for\n"
+     "each problem; recheck(inum, where) and relist(inum, parent, orphans) for folders pytsk3 decides"},
     {"close", (PyCFunction)filesystem_close, METH_NOARGS, "Let go of the file system and the image."},
     {NULL, NULL, 0, NULL},
 };

@@ -111,9 +111,10 @@ NATIVE_WALK_SWITCH = "EVIDENCE_INTAKE_NATIVE_WALK"  # "0": walk through pytsk3 e
 # File systems the C walk lists. It runs over the system's libtsk (Debian 12: 4.11.1), pytsk3 carries
 # a newer TSK (4.15), and releases between them changed how some file systems read: libtsk 4.11 turns
 # an NTFS time that is not set into 2076-11-29. These are the ones whose every entry the tests find
-# equal in both walks (tests/evidence/test_tsk_walk_c.py); the others are walked through pytsk3.
+# equal in both walks (tests/evidence/test_tsk_walk_c.py); the others are walked through pytsk3
+# (exFAT too: libtsk 4.11 drops the 10 ms field of its times, so odd seconds come out one less).
 NATIVE_WALK_FILESYSTEMS = frozenset(
-    {"ext2", "ext3", "ext4", "fat12", "fat16", "fat32", "exfat", "iso9660", "ufs1", "ufs2"}
+    {"ext2", "ext3", "ext4", "fat12", "fat16", "fat32", "iso9660", "ufs1", "ufs2"}
 )
 
 
@@ -186,7 +187,9 @@ class TskFileSystem:
             def problem(where: str, reason: str) -> None:
                 report(Problem(where=where, reason=" ".join(reason.split())))
 
-            yield from native.walk(self.name, self.label, self._ntfs, problem, self._recheck(report))
+            yield from native.walk(
+                self.name, self.label, self._ntfs, problem, self._recheck(report), self._relist(report)
+            )
             return
         yield from self._walk_python(report)
 
@@ -219,12 +222,10 @@ class TskFileSystem:
         return self._native
 
     def _recheck(self, report: Callable[[Problem], None]) -> Callable[[int, str], None]:
-        """For the C walk: a folder its libtsk lists as empty (not even "." and ".."), asked of pytsk3.
-
-        On a damaged file system libtsk 4.11 can take a folder whose inode it cannot make sense of
-        for an empty one, where pytsk3's newer TSK says it cannot be read; that problem is reported
-        as the pytsk3 walk would report it, and entries pytsk3 finds there are not passed over in
-        silence.
+        """For the C walk: a folder where libtsk listed nothing but The Sleuth Kit's own virtual entries
+        ($OrphanFiles, FAT's $MBR…), asked of pytsk3 (its entries were listed already, so it is not
+        listed again): a problem pytsk3 has with it is reported as the pytsk3 walk reports it, and
+        entries pytsk3 finds there are not passed over in silence.
         """
 
         def recheck(inum: int, where: str) -> None:
@@ -252,58 +253,90 @@ class TskFileSystem:
         return recheck
 
     def _walk_python(self, report: Callable[[Problem], None]) -> Iterator[Entry]:
-        fs = self._fs
-        root = int(fs.info.root_inum)
+        root = int(self._fs.info.root_inum)
         stack: list[tuple[int, str]] = [(root, "/")]
         seen = {root}
-        volume, label, ntfs = self.name, self.label, self._ntfs
-        where = f"{volume}:" if volume else ""
-        orphans = -1
+        orphans = [-1]  # the inode of TSK's $OrphanFiles, once listed
         while stack:
             inum, parent = stack.pop()
-            in_orphans = inum == orphans
-            try:
-                directory = fs.open_dir(inode=inum)
-            except (OSError, RuntimeError) as exc:  # RuntimeError: the image reader failed
-                reason = f"directory cannot be read: {self._failure(exc)}"
-                report(Problem(where=f"{where}{parent}", reason=reason))
-                continue
-            try:
-                for item in directory:
-                    info = item.info
-                    name = info.name
-                    raw = name.name
-                    if raw == b"." or raw == b"..":
-                        continue
-                    meta = info.meta
-                    if meta is None and in_orphans:
-                        meta = self._orphan_meta(int(name.meta_addr))
-                    elif raw == b"$OrphanFiles" and name.type == pytsk3.TSK_FS_NAME_TYPE_VIRT_DIR:
-                        orphans = int(name.meta_addr)
-                    text = raw.decode("utf-8", "backslashreplace")
-                    path = parent + text
-                    if ntfs and meta is not None:
-                        streams = list(self._ntfs_entries(item, name, meta, text, path))
-                        yield from streams
-                        first = streams[0]
-                    else:
-                        first = self._entry(name, meta, text, path, volume, label)
-                        yield first
-                    # Recurse as TSK's own directory walk does: a folder by name and by metadata, whose
-                    # name is allocated, or deleted together with its metadata (not reallocated).
-                    locator = first.locator
-                    detail: TskDetail = locator[4]  # type: ignore[assignment]
-                    if (
-                        detail.meta_type in _DIR_META_CHARS
-                        and detail.name_type in _DIR_NAME_CHARS
-                        and not detail.realloc
-                        and locator[1] not in seen
-                    ):
-                        seen.add(locator[1])  # type: ignore[arg-type]
-                        stack.append((locator[1], path + "/"))  # type: ignore[arg-type]
-            except (OSError, RuntimeError) as exc:
-                reason = f"directory listing stops early: {self._failure(exc)}"
-                report(Problem(where=f"{where}{parent}", reason=reason))
+            below: list[tuple[int, str]] = []
+            yield from self._list_folder(inum, parent, report, orphans, below)
+            for addr, path in below:
+                if addr not in seen:
+                    seen.add(addr)
+                    stack.append((addr, path))
+
+    def _list_folder(
+        self,
+        inum: int,
+        parent: str,
+        report: Callable[[Problem], None],
+        orphans: list[int],
+        below: list[tuple[int, str]],
+    ) -> Iterator[Entry]:
+        """The entries of one folder ("/dir/") through pytsk3; the folders to descend into go to ``below``."""
+        fs = self._fs
+        volume, label, ntfs = self.name, self.label, self._ntfs
+        where = f"{volume}:" if volume else ""
+        in_orphans = inum == orphans[0]
+        try:
+            directory = fs.open_dir(inode=inum)
+        except (OSError, RuntimeError) as exc:  # RuntimeError: the image reader failed
+            reason = f"directory cannot be read: {self._failure(exc)}"
+            report(Problem(where=f"{where}{parent}", reason=reason))
+            return
+        try:
+            for item in directory:
+                info = item.info
+                name = info.name
+                raw = name.name
+                if raw == b"." or raw == b"..":
+                    continue
+                meta = info.meta
+                if meta is None and in_orphans:
+                    meta = self._orphan_meta(int(name.meta_addr))
+                elif raw == b"$OrphanFiles" and name.type == pytsk3.TSK_FS_NAME_TYPE_VIRT_DIR:
+                    orphans[0] = int(name.meta_addr)
+                text = raw.decode("utf-8", "backslashreplace")
+                path = parent + text
+                if ntfs and meta is not None:
+                    streams = list(self._ntfs_entries(item, name, meta, text, path))
+                    yield from streams
+                    first = streams[0]
+                else:
+                    first = self._entry(name, meta, text, path, volume, label)
+                    yield first
+                # Recurse as TSK's own directory walk does: a folder by name and by metadata, whose
+                # name is allocated, or deleted together with its metadata (not reallocated).
+                locator = first.locator
+                detail: TskDetail = locator[4]  # type: ignore[assignment]
+                if (
+                    detail.meta_type in _DIR_META_CHARS
+                    and detail.name_type in _DIR_NAME_CHARS
+                    and not detail.realloc
+                ):
+                    below.append((locator[1], path + "/"))  # type: ignore[arg-type]
+        except (OSError, RuntimeError) as exc:
+            reason = f"directory listing stops early: {self._failure(exc)}"
+            report(Problem(where=f"{where}{parent}", reason=reason))
+
+    def _relist(
+        self, report: Callable[[Problem], None]
+    ) -> Callable[[int, str, int], tuple[list[Entry], list[tuple[int, str]], int]]:
+        """For the C walk: one folder listed through pytsk3 instead, where the image could not be read
+        while libtsk opened it (libtsk 4.11 and pytsk3's TSK 4.15 recover from a failed read
+        differently) or where libtsk found nothing in it at all (on a damaged file system 4.11 can take
+        a folder it cannot make sense of for an empty one, where 4.15 says it cannot be read). Gives
+        the folder's entries, the folders to descend into and the inode of $OrphanFiles (-1 if unknown).
+        """
+
+        def relist(inum: int, parent: str, orphans: int) -> tuple[list[Entry], list[tuple[int, str]], int]:
+            state = [orphans]
+            below: list[tuple[int, str]] = []
+            entries = list(self._list_folder(inum, parent, report, state, below))
+            return entries, below, state[0]
+
+        return relist
 
     def _failure(self, exc: BaseException) -> str:
         """Why TSK failed: the image reader's own error where it was one (pytsk3 passes that on only as

@@ -16,6 +16,7 @@ PACKAGES = {
     "debugfs": "e2fsprogs",
     "sfdisk": "fdisk",
     "fls": "sleuthkit",
+    "fsstat": "sleuthkit",
     "mkfs.exfat": "exfatprogs",
     "mkntfs": "ntfs-3g",
     "ntfscp": "ntfs-3g",
