@@ -12,11 +12,12 @@ FAT keeps local wall-clock times without a zone; The Sleuth Kit converts them wi
 time zone, which is pinned to UTC here so that the same image always gives the same times (they
 are the device's local times, labelled UTC).
 
-The walk itself runs in C (``_tskwalk``, over the system's libtsk) where that module was built at
-install time: the same entries in the same order, four to five times faster than through pytsk3's
-objects. Without it, or with EVIDENCE_INTAKE_NATIVE_WALK=0, or where libtsk does not open a file
-system as pytsk3 did, the walk below in Python runs. Reading a file's content always goes through
-pytsk3.
+The walk of ext2/3/4, FAT, ISO 9660 and UFS runs in C (``_tskwalk``, over the system's libtsk)
+where that module was built at install time: the same entries in the same order, about five times
+faster than through pytsk3's objects, with folders the image failed under, or that libtsk finds
+empty, listed through pytsk3 (NATIVE_WALK_FILESYSTEMS says why those file systems). Without it, with
+EVIDENCE_INTAKE_NATIVE_WALK=0, for other file systems, or where libtsk does not open a file system as
+pytsk3 did, the walk below in Python runs. Reading a file's content always goes through pytsk3.
 """
 
 from __future__ import annotations
