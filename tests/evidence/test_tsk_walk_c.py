@@ -397,6 +397,20 @@ def test_a_read_libtsk_retries_gives_what_pytsk3_gives(
     assert c_paths == python_paths and c_problems == python_problems
 
 
+@pytest.mark.usefixtures("c_walk")
+def test_closing_the_tree_ends_a_walk_in_progress(
+    tools: Tools, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    image = _ext4(tools, tmp_path)
+    monkeypatch.setenv(NATIVE_WALK_SWITCH, "1")
+    tree = TskTree(open_image([image]))
+    walking = tree.walk()
+    next(walking)
+    tree.close()
+    with pytest.raises(ValueError, match="closed"):
+        list(walking)
+
+
 def _reference_time(seconds: int, nanoseconds: int) -> datetime | None:
     """What tsk.py's walk through pytsk3 gives for a TSK time."""
     if not seconds:
