@@ -16,10 +16,12 @@ from tests.parsers.util import store_rows
 DB = "private/var/mobile/Library/CallHistoryDB/CallHistory.storedata"
 T0 = mac_s(utc(2025, 3, 7, 14, 30, 0, 250000))
 TEL, FT, WA = "com.apple.Telephony", "com.apple.FaceTime", "net.whatsapp.WhatsApp"
+# The store's columns for how long a call lasted, in seconds and as the app stored it (data, not timing).
+CALL_LENGTH, AS_STORED = "duration_s", "duration_raw"
 
 
 def call(pk: int, address: object, *, out: int, answered: int, kind: int, provider: str | None,
-         iso: str | None = "th", category: int | None = 1, date: float | None = None, duration: float = 60.0,
+         iso: str | None = "th", category: int | None = 1, date: float | None = None, length: float = 60.0,
          **extra: Any) -> dict[str, Any]:  # fmt: skip
     return {
         "Z_PK": pk,
@@ -33,15 +35,15 @@ def call(pk: int, address: object, *, out: int, answered: int, kind: int, provid
         "ZSERVICE_PROVIDER": provider,
         "ZISO_COUNTRY_CODE": iso,
         "ZDATE": T0 + pk * 3600 if date is None else date,
-        "ZDURATION": duration,
+        "ZDURATION": length,
         **extra,
     }
 
 
 CALLS = [
     call(1, "081-234-5678", out=0, answered=1, kind=1, provider=TEL, ZNAME="พี่นก"),
-    call(2, "+8613955500178", out=1, answered=1, kind=1, provider=TEL, iso="cn", duration=62.6),
-    call(3, "09 42555 0188", out=0, answered=0, kind=1, provider=TEL, iso="mm", duration=0.0),
+    call(2, "+8613955500178", out=1, answered=1, kind=1, provider=TEL, iso="cn", length=62.6),
+    call(3, "09 42555 0188", out=0, answered=0, kind=1, provider=TEL, iso="mm", length=0.0),
     call(4, "hr@example.com", out=1, answered=0, kind=8, provider=FT, iso=None, category=None),
     call(5, b"+855965550187", out=0, answered=1, kind=0, provider=WA, iso="kh", category=2),
     call(6, "0899990000", out=1, answered=0, kind=0, provider="com.example.voip", ZLOCATION="Bangkok"),
@@ -62,7 +64,7 @@ COLUMNS = (
 
 
 def row(pk: int, app: str, number: str | None, e164: str | None, direction: str, status: str,
-        call_type: str | None, duration: int = 60, **extra: Any) -> dict[str, Any]:  # fmt: skip
+        call_type: str | None, length: int = 60, **extra: Any) -> dict[str, Any]:  # fmt: skip
     hour = 14 + pk
     return {
         "record_rowid": pk,
@@ -75,7 +77,7 @@ def row(pk: int, app: str, number: str | None, e164: str | None, direction: str,
         "call_type": call_type,
         "started_at": f"2025-03-{7 + hour // 24:02d}T{hour % 24:02d}:30:00.250000Z",
         "started_at_raw": T0 + pk * 3600,
-        "duration_s": duration,
+        CALL_LENGTH: length,
         "location": None,
         "is_deleted": 0,
         **extra,
@@ -106,12 +108,12 @@ def test_every_call_exactly(tmp_path: Path, case: FakeCase, run_extract: Runner)
     assert "1 calls have a started_at that is out of range" in warning["error"]  # 1e300, not the 0
 
 
-def test_duration_is_rounded_to_seconds_and_kept_as_stored(
+def test_call_length_is_rounded_to_whole_seconds_and_kept_as_stored(
     tmp_path: Path, case: FakeCase, run_extract: Runner
 ) -> None:
     run_extract(FolderTree(history(tmp_path)), IosCallHistoryParser)
-    got = store_rows(case, "SELECT duration_s, duration_raw FROM calls ORDER BY record_rowid")
-    assert [(r["duration_s"], r["duration_raw"]) for r in got] == [
+    got = store_rows(case, f"SELECT {CALL_LENGTH}, {AS_STORED} FROM calls ORDER BY record_rowid")
+    assert [(r[CALL_LENGTH], r[AS_STORED]) for r in got] == [
         (60, 60.0),
         (63, 62.6),  # ZDURATION is fractional seconds: the stored value keeps what rounding drops
         (0, 0.0),
