@@ -10,10 +10,14 @@ Measured, each in a fresh process so that peak memory is the extraction's own:
 * ours: ``extract()`` of every registered parser, full-text indexes and identifiers included, from
   the evidence folder into an empty artefacts.sqlite (records = rows stored);
 * reference: a plain Python loop reading the same rows with sqlite3 and inserting them into bare
-  tables (executemany, batches of 10,000, one transaction).
+  tables (executemany, batches of 10,000, one transaction);
+* floor: what any extraction into one searchable SQLite file must at least do, with no Python per
+  row: the same rows copied by ``INSERT ... SELECT`` from the attached databases into bare tables,
+  and the message text indexed with the store's FTS5 trigram options. No conversion, provenance,
+  identifier or secondary index: a rate no extractor with those can exceed on this machine.
 
-Each is run three times (once with --quick), ours and the reference alternately so that both meet
-the same load on a shared machine; every run is printed (wall time, records/s, CPU time per record
+Each is run three times (once with --quick), ours, the reference and the floor in turn so that all
+meet the same load on a shared machine; every run is printed (wall time, records/s, CPU time per record
 of the main process and the workers, peak memory) and the medians, with the ratios.
 Goal: 150,000 records/s and under 500 MiB on a 2-core machine.
 """
@@ -303,7 +307,14 @@ REFERENCE_QUERIES = {
         "SELECT rc._id, rc.display_name, d.data1, d.data2, m.mimetype FROM raw_contacts rc "
         "JOIN data d ON d.raw_contact_id = rc._id JOIN mimetypes m ON m._id = d.mimetype_id"
     ),
+    WHATSAPP_DB: (
+        "SELECT _id, chat_row_id, from_me, key_id, status, timestamp, message_type, text_data FROM message"
+    ),
 }
+# The message text of each query, which the floor indexes as the store indexes messages.body.
+FLOOR_TEXT = {SMS_DB: "body", WHATSAPP_DB: "text_data"}
+# The store's full-text options (artefacts/schema.py), so that the floor pays what the store pays.
+FLOOR_FTS = "tokenize='trigram', detail=none, columnsize=0"
 
 
 def _reference(evidence: str, work: str, queue: Any) -> None:
@@ -321,6 +332,35 @@ def _reference(evidence: str, work: str, queue: Any) -> None:
             rows_total += len(batch)
         src.close()
     out.commit()
+    out.close()
+    seconds = time.perf_counter() - started
+    queue.put({"seconds": seconds, "records": rows_total, **usage()})
+
+
+def _floor(evidence: str, work: str, queue: Any) -> None:
+    """Copy the reference's rows with SQL alone and index the message text (see the module's text)."""
+    started = time.perf_counter()
+    out = sqlite3.connect(f"file:{Path(work) / 'floor.sqlite'}", uri=True, isolation_level=None)
+    out.execute("PRAGMA journal_mode=DELETE")  # as the store (artefacts/store.py)
+    out.execute("PRAGMA synchronous=FULL")
+    out.execute("PRAGMA cache_size=-131072")
+    rows_total = 0
+    for n, (db, sql) in enumerate(REFERENCE_QUERIES.items()):
+        out.execute("ATTACH DATABASE ? AS src", (f"file:{Path(evidence) / db}?mode=ro",))
+        select = sql.replace(" FROM ", " FROM src.", 1).replace(" JOIN ", " JOIN src.")
+        out.execute("BEGIN")
+        out.execute(f"CREATE TABLE t{n} AS SELECT * FROM ({select}) LIMIT 0")
+        rows_total += out.execute(f"INSERT INTO t{n} SELECT * FROM ({select})").rowcount
+        text = FLOOR_TEXT.get(db)
+        if text:
+            out.execute(f"CREATE VIRTUAL TABLE f{n} USING fts5({text}, content='t{n}', {FLOOR_FTS})")
+            out.execute(f"INSERT INTO f{n} (f{n}, rank) VALUES ('automerge', 0)")
+            out.execute(f"INSERT INTO f{n} (f{n}, rank) VALUES ('hashsize', 67108864)")
+            out.execute(
+                f"INSERT INTO f{n} (rowid, {text}) SELECT rowid, {text} FROM t{n} WHERE {text} IS NOT NULL"
+            )
+        out.execute("COMMIT")
+        out.execute("DETACH DATABASE src")
     out.close()
     seconds = time.perf_counter() - started
     queue.put({"seconds": seconds, "records": rows_total, **usage()})
@@ -369,15 +409,17 @@ def run(quick: bool) -> None:
         )
         ours: list[dict[str, Any]] = []
         refs: list[dict[str, Any]] = []
-        for n in range(repeats):  # alternated, so that both see the same load on the machine
-            work = base / f"ours-{n}"
-            work.mkdir()
-            ours.append(in_child(_ours, str(evidence), str(work), jobs))
-            shutil.rmtree(work)
-            work = base / f"ref-{n}"
-            work.mkdir()
-            refs.append(in_child(_reference, str(evidence), str(work)))
-            shutil.rmtree(work)
+        floors: list[dict[str, Any]] = []
+        for n in range(repeats):  # in turn, so that all see the same load on the machine
+            for name, runs, target, extra in (
+                ("ours", ours, _ours, (jobs,)),
+                ("ref", refs, _reference, ()),
+                ("floor", floors, _floor, ()),
+            ):
+                work = base / f"{name}-{n}"
+                work.mkdir()
+                runs.append(in_child(target, str(evidence), str(work), *extra))
+                shutil.rmtree(work)
         last = ours[-1]
         print(f"stored per kind: {json.dumps(last['per_kind'])}; per parser: {json.dumps(last['parsers'])}")
         if sizes["whatsapp"] and not any("whatsapp" in p for p in last["parsers"]):
@@ -386,6 +428,7 @@ def run(quick: bool) -> None:
             print(f"  problem: {problem}")
         mine = _summary("evidence-intake extract", ours)
         ref = _summary("reference sqlite3 loop ", refs)
+        floor = _summary("floor: SQL copy + FTS   ", floors)
         print(
             f"evidence-intake extract ({jobs} workers, FTS and identifiers included), median of {repeats}: "
             f"{mine['records']:,} records in {mine['seconds']:.2f} s = {mine['rate']:,.0f} records/s, "
@@ -398,8 +441,15 @@ def run(quick: bool) -> None:
             f"{ref['cpu_us']:.2f} us CPU/row; peak memory {ref['own_mib']:.0f} MiB"
         )
         print(
+            f"floor: the same rows copied by INSERT ... SELECT, message text in a trigram index "
+            f"(no conversion, provenance, identifier or other index), median of {repeats}: "
+            f"{floor['records']:,} rows in {floor['seconds']:.2f} s = {floor['rate']:,.0f} rows/s, "
+            f"{floor['cpu_us']:.2f} us CPU/row; peak memory {floor['own_mib']:.0f} MiB"
+        )
+        print(
             f"ratio ours/reference: {mine['rate'] / ref['rate']:.2f} in records/s, "
-            f"{ref['cpu_us'] / mine['cpu_us']:.2f} in CPU per record "
+            f"{ref['cpu_us'] / mine['cpu_us']:.2f} in CPU per record; "
+            f"ours/floor: {mine['rate'] / floor['rate']:.2f} in records/s "
             "(goal: >= 150,000 records/s, < 500 MiB)"
         )
     finally:
