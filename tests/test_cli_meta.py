@@ -15,17 +15,14 @@ import evidence_intake.commands
 from evidence_intake.cli import COMMANDS, app
 
 
-def _leaf_paths() -> list[list[str]]:
+def _command_paths() -> list[list[str]]:
     paths: list[list[str]] = []
     for name, module_name in COMMANDS.items():
         group = typer.main.get_group(_holder(module_name))
         command = group.get_command(None, name)  # type: ignore[arg-type]
         assert command is not None, f"{module_name} does not register {name!r}"
-        subcommands = getattr(command, "commands", None)
-        if subcommands:
-            paths.extend([name, sub] for sub in subcommands)
-        else:
-            paths.append([name])
+        paths.append([name])  # a group too: its help is where one starts
+        paths.extend([name, sub] for sub in getattr(command, "commands", None) or ())
     return paths
 
 
@@ -47,7 +44,7 @@ def test_every_registered_command_is_in_the_lazy_table() -> None:
 
 def test_every_command_has_help_with_an_example() -> None:
     runner = CliRunner()
-    for path in _leaf_paths():
+    for path in _command_paths():
         result = runner.invoke(app, [*path, "--help"])
         assert result.exit_code == 0, (path, result.output)
         assert "Example: evidence-intake " in result.stdout, f"{' '.join(path)} --help shows no example"

@@ -12,7 +12,10 @@ from evidence_intake.commands._options import JsonOpt
 from evidence_intake.errors import IntegrityError
 from evidence_intake.exchange.verify import verify_bundle
 
-app = typer.Typer(help="Exchange packages received from partner agencies.", no_args_is_help=True)
+app = typer.Typer(help=(
+        "Exchange packages received from partner agencies.\n\n"
+        "Example: evidence-intake bundle verify EX-001-bundle.zip"
+    ), no_args_is_help=True)
 
 
 @app.command("verify")

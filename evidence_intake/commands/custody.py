@@ -14,7 +14,10 @@ from evidence_intake.custody import MANUAL_ACTIONS, log_event, require_intact, v
 from evidence_intake.errors import NotFoundError
 from evidence_intake.timeutil import format_local, parse_iso_utc
 
-app = typer.Typer(help="Chain of custody: log, show, verify, checkpoints and proofs.", no_args_is_help=True)
+app = typer.Typer(help=(
+        "Chain of custody: log, show, verify, checkpoints and proofs.\n\n"
+        "Example: evidence-intake custody verify --case ./CASE-001"
+    ), no_args_is_help=True)
 
 
 def _entry_row(e: Entry, tz: str) -> tuple[object, ...]:

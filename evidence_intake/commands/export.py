@@ -14,7 +14,10 @@ from evidence_intake.exchange.bundle import export_bundle
 from evidence_intake.exchange.export import export_case_uco
 
 app = typer.Typer(
-    help="Exports for partner agencies: CASE/UCO JSON-LD and exchange packages.", no_args_is_help=True
+    help=(
+        "Exports for partner agencies: CASE/UCO JSON-LD and exchange packages.\n\n"
+        "Example: evidence-intake export case-uco --case ./CASE-001 --out CASE-001.jsonld"
+    ), no_args_is_help=True
 )
 
 

@@ -75,7 +75,7 @@ def extract_command(
         typer.Option(
             "--jobs",
             "-j",
-            help="Worker processes (default: CPUs minus one; 0 runs everything in this process).",
+            help="Worker processes (default: one per CPU; 0 runs everything in this process).",
             show_default=False,
         ),
     ] = None,

@@ -17,7 +17,10 @@ from evidence_intake.reports.artefacts_data import KIND_ORDER
 from evidence_intake.reports.custody import generate_custody_report
 
 app = typer.Typer(
-    help="Reports on the case: the chain-of-custody report and the extracted artefacts.", no_args_is_help=True
+    help=(
+        "Reports on the case: the chain-of-custody report and the extracted artefacts.\n\n"
+        "Example: evidence-intake report custody --case ./CASE-001 --format html"
+    ), no_args_is_help=True
 )
 
 
