@@ -65,6 +65,8 @@ def artefacts_command(
     from evidence_intake.case import Case  # imported when the command runs, not when the CLI is assembled
 
     with Case.locate(case_dir, reading=True) as case:
+        if exhibit is not None:
+            case.exhibit(exhibit)  # an unknown id is an error (exit 3) naming the known ones, not an empty list
         zone = case.settings.timezone
         result = query(
             case.artefacts_path,

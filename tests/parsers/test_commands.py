@@ -119,6 +119,9 @@ def test_usage_errors(mounted: FakeCase) -> None:
         in invoke("artefacts", "--kind", "contacts", "--since", "2024-01-01", expect=2).stderr
     )
     assert "unknown format" in invoke("artefacts", "--kind", "calls", "--format", "xml", expect=2).stderr
+    # a mistyped exhibit id is an error naming the known ones, not an empty list
+    unknown = invoke("artefacts", "--kind", "messages", "--exhibit", "EX-0001", "--json", expect=3)
+    assert "EX-0001" in unknown.stderr and "EX-001" in unknown.stderr and unknown.stdout == ""
 
 
 def test_secrets_are_masked_unless_revealed_and_revealing_is_recorded(
