@@ -7,6 +7,7 @@ which byte ranges could not be read.
 
 from __future__ import annotations
 
+import errno
 import os
 import platform
 import uuid
@@ -19,6 +20,7 @@ from typing import Any
 from evidence_intake import SOFTWARE, host_name
 from evidence_intake.acquisition.base import ErrorRange
 from evidence_intake.case import Case
+from evidence_intake.errors import InsufficientSpaceError, IntakeError
 from evidence_intake.register import (
     Acquisition,
     get_acquisition,
@@ -62,7 +64,15 @@ class Draft:
 
 
 def start(draft: Draft) -> None:
-    """Register row (running) and ledger entry acquisition_started, before the first byte is read."""
+    """Register row (running) and ledger entry acquisition_started, before the first byte is read.
+
+    A physical image's INCOMPLETE marker is written before either: it is the first file written at
+    the destination, so a destination that cannot be written (read-only, full, not permitted) stops
+    the acquisition before anything is recorded, instead of leaving a row "running" that no process
+    will finish.
+    """
+    if draft.kind == "physical":
+        _write_marker(draft)
     case = draft.case
     case.db.table("acquisitions").insert(
         {
@@ -100,13 +110,33 @@ def start(draft: Draft) -> None:
             "output": relative_to_case(case, draft.base),
         },
     )
-    if draft.kind == "physical":
+
+
+def _write_marker(draft: Draft) -> None:
+    try:
         draft.marker.write_text(
             "This image is INCOMPLETE: its acquisition has not finished.\n"
             f"Acquisition {draft.id} of exhibit {draft.exhibit}, started {iso_utc(draft.started_at)}.\n"
             "Do not use it as evidence. Resume it with `evidence-intake acquire … --resume`.\n",
             encoding="utf-8",
         )
+    except OSError as exc:
+        try:
+            draft.marker.unlink(missing_ok=True)
+        except OSError:
+            pass
+        folder = draft.marker.parent
+        if exc.errno == errno.ENOSPC:
+            raise InsufficientSpaceError(
+                f"the destination {folder} is full; nothing was imaged or recorded",
+                path=folder,
+                hint="free space or choose another destination with --out",
+            ) from exc
+        raise IntakeError(
+            f"cannot write the image to {folder}: {exc.strerror or exc}; nothing was imaged or recorded",
+            path=folder,
+            hint="choose a destination folder this user can write to (--out), or make this one writable",
+        ) from exc
 
 
 def checkpoint(case: Case, acquisition_id: str, *, bytes_done: int, errors: Sequence[ErrorRange]) -> None:

@@ -269,6 +269,40 @@ def test_bad_sources_and_destinations_are_refused_before_writing(
         assert not case.acquisitions("EX-001")
 
 
+@pytest.mark.parametrize(
+    ("errno_", "status", "words"),
+    [(30, 1, "Read-only file system"), (28, 7, "is full")],  # EROFS, ENOSPC
+)
+def test_a_destination_that_cannot_be_written_records_nothing(
+    case_dir: Path, tmp_path: Path, monkeypatch, errno_: int, status: int, words: str
+) -> None:
+    """The INCOMPLETE marker is the first file written: when it cannot be, no acquisition is left
+    "running" in the register and the ledger holds no acquisition_started for it."""
+    source = tmp_path / "s.img"
+    source.write_bytes(mixed_bytes(64 * 1024))
+    out = tmp_path / "out"
+    out.mkdir()
+    real_write_text = Path.write_text
+
+    def refusing(self: Path, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if self.name.endswith(".INCOMPLETE.txt"):
+            raise OSError(errno_, os.strerror(errno_), str(self))
+        return real_write_text(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "write_text", refusing)
+    result = cli("acquire", source, "--exhibit", "EX-001", "--case", case_dir, "--out", out, expect=status)
+    assert words in result.stderr and str(out) in result.stderr
+    assert "nothing was imaged or recorded" in result.stderr and "Traceback" not in result.stderr
+    with Case.open(case_dir) as case:
+        assert case.acquisitions("EX-001") == []
+    actions = [e["action"] for e in cli_json("custody", "show", "--case", case_dir)]
+    assert "acquisition_started" not in actions
+    assert list(out.iterdir()) == []
+    monkeypatch.undo()
+    done = cli_json("acquire", source, "--exhibit", "EX-001", "--case", case_dir, "--out", out)
+    assert done["acquisition"]["status"] == "completed"
+
+
 def test_block_device_is_set_read_only_and_identified(case_dir: Path, tmp_path: Path) -> None:
     if os.geteuid() != 0:
         pytest.skip("loop devices need root")
