@@ -10,9 +10,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from chain_of_custody import Checkpoint, Entry, VerificationReport
+from chain_of_custody import (
+    Checkpoint,
+    Entry,
+    KeyFileError,
+    LedgerError,
+    SignedCheckpoint,
+    VerificationReport,
+)
 from evidence_intake.case import Case
-from evidence_intake.errors import IntegrityError, UsageError
+from evidence_intake.errors import IntegrityError, UsageError, from_ledger_error
 from evidence_intake.timeutil import iso_utc, parse_datetime
 
 # Actions that a person logs; the rest are written by the tool as it works.
@@ -122,3 +129,30 @@ def require_intact(report: VerificationReport) -> None:
             f"the chain of custody is broken: {where}{first.reason if first else 'see the problems above'}",
             hint="do not add to this ledger; keep a copy as it is and compare it with its backups",
         )
+
+
+def verified_head(
+    case: Case, *, progress: Callable[[int, int], None] | None = None
+) -> tuple[VerificationReport, Checkpoint, SignedCheckpoint | None]:
+    """Verify the whole ledger; only when it is intact, sign its head with this workstation's key.
+
+    A signed head is written on custody forms and reports as proof of the ledger: it is never given
+    for a ledger that fails verification (the signature is then None). When someone appended
+    between the check and the signature, the ledger is checked again up to the signed head.
+    """
+    try:
+        verification = case.ledger.verify(progress=progress)
+        if not verification.ok:
+            return verification, verification.checkpoint, None
+        signed = case.sign_checkpoint()
+        if signed.checkpoint != verification.checkpoint:  # someone appended in between: check again
+            verification = case.ledger.verify(expect=signed.checkpoint)
+    except KeyFileError as exc:  # the workstation key that signs the head, not the ledger
+        raise from_ledger_error(exc) from exc
+    except LedgerError as exc:
+        raise IntegrityError(
+            f"the ledger {case.ledger_path} cannot be read to the end: {exc}",
+            path=case.ledger_path,
+            hint="run `evidence-intake custody verify` to see what is damaged; restore it from a backup",
+        ) from exc
+    return verification, signed.checkpoint, signed

@@ -66,7 +66,8 @@ def artefacts_command(
 
     with Case.locate(case_dir, reading=True) as case:
         if exhibit is not None:
-            case.exhibit(exhibit)  # an unknown id is an error (exit 3) naming the known ones, not an empty list
+            # an unknown id is an error (exit 3) naming the known ones, not an empty list
+            case.exhibit(exhibit)
         zone = case.settings.timezone
         result = query(
             case.artefacts_path,

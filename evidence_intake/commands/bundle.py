@@ -12,10 +12,13 @@ from evidence_intake.commands._options import JsonOpt
 from evidence_intake.errors import IntegrityError
 from evidence_intake.exchange.verify import verify_bundle
 
-app = typer.Typer(help=(
+app = typer.Typer(
+    help=(
         "Exchange packages received from partner agencies.\n\n"
         "Example: evidence-intake bundle verify EX-001-bundle.zip"
-    ), no_args_is_help=True)
+    ),
+    no_args_is_help=True,
+)
 
 
 @app.command("verify")

@@ -12,10 +12,10 @@ from evidence_intake.case import Case
 from evidence_intake.commands._options import CaseOpt, JsonOpt
 from evidence_intake.register import exhibit_ids, list_acquisitions
 
-app = typer.Typer(help=(
-        "Create and inspect case folders.\n\n"
-        "Example: evidence-intake case show --case ./CASE-001"
-    ), no_args_is_help=True)
+app = typer.Typer(
+    help="Create and inspect case folders.\n\nExample: evidence-intake case show --case ./CASE-001",
+    no_args_is_help=True,
+)
 
 
 @app.command("init")

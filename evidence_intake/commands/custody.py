@@ -10,14 +10,17 @@ from chain_of_custody import Entry, LedgerError, verify_inclusion
 from evidence_intake import console
 from evidence_intake.case import Case
 from evidence_intake.commands._options import CaseOpt, ExaminerOpt, JsonOpt, OptionalExhibitOpt
-from evidence_intake.custody import MANUAL_ACTIONS, log_event, require_intact, verify_ledger
+from evidence_intake.custody import MANUAL_ACTIONS, log_event, require_intact, verified_head, verify_ledger
 from evidence_intake.errors import NotFoundError
 from evidence_intake.timeutil import format_local, parse_iso_utc
 
-app = typer.Typer(help=(
+app = typer.Typer(
+    help=(
         "Chain of custody: log, show, verify, checkpoints and proofs.\n\n"
         "Example: evidence-intake custody verify --case ./CASE-001"
-    ), no_args_is_help=True)
+    ),
+    no_args_is_help=True,
+)
 
 
 def _entry_row(e: Entry, tz: str) -> tuple[object, ...]:
@@ -164,15 +167,26 @@ def head(
     case_dir: CaseOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
-    """Print the current checkpoint (size and Merkle root), signed by this workstation.
+    """Verify the ledger, then print its checkpoint (size and Merkle root) signed by this workstation.
 
     Write the short form on the paper custody form or bag label; later, `custody verify
-    --expect-head` proves the ledger still extends it.
+    --expect-head` proves the ledger still extends it. A ledger that fails verification gets no
+    signed checkpoint (exit status 5).
 
     Example: evidence-intake custody head --qr
     """
     with Case.locate(case_dir) as case:
-        signed = case.sign_checkpoint()
+        with console.progress() as bar:
+            task = bar.add_task("verifying ledger before signing its head", total=len(case.ledger))
+            verification, _, signed = verified_head(
+                case, progress=lambda done, _t: bar.update(task, completed=done)
+            )
+        if signed is None:
+            for problem in verification.problems:
+                where = f"entry {problem.seq}: " if problem.seq is not None else ""
+                console.problem(f"{where}{problem.reason}")
+            require_intact(verification)
+            raise AssertionError("a ledger that fails verification has no signed head")  # pragma: no cover
         checkpoint = signed.checkpoint
         if json_out:
             console.print_json(signed.to_dict() | {"short": checkpoint.short(), "head": str(checkpoint)})

@@ -21,10 +21,13 @@ from evidence_intake.exhibits import (
 from evidence_intake.register import Exhibit, list_acquisitions, list_exhibits
 from evidence_intake.timeutil import format_local
 
-app = typer.Typer(help=(
+app = typer.Typer(
+    help=(
         "Register and inspect exhibits (seized items).\n\n"
         "Example: evidence-intake exhibit list --case ./CASE-001"
-    ), no_args_is_help=True)
+    ),
+    no_args_is_help=True,
+)
 
 Tri = Annotated[str | None, typer.Option(help="yes, no or unknown.", show_default=False)]
 

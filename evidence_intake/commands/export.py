@@ -17,7 +17,8 @@ app = typer.Typer(
     help=(
         "Exports for partner agencies: CASE/UCO JSON-LD and exchange packages.\n\n"
         "Example: evidence-intake export case-uco --case ./CASE-001 --out CASE-001.jsonld"
-    ), no_args_is_help=True
+    ),
+    no_args_is_help=True,
 )
 
 

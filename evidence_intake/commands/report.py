@@ -20,7 +20,8 @@ app = typer.Typer(
     help=(
         "Reports on the case: the chain-of-custody report and the extracted artefacts.\n\n"
         "Example: evidence-intake report custody --case ./CASE-001 --format html"
-    ), no_args_is_help=True
+    ),
+    no_args_is_help=True,
 )
 
 

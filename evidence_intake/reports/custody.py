@@ -15,12 +15,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from chain_of_custody import Checkpoint, KeyFileError, LedgerError, SignedCheckpoint, VerificationReport
+from chain_of_custody import Checkpoint, LedgerError
 from evidence_intake.case import Case, safe_name
+from evidence_intake.custody import verified_head
 from evidence_intake.errors import (
     IntegrityError,
     UsageError,
-    from_ledger_error,
     write_error,
 )
 from evidence_intake.register import relative_to_case
@@ -68,26 +68,6 @@ def default_path(case: Case, *, exhibit: str | None, fmt: str, lang: str) -> Pat
     return case.reports_dir / f"custody-{scope}-{lang}-{stamp}.{fmt}"
 
 
-def _verified_head(case: Case) -> tuple[VerificationReport, Checkpoint, SignedCheckpoint | None]:
-    """Verify; when intact, sign the head and make sure the verification covers that very head."""
-    try:
-        verification = case.ledger.verify()
-        if not verification.ok:
-            return verification, verification.checkpoint, None
-        signed = case.sign_checkpoint()
-        if signed.checkpoint != verification.checkpoint:  # someone appended in between: check again
-            verification = case.ledger.verify(expect=signed.checkpoint)
-    except KeyFileError as exc:  # the workstation key that signs the head, not the ledger
-        raise from_ledger_error(exc) from exc
-    except LedgerError as exc:
-        raise IntegrityError(
-            f"the ledger {case.ledger_path} cannot be read to the end: {exc}",
-            path=case.ledger_path,
-            hint="run `evidence-intake custody verify` to see what is damaged; restore it from a backup",
-        ) from exc
-    return verification, signed.checkpoint, signed
-
-
 def render(
     report: CustodyReport, *, fmt: str, lang: str, lookup: FontLookup = fc_match
 ) -> tuple[bytes, list[str]]:
@@ -122,7 +102,7 @@ def generate_custody_report(
         case.exhibit(exhibit)  # an unknown exhibit: the error that lists the known ones
     path = (out or default_path(case, exhibit=exhibit, fmt=fmt, lang=lang)).expanduser().resolve()
     check_target(path)
-    verification, head, signed = _verified_head(case)
+    verification, head, signed = verified_head(case)
     try:
         report = build_custody_report(
             case, exhibit=exhibit, examiner=examiner, verification=verification, head=head, signed_head=signed
