@@ -8,6 +8,7 @@ physical item (seal broken, handed over, stored, returned) is logged here.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from chain_of_custody import (
@@ -20,7 +21,7 @@ from chain_of_custody import (
 )
 from evidence_intake.case import Case
 from evidence_intake.errors import IntegrityError, UsageError, from_ledger_error
-from evidence_intake.timeutil import iso_utc, parse_datetime
+from evidence_intake.timeutil import iso_utc, parse_datetime, parse_iso_utc
 
 # Actions that a person logs; the rest are written by the tool as it works.
 MANUAL_ACTIONS: dict[str, str] = {
@@ -104,6 +105,18 @@ def log_event(
         reason=reason,
         details=details,
     )
+
+
+def occurred_at(entry: Entry) -> datetime | None:
+    """When the event of an entry happened, where it was given apart from when it was recorded
+    (``custody log --at``, the seizure time of ``exhibit add``); None otherwise."""
+    value = entry.details.get("occurred_at")
+    if not isinstance(value, str):
+        return None
+    try:
+        return parse_iso_utc(value)
+    except ValueError:
+        return None
 
 
 def verify_ledger(

@@ -10,7 +10,14 @@ from chain_of_custody import Entry, LedgerError, verify_inclusion
 from evidence_intake import console
 from evidence_intake.case import Case
 from evidence_intake.commands._options import CaseOpt, ExaminerOpt, JsonOpt, OptionalExhibitOpt
-from evidence_intake.custody import MANUAL_ACTIONS, log_event, require_intact, verified_head, verify_ledger
+from evidence_intake.custody import (
+    MANUAL_ACTIONS,
+    log_event,
+    occurred_at,
+    require_intact,
+    verified_head,
+    verify_ledger,
+)
 from evidence_intake.errors import NotFoundError
 from evidence_intake.timeutil import format_local, parse_iso_utc
 
@@ -30,9 +37,11 @@ def _entry_row(e: Entry, tz: str) -> tuple[object, ...]:
         if (e.from_party or e.to_party)
         else ""
     )
+    occurred = occurred_at(e)
+    happened = f"\nhappened {format_local(occurred, tz)}" if occurred is not None else ""
     return (
         e.seq,
-        f"{e.timestamp}\n{format_local(when, tz)}",
+        f"{e.timestamp}\n{format_local(when, tz)}{happened}",
         e.exhibit or "",
         e.action,
         e.actor,
@@ -105,7 +114,7 @@ def show(exhibit: OptionalExhibitOpt = None, case_dir: CaseOpt = None, json_out:
             + (f", exhibit {exhibit}" if exhibit else ""),
             [
                 "#",
-                "time (UTC / local)",
+                "recorded (UTC / local)",
                 "exhibit",
                 "action",
                 "by",

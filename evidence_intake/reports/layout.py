@@ -140,7 +140,8 @@ def entry_cells(view: EntryView, t: Labels, zone: str) -> EntryCells:
     parties = " → ".join(p for p in (e.from_party or "", e.to_party or "") if p)
     return EntryCells(
         seq=str(e.seq),
-        time=t.times(view.when, zone),
+        time=t.times(view.when, zone)
+        + ([f"{t('occurred')}:", *t.times(view.occurred, zone)] if view.occurred is not None else []),
         exhibit=e.exhibit or "",
         action=t.action(e.action),
         actor=e.actor,

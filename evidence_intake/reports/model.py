@@ -17,6 +17,7 @@ from typing import Any
 from chain_of_custody import Checkpoint, Entry, KeyRecord, SignedCheckpoint, VerificationReport
 from evidence_intake import SOFTWARE
 from evidence_intake.case import Case, CaseSettings
+from evidence_intake.custody import occurred_at
 from evidence_intake.digests import sha256_file
 from evidence_intake.register import Acquisition, Exhibit, Photograph, list_exhibits
 from evidence_intake.timeutil import utcnow
@@ -31,7 +32,8 @@ class EntryView:
     """One ledger entry as the report shows it, with its signature status in words."""
 
     entry: Entry
-    when: datetime
+    when: datetime  # when the ledger recorded it
+    occurred: datetime | None  # when it happened, where given apart (custody log --at, seizure time)
     signature: str  # "valid" | "unsigned" | "problem"
     signer: str | None  # owner of the signing key, when signed
     problems: tuple[str, ...] = ()
@@ -300,6 +302,7 @@ def _entry_views(
             EntryView(
                 entry=e,
                 when=e.datetime,
+                occurred=occurred_at(e),
                 signature=status,
                 signer=key.owner if key else None,
                 problems=found,

@@ -184,3 +184,27 @@ def test_a_full_disk_leaves_no_cut_off_report_and_no_entry(tmp_path: Path) -> No
         assert not out.exists() and not list(small.iterdir())
     with Case.open(root) as case:
         assert not list(case.ledger.entries(action="report_generated"))
+
+
+def test_an_event_logged_afterwards_shows_when_it_happened_beside_when_it_was_recorded(
+    tmp_path: Path,
+) -> None:
+    root = make_case(tmp_path / "case")
+    add_exhibit(root, "EX-001")
+    cli(
+        "custody", "log", "--case", root, "--exhibit", "EX-001", "--action", "transferred",
+        "--to", "Pol.Capt. Niran", "--at", "14/03/2568 09:30",
+    )  # fmt: skip
+    out = tmp_path / "en.html"
+    cli("report", "custody", "--case", root, "--format", "html", "--out", out)
+    row = re.search(r'<tr id="entry-4">(.*?)</tr>', out.read_text(encoding="utf-8"), re.S)
+    assert row is not None
+    cell = row.group(1)
+    recorded = cell.index("UTC")  # the ledger's own time comes first
+    happened = cell.index("happened:")
+    assert recorded < happened
+    assert (
+        "2025-03-14 02:30:00 UTC" in cell[happened:] and "2025-03-14 09:30:00 (UTC+07:00)" in cell[happened:]
+    )
+    shown = cli("custody", "show", "--case", root, "--exhibit", "EX-001").stdout
+    assert "happened 2025-03-14 09:30:00" in shown
