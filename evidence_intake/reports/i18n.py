@@ -66,7 +66,10 @@ _EN: dict[str, str] = {
     "photo_changed": "FILE CHANGED since it was recorded",
     "photo_not_shown": "picture not shown: not a readable image",
     "chain": "Chain of custody",
-    "chain_note": "Every ledger entry, oldest first. Times in UTC and in {zone}: when the entry was recorded, and when the event happened where it was given apart.",
+    "chain_note": (
+        "Every ledger entry, oldest first. Times in UTC and in {zone}: when the entry was recorded, "
+        "and when the event happened where it was given apart."
+    ),
     "seq": "#",
     "time": "Time",
     "action": "Action",
@@ -170,7 +173,10 @@ _TH: dict[str, str] = {
     "photo_changed": "ไฟล์ถูกเปลี่ยนแปลงหลังการบันทึก",
     "photo_not_shown": "ไม่แสดงภาพ: ไม่ใช่ไฟล์ภาพที่อ่านได้",
     "chain": "ลำดับการครอบครองพยานหลักฐาน",
-    "chain_note": "ทุกรายการในบัญชีบันทึก เรียงจากเก่าไปใหม่ เวลาแสดงเป็น UTC และเวลา {zone} พร้อมวันที่แบบพุทธศักราช: เวลาที่บันทึกรายการ และเวลาที่เหตุการณ์เกิดขึ้นเมื่อมีการระบุแยกไว้",
+    "chain_note": (
+        "ทุกรายการในบัญชีบันทึก เรียงจากเก่าไปใหม่ เวลาแสดงเป็น UTC และเวลา {zone} พร้อมวันที่แบบพุทธศักราช: "
+        "เวลาที่บันทึกรายการ และเวลาที่เหตุการณ์เกิดขึ้นเมื่อมีการระบุแยกไว้"
+    ),
     "seq": "ที่",
     "time": "เวลา",
     "action": "การดำเนินการ",
