@@ -87,10 +87,16 @@ def open_image(paths: Sequence[Path]) -> ImageReader:
     if not paths:
         raise UsageError("no image file given", hint="give the path of the image (its first segment)")
     files = [Path(p) for p in paths]
-    for p in files:
-        if not p.exists():
+    for n, p in enumerate(files):
+        if not p.exists() and n == 0:
             raise NotFoundError(
                 f"image file not found: {p}", path=p, hint="check the path and the case folder"
+            )
+        if not p.exists():  # a later segment of an image whose first segment is there: unreadable evidence
+            raise EvidenceError(
+                f"segment {p.name} of image {files[0].name} is missing ({p})",
+                path=p,
+                hint="put the segment back beside the others (copy it again from the evidence drive)",
             )
         if not p.is_file():
             raise EvidenceError(f"{p} is not a file", path=p, hint="give the image file, not a folder")

@@ -62,6 +62,21 @@ def test_split_raw_missing_segment_is_named(tmp_path: Path) -> None:
         open_image([tmp_path / "disk.001"])
 
 
+def test_a_recorded_segment_that_is_missing_is_unreadable_evidence_not_a_typo(tmp_path: Path) -> None:
+    """Segments given one by one (as an acquisition records them): the first missing is a path that
+    is not there (exit 3); a later one missing is an image that cannot be read (exit 4), named."""
+    recorded = [tmp_path / f"EX-4.{n:03d}" for n in (1, 2, 3)]
+    for path in recorded:
+        path.write_bytes(b"x" * 512)
+    recorded[1].unlink()
+    with pytest.raises(EvidenceError, match=r"segment EX-4\.002 of image EX-4\.001 is missing") as caught:
+        open_image(recorded)
+    assert caught.value.exit_code == 4 and caught.value.path == str(recorded[1])
+    recorded[0].unlink()
+    with pytest.raises(NotFoundError, match="image file not found"):
+        open_image(recorded)
+
+
 def test_missing_image_and_folder(tmp_path: Path) -> None:
     with pytest.raises(NotFoundError):
         open_image([tmp_path / "nope.dd"])
