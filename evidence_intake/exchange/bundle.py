@@ -37,7 +37,14 @@ from chain_of_custody import Entry, SignedCheckpoint
 from evidence_intake import SOFTWARE
 from evidence_intake.case import Case, safe_name
 from evidence_intake.digests import sha256_file
-from evidence_intake.errors import ConflictError, IntegrityError, NotFoundError, disk_full, write_error
+from evidence_intake.errors import (
+    ConflictError,
+    EvidenceError,
+    IntegrityError,
+    NotFoundError,
+    disk_full,
+    write_error,
+)
 from evidence_intake.exchange.case_uco import build_graph
 from evidence_intake.register import Acquisition, relative_to_case
 from evidence_intake.reports.output import kept_only_if_recorded
@@ -128,7 +135,17 @@ class _Writer:
         """Copy a file, hashing the bytes as they are copied; refuse one that no longer matches its record."""
         digest = hashlib.sha256()
         size = 0
-        with open(source, "rb") as src, open(self._target(name), "xb") as dst:
+        try:
+            src = open(source, "rb")  # closed by the with below
+        except OSError as exc:  # a file the case records that is gone or unreadable: not a bug
+            raise EvidenceError(
+                f"cannot read {source}, recorded in the case: {exc.strerror or exc}; "
+                "the package was not written",
+                path=source,
+                hint="restore the file from the evidence drive or its backup "
+                "(`evidence-intake verify` checks it), then export again",
+            ) from exc
+        with src, open(self._target(name), "xb") as dst:
             while chunk := src.read(CHUNK):
                 digest.update(chunk)
                 dst.write(chunk)

@@ -265,3 +265,31 @@ def test_a_full_disk_leaves_no_package_and_no_entry(tmp_path: Path, name: str) -
         assert list(small.iterdir()) == []  # neither the package nor its staging folder is left
     with Case.open(built.root) as case:
         assert not list(case.ledger.entries(action="exported"))
+
+
+@pytest.mark.parametrize("name", ["EX-001.zip", "EX-001"])
+def test_an_image_gone_from_the_case_leaves_no_package_and_no_entry(tmp_path: Path, name: str) -> None:
+    """An image the case records but that is no longer on disk: exit 4 naming it, nothing written."""
+    built = build_case(tmp_path, with_e01=False)
+    with Case.open(built.root) as case:
+        image = Path(case.latest_acquisition("EX-001").paths[0])
+    image.rename(tmp_path / "moved-away")
+    out = tmp_path / "out" / name
+    out.parent.mkdir()
+    result = cli(
+        "export",
+        "bundle",
+        "--case",
+        built.root,
+        "--exhibit",
+        "EX-001",
+        "--out",
+        out,
+        "--with-images",
+        expect=4,
+    )
+    assert f"cannot read {image}" in result.stderr and "the package was not written" in result.stderr
+    assert "report this" not in result.stderr
+    assert list(out.parent.iterdir()) == []
+    with Case.open(built.root) as case:
+        assert not list(case.ledger.entries(action="exported"))
