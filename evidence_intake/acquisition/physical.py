@@ -85,13 +85,27 @@ class Result:
     acquisition: Acquisition
     verification: dict[str, Any] | None
     notes: list[str]
+    problems: list[str] = field(default_factory=list)  # why it did not verify (NotVerifiedError)
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "acquisition": self.acquisition.to_dict(),
             "verification": self.verification,
             "notes": self.notes,
+            "problems": self.problems,
         }
+
+
+class NotVerifiedError(IntegrityError):
+    """The acquisition finished and is recorded, but its verification failed (exit status 5).
+
+    Carries the recorded ``result`` so that the command still shows the acquisition (its id, hashes
+    and files) before the error, as ``verify`` does for a check that fails.
+    """
+
+    def __init__(self, message: str, *, hint: str, result: Result) -> None:
+        super().__init__(message, hint=hint)
+        self.result = result
 
 
 def _format_name(options: PhysicalOptions) -> str:
@@ -572,13 +586,15 @@ def _finish(
                 "ledger_seq": len(case.ledger),
             }
         )
+    result = Result(acquisition=acquisition, verification=verification, notes=notes, problems=problems)
     if problems:
-        raise IntegrityError(
+        raise NotVerifiedError(
             f"acquisition {draft.id[:8]} of {draft.exhibit} finished but did not verify: "
             + "; ".join(problems),
             hint="keep the image and its log as they are and acquire the medium again",
+            result=result,
         )
-    return Result(acquisition=acquisition, verification=verification, notes=notes)
+    return result
 
 
 def _record_failure(

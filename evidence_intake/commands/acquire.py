@@ -49,7 +49,11 @@ def _show(result: Result, json_out: bool) -> None:
         )
     for note in result.notes:
         rows.append(("note", note))
-    console.key_values("Acquisition completed", rows)
+    for problem in result.problems:
+        rows.append(("NOT VERIFIED", problem))
+    console.key_values(
+        "Acquisition completed, NOT verified" if result.problems else "Acquisition completed", rows
+    )
 
 
 def acquire(
@@ -106,29 +110,34 @@ def acquire(
     Example: evidence-intake acquire extraction.tar.gz --exhibit EX-002
     """
     from evidence_intake.acquisition.acquire import acquire as run_acquisition
+    from evidence_intake.acquisition.physical import NotVerifiedError
     from evidence_intake.case import Case
 
-    with Case.locate(case_dir) as case, console.progress(transfer=True) as bar:
-        result = run_acquisition(
-            case,
-            source,
-            exhibit=exhibit,
-            examiner=case.examiner(examiner),
-            format=format_,
-            split=split,
-            algorithms=hash_,
-            out_dir=out,
-            name=name,
-            verify=verify,
-            verify_source=verify_source,
-            resume=resume,
-            in_place=in_place,
-            compression=compression,
-            expect=expect or (),
-            block_size=block_size,
-            allow_mounted=allow_mounted,
-            progress=console.BarProgress(bar),
-        )
+    try:
+        with Case.locate(case_dir) as case, console.progress(transfer=True) as bar:
+            result = run_acquisition(
+                case,
+                source,
+                exhibit=exhibit,
+                examiner=case.examiner(examiner),
+                format=format_,
+                split=split,
+                algorithms=hash_,
+                out_dir=out,
+                name=name,
+                verify=verify,
+                verify_source=verify_source,
+                resume=resume,
+                in_place=in_place,
+                compression=compression,
+                expect=expect or (),
+                block_size=block_size,
+                allow_mounted=allow_mounted,
+                progress=console.BarProgress(bar),
+            )
+    except NotVerifiedError as failed:  # recorded, but not verified: shown, then exit status 5
+        _show(failed.result, json_out)
+        raise
     _show(result, json_out)
 
 

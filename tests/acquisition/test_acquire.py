@@ -269,6 +269,29 @@ def test_bad_sources_and_destinations_are_refused_before_writing(
         assert not case.acquisitions("EX-001")
 
 
+def test_an_acquisition_that_does_not_verify_is_still_shown_then_exits_5(
+    case_dir: Path, tmp_path: Path
+) -> None:
+    """The image is made and recorded; a script reading --json still gets its id, hashes and why."""
+    data = mixed_bytes(64 * 1024)
+    source = tmp_path / "card.dd"
+    source.write_bytes(data)
+    wrong = "md5:" + "0" * 32
+    result = cli(
+        "acquire", source, "--exhibit", "EX-001", "--case", case_dir, "--expect", wrong, "--json", expect=5
+    )
+    shown = json.loads(result.stdout)
+    acq = shown["acquisition"]
+    assert acq["status"] == "completed" and acq["hashes"]["sha256"] == hashlib.sha256(data).hexdigest()
+    assert shown["verification"]["expected"] == {"md5": "MISMATCH"}
+    assert shown["problems"] == ["the source does not give the expected (stored) hashes"]
+    assert "did not verify" in result.stderr
+    with Case.open(case_dir) as case:
+        assert [a.id for a in case.acquisitions("EX-001")] == [acq["id"]]
+    table = cli("acquire", source, "--exhibit", "EX-001", "--case", case_dir, "--expect", wrong, expect=5)
+    assert "NOT verified" in table.stdout and "expected (stored) hashes" in table.stdout
+
+
 @pytest.mark.parametrize(
     ("errno_", "status", "words"),
     [(30, 1, "Read-only file system"), (28, 7, "is full")],  # EROFS, ENOSPC
