@@ -82,20 +82,6 @@ def test_a_full_ledger_disk_is_exit_7_naming_what_was_not_recorded(
     assert "did not record stored" in result.stderr and "free space" in result.stderr
 
 
-def test_a_package_whose_image_cannot_be_read_names_the_image(tmp_path: Path) -> None:
-    built = build_case(tmp_path)
-    [segment] = (built.root / "evidence" / "EX-002").glob("*.E01")
-    segment.chmod(0o644)
-    moved = segment.with_name("elsewhere.bin")
-    segment.rename(moved)
-    out = tmp_path / "EX-002.zip"
-    args = ["export", "bundle", "--case", built.root, "--exhibit", "EX-002", "--out", out, "--with-images"]
-    result = cli(*args, expect=1)
-    assert segment.name in result.stderr
-    assert "cannot write the package" not in result.stderr
-    assert not out.exists()
-
-
 def test_photographs_whose_ledger_entry_fails_are_not_kept(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
