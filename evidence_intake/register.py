@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from chain_of_custody.schema import apply_migration_steps, pending_migrations, reader_uri
 from evidence_intake.errors import IntakeError, NotFoundError, sqlite_error
 from evidence_intake.register_db import RegisterDB
-from evidence_intake.timeutil import parse_iso_utc
+from evidence_intake.timeutil import iso_utc, parse_iso_utc
 
 if TYPE_CHECKING:
     from sqlite_utils import Database
@@ -194,7 +194,7 @@ class Photograph:
             "original_name": self.original_name,
             "size": self.size,
             "sha256": self.sha256,
-            "added_at": self.added_at.isoformat(),
+            "added_at": iso_utc(self.added_at),
             "added_by": self.added_by,
         }
 
@@ -238,7 +238,7 @@ class Exhibit:
             "phone_number": self.phone_number,
             "phone_number_raw": self.phone_number_raw,
             "seal_number": self.seal_number,
-            "seized_at": self.seized_at.isoformat() if self.seized_at else None,
+            "seized_at": iso_utc(self.seized_at) if self.seized_at else None,
             "seized_at_raw": self.seized_at_raw,
             "seized_from": self.seized_from,
             "location": self.location,
@@ -247,7 +247,7 @@ class Exhibit:
             "condition": self.condition,
             "notes": self.notes,
             "region": self.region,
-            "registered_at": self.registered_at.isoformat(),
+            "registered_at": iso_utc(self.registered_at),
             "registered_by": self.registered_by,
             "ledger_seq": self.ledger_seq,
             "record_sha256": self.record_sha256,
@@ -368,8 +368,8 @@ class Acquisition:
             "options": self.options,
             "log_path": str(self.log_path) if self.log_path else None,
             "manifest_path": str(self.manifest_path) if self.manifest_path else None,
-            "started_at": self.started_at.isoformat(),
-            "completed_at": self.completed_at.isoformat() if self.completed_at else None,
+            "started_at": iso_utc(self.started_at),
+            "completed_at": iso_utc(self.completed_at) if self.completed_at else None,
             "message": self.message,
         }
 

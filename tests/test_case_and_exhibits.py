@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import stat
 from pathlib import Path
 
@@ -157,6 +158,11 @@ def test_exhibit_with_every_field(tmp_path: Path) -> None:
     assert actions == ["exhibit_registered", "seized", "sealed", "photographed"]
     shown = cli_json("exhibit", "show", "EX-001", "--case", root)
     assert shown["custody"]["holder"] == "Pol.Lt. Somchai Jaidee" and shown["custody"]["seal"] == "A-0042"
+    # every time is given in the one form the ledger, the artefacts and case.json use
+    times = [shown["seized_at"], shown["registered_at"], shown["photographs"][0]["added_at"]]
+    times.append(shown["custody"]["last_entry"]["timestamp"])
+    assert all(re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z", t) for t in times), times
+    assert shown["seized_at"] == "2025-03-14T02:30:00.000000Z"
     table = cli("exhibit", "show", "EX-001", "--case", root).stdout
     assert "iPhone 12" in table and "2568" not in table.split("seized at")[0]
 

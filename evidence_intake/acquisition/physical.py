@@ -44,7 +44,7 @@ from evidence_intake.errors import (
 )
 from evidence_intake.progress import Progress
 from evidence_intake.register import Acquisition
-from evidence_intake.timeutil import utcnow
+from evidence_intake.timeutil import iso_utc, utcnow
 
 FORMATS = ("raw", "e01")
 COMPRESSION = ("none", "fast", "best")
@@ -581,7 +581,7 @@ def _finish(
                 "status": "verification_failed" if problems else "verified",
                 "hashes": records.json_column(verification),
                 "details": records.json_column({"problems": problems, "at": "acquisition"}),
-                "verified_at": completed_at.isoformat(),
+                "verified_at": iso_utc(completed_at),
                 "examiner": draft.examiner,
                 "ledger_seq": len(case.ledger),
             }

@@ -19,7 +19,7 @@ from evidence_intake.exhibits import (
     register_exhibit,
 )
 from evidence_intake.register import Exhibit, list_acquisitions, list_exhibits
-from evidence_intake.timeutil import format_local
+from evidence_intake.timeutil import format_local, iso_utc
 
 app = typer.Typer(
     help=(
@@ -161,14 +161,14 @@ def _rows(case: Case, e: Exhibit) -> list[tuple[str, object]]:
         ("seal / bag", e.seal_number),
         (
             "seized at",
-            f"{e.seized_at.isoformat()} = {format_local(e.seized_at, tz)}" if e.seized_at else None,
+            f"{iso_utc(e.seized_at)} = {format_local(e.seized_at, tz)}" if e.seized_at else None,
         ),
         ("seized from", e.seized_from),
         ("location", e.location),
         ("coordinates", f"{e.latitude}, {e.longitude}" if e.latitude is not None else None),
         ("condition", cond),
         ("notes", e.notes),
-        ("registered", f"{e.registered_at.isoformat()} by {e.registered_by} (ledger entry {e.ledger_seq})"),
+        ("registered", f"{iso_utc(e.registered_at)} by {e.registered_by} (ledger entry {e.ledger_seq})"),
         ("record SHA-256", e.record_sha256),
     ]
 
@@ -219,7 +219,14 @@ def show(
                 "Acquisitions",
                 ["id", "format", "status", "bytes", "SHA-256", "completed"],
                 [
-                    (a.id[:8], a.format, a.status, a.size, a.hashes.get("sha256", ""), a.completed_at or "")
+                    (
+                        a.id[:8],
+                        a.format,
+                        a.status,
+                        a.size,
+                        a.hashes.get("sha256", ""),
+                        iso_utc(a.completed_at) if a.completed_at else "",
+                    )
                     for a in acquisitions
                 ],
             )
