@@ -15,7 +15,7 @@ column docs given here.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -101,6 +101,28 @@ class KindSpec:
     def column_names(self) -> tuple[str, ...]:
         names = tuple(c.name for c in self.columns)
         return (*names, "has_undecodable_text") if self.text_flag else names
+
+    @property
+    def list_columns(self) -> tuple[str, ...]:
+        """Columns holding a JSON array as text (recipients, phones, handles, attachments...)."""
+        return tuple(c.name for c in self.columns if c.role.startswith("json_"))
+
+    def as_json_object(self, row: Mapping[str, Any]) -> dict[str, Any]:
+        """A stored row for JSON output: the JSON-array columns as arrays, not as text inside JSON.
+
+        A value that is not a JSON array (never written so by the tool) is left as the text it is.
+        """
+        out = dict(row)
+        for name in self.list_columns:
+            value = out.get(name)
+            if isinstance(value, str):
+                try:
+                    decoded = json.loads(value)
+                except ValueError:
+                    continue
+                if isinstance(decoded, list):
+                    out[name] = decoded
+        return out
 
     def to_row(
         self, artefact: model.Artefact, region: str, undecodable: list[tuple[str, bytes]]

@@ -84,9 +84,9 @@ def artefacts_command(
         for note in result.notes:
             console.warn(note)
         if fmt == "json":
-            console.print_json(list(result.rows))
+            console.print_json([result.kind.as_json_object(row) for row in result.rows])
         elif fmt == "jsonl":
-            console.print_jsonl(result.rows)
+            console.print_jsonl(result.kind.as_json_object(row) for row in result.rows)
         elif fmt == "csv":
             from evidence_intake.reports.artefacts_flat import write_rows_csv
 

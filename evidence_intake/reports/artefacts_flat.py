@@ -27,6 +27,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import IO, Any
 
+from evidence_intake.artefacts.kinds import KINDS
 from evidence_intake.reports.artefacts_data import Section
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -85,11 +86,14 @@ def _json_default(value: Any) -> Any:
 
 
 def jsonl_line(kind: str, row: dict[str, Any]) -> str:
-    return json.dumps({"kind": kind, **row}, ensure_ascii=False, default=_json_default) + "\n"
+    spec = KINDS.get(kind)
+    values = spec.as_json_object(row) if spec is not None else row
+    return json.dumps({"kind": kind, **values}, ensure_ascii=False, default=_json_default) + "\n"
 
 
 def write_jsonl(fh: IO[str], sections: Iterable[Section]) -> dict[str, int]:
-    """Every row of every section, one JSON object a line, with ``kind`` first and values as stored."""
+    """Every row of every section, one JSON object a line, with ``kind`` first and values as stored
+    (the JSON-array columns as arrays)."""
     counts: dict[str, int] = {}
     for section in sections:
         n = 0

@@ -180,8 +180,12 @@ def test_jsonl_round_trips_the_stores_rows(tmp_path: Path) -> None:
         by_kind.setdefault(item.pop("kind"), []).append(item)
     with Case.open(root) as case:
         for kind in artefact_reports.data.KIND_ORDER:
-            expected = list(query(case.artefacts_path, kind, reveal=True, case=case, examiner=EXAMINER).rows)
+            found = query(case.artefacts_path, kind, reveal=True, case=case, examiner=EXAMINER)
+            expected = [found.kind.as_json_object(row) for row in found.rows]
             assert by_kind.get(kind, []) == expected, kind
+    # the JSON-array columns are arrays in the file, not JSON text inside JSON
+    assert by_kind["messages"][0]["recipients"] == ["+66810000001"]
+    assert isinstance(by_kind["messages"][0]["attachments"], list)
     assert by_kind["secrets"][0]["value"] == SEED and result["secrets_revealed"] is True
     assert sum(result["counts"].values()) == len(lines) == 30 + 3 + 5
 

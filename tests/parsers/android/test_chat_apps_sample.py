@@ -73,12 +73,12 @@ def test_whatsapp_contents(extracted: dict[str, Any]) -> None:
     assert len(messages) == 10
     boss = [m for m in messages if m["thread_id"] == "203944150871257@lid"]
     assert {m["sender_phone"] for m in boss if m["direction"] == "incoming"} == {"+855965550187"}
-    picture = next(m for m in boss if m["attachments"] != "[]")
-    assert picture["body"] is None and json.loads(picture["attachments"])[0]["mime_type"] == "image/jpeg"
+    picture = next(m for m in boss if m["attachments"])
+    assert picture["body"] is None and picture["attachments"][0]["mime_type"] == "image/jpeg"
     (revoked,) = [m for m in messages if m["is_deleted"]]
     assert revoked["status"] == "deleted for everyone" and revoked["body"] is None
     group = [m for m in messages if m["thread_name"] == "ทีมขาย Team A 销售组"]
-    assert len(group) == 4 and any("script_v3.pdf" in m["attachments"] for m in group)
+    assert len(group) == 4 and any(a["name"] == "script_v3.pdf" for m in group for a in m["attachments"])
     calls = sorted(
         (c["call_type"], c["status"]) for c in artefacts(extracted, "calls") if c["app"] == "WhatsApp"
     )
@@ -97,14 +97,14 @@ def test_line_viber_and_messenger_contents(extracted: dict[str, Any]) -> None:
     messages = artefacts(extracted, "messages")
     line = [m for m in messages if m["app"] == "LINE"]
     assert {m["thread_name"] for m in line} == {"การเงิน 财务", None}
-    assert any(m["body"] is None and m["attachments"] != "[]" for m in line)  # the picture-only message
+    assert any(m["body"] is None and m["attachments"] for m in line)  # the picture-only message
     (call,) = [c for c in artefacts(extracted, "calls") if c["app"] == "LINE"]
     assert call["direction"] == "incoming" and call["name"] == "ปราณี"
     viber = [m for m in messages if m["app"] == "Viber"]
     assert [m["direction"] for m in viber] == ["incoming", "outgoing", "incoming"]
     assert {m["sender_phone"] for m in viber} == {"+85592555014", None}
     messenger = [m for m in messages if m["app"] == "Messenger"]
-    assert len(messenger) == 4 and sum(m["attachments"] != "[]" for m in messenger) == 1
+    assert len(messenger) == 4 and sum(bool(m["attachments"]) for m in messenger) == 1
     assert {m["direction"] for m in messenger} == {"incoming", "outgoing"}
 
 

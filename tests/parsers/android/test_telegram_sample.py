@@ -117,4 +117,4 @@ def test_through_the_cli(monkeypatch: pytest.MonkeyPatch, case: FakeCase) -> Non
         ("Telegram", "园区通知 compound notices", "messages_v2")
     ]
     handles = json.loads(invoke("artefacts", "--kind", "contacts", "--search", "golden", "--json").stdout)
-    assert HR in {h["user_id"] for c in handles for h in json.loads(c["handles"])}
+    assert HR in {h["user_id"] for c in handles for h in c["handles"]}
