@@ -38,7 +38,10 @@ def iso_utc(value: datetime) -> str:
     """ISO 8601 in UTC with microseconds and a Z, the one form stored everywhere."""
     if value.tzinfo is None:
         raise ValueError("naive datetime: every time inside the tool carries its zone")
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    # Built by hand: strftime's %Y does not pad years before 1000 ("999-01-01"), which would sort
+    # after "2024-..." where the store compares times as text.
+    v = value.astimezone(UTC)
+    return f"{v.year:04d}-" + v.strftime("%m-%dT%H:%M:%S.%fZ")
 
 
 def parse_iso_utc(text: str) -> datetime:

@@ -6,7 +6,14 @@ import pytest
 
 from evidence_intake.errors import UsageError
 from evidence_intake.sizes import human, parse_size
-from evidence_intake.timeutil import MAC_ABSOLUTE_EPOCH, format_local, from_epoch, iso_utc, parse_datetime
+from evidence_intake.timeutil import (
+    MAC_ABSOLUTE_EPOCH,
+    format_local,
+    from_epoch,
+    iso_utc,
+    parse_datetime,
+    parse_iso_utc,
+)
 
 
 @pytest.mark.parametrize(
@@ -44,6 +51,16 @@ def test_iso_utc_keeps_microseconds_and_zone() -> None:
     assert iso_utc(value) == "2025-03-14T02:30:00.123456Z"
     with pytest.raises(ValueError):
         iso_utc(datetime(2025, 3, 14))
+
+
+@pytest.mark.parametrize("year", [1, 99, 999, 1000, 1969, 2568, 9999])
+def test_iso_utc_has_four_digit_years_so_that_times_sort_as_text(year: int) -> None:
+    """The store compares times as text (--since/--until): a year before 1000 must not read as '999-'."""
+    value = datetime(year, 1, 2, 3, 4, 5, 6, tzinfo=UTC)
+    text = iso_utc(value)
+    assert text == f"{year:04d}-01-02T03:04:05.000006Z"
+    assert (text < iso_utc(datetime(2024, 1, 1, tzinfo=UTC))) == (year < 2024)
+    assert parse_iso_utc(text) == value
 
 
 @pytest.mark.parametrize(

@@ -23,6 +23,7 @@ from chain_of_custody import Entry
 from evidence_intake import SOFTWARE, __version__
 from evidence_intake.case import Case
 from evidence_intake.register import Acquisition, Exhibit, list_exhibits
+from evidence_intake.timeutil import iso_utc
 
 CONTEXT: dict[str, str] = {
     "kb": "",  # set per case
@@ -265,10 +266,8 @@ def _acquisition(
         uco_core__name="acquisition",
         uco_core__description=f"{acq.kind} acquisition ({acq.format}) of {acq.exhibit}; {errors}",
         uco_action__actionStatus="Success" if not acq.error_map else "Complete/Finish",
-        uco_action__startTime=_dt(acq.started_at.strftime("%Y-%m-%dT%H:%M:%S.%fZ")),
-        uco_action__endTime=_dt(acq.completed_at.strftime("%Y-%m-%dT%H:%M:%S.%fZ"))
-        if acq.completed_at
-        else None,
+        uco_action__startTime=_dt(iso_utc(acq.started_at)),
+        uco_action__endTime=_dt(iso_utc(acq.completed_at)) if acq.completed_at else None,
         uco_action__performer=_ref(g.person(acq.examiner)),
         uco_action__instrument=[_ref(tool)],
         uco_action__object=[_ref(record), _ref(device)],
