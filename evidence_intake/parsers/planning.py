@@ -34,6 +34,9 @@ from evidence_intake.parsers.source import (
     header_problem,
     looks_like_sqlite,
     open_readonly,
+    restore_wal,
+    set_aside_wal,
+    wal_problem,
 )
 
 
@@ -63,19 +66,53 @@ def match_files(
 
 
 def probe_database(path: Path) -> tuple[bool, SchemaInfo | None, str | None, str | None]:
-    """(is SQLite, its tables and columns, why they could not be read, why its header is damaged)."""
+    """(is SQLite, its tables and columns, why they could not be read, why it is read leniently).
+
+    The last is a warning recorded for the source: a damaged header, or a -wal that SQLite applies
+    only in part or that had to be left out. A database that SQLite finds malformed with its -wal
+    but sound without it (a log from another database, or a damaged one) is read without it, said
+    so, rather than not at all.
+    """
     is_sqlite = looks_like_sqlite(path)
     if not is_sqlite:
         return False, None, None, None
     damaged = header_problem(path)
+    notes = [n for n in (damaged, wal_problem(path)) if n]
     try:
-        conn = open_readonly(path, lenient=damaged is not None)
-        try:
-            return True, SchemaInfo.read(conn), None, damaged
-        finally:
-            conn.close()
+        return True, _read_schema(path, lenient=damaged is not None), None, "; ".join(notes) or None
     except sqlite3.DatabaseError as exc:
-        return True, None, f"SQLite cannot read the database: {exc}", damaged
+        problem = str(exc)
+    failure = f"SQLite cannot read the database: {problem}"
+    if not Path(str(path) + "-wal").exists():
+        return True, None, failure, "; ".join(notes) or None
+    set_aside_wal(path)
+    try:
+        info = _read_schema(path, lenient=damaged is not None)
+    except sqlite3.DatabaseError:
+        restore_wal(path)  # no better without it: read as it came, and fail as it does
+        return True, None, failure, "; ".join(notes) or None
+    left_out = (
+        f"the database is malformed with its -wal ({problem}) but sound without it: the -wal may belong to "
+        "another database or be damaged, so it was left out and records only it holds are not in this "
+        "extraction; examine it by hand"
+    )
+    return True, info, None, "; ".join([*([damaged] if damaged else []), left_out])
+
+
+def _read_schema(path: Path, *, lenient: bool) -> SchemaInfo:
+    """The tables and columns, after a check that every page SQLite will read is sound when a -wal is
+    applied (a log from another database shows only there; without one the parsers' own reading
+    reports damage where it meets it)."""
+    conn = open_readonly(path, lenient=lenient)
+    try:
+        info = SchemaInfo.read(conn)
+        if Path(str(path) + "-wal").exists():
+            verdict = conn.execute("PRAGMA quick_check(1)").fetchone()[0]
+            if verdict != "ok":
+                raise sqlite3.DatabaseError(f"database disk image is malformed ({verdict})")
+        return info
+    finally:
+        conn.close()
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,8 +12,11 @@ exist only in the -wal are read. (``immutable=1`` would silently ignore the log;
 
 from __future__ import annotations
 
+import array
 import hashlib
 import sqlite3
+import struct
+import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -292,6 +295,101 @@ def header_problem(path: Path) -> str | None:
             "reported"
         )
     return None
+
+
+WAL_MAGICS = (0x377F0682, 0x377F0683)  # checksums in little- / big-endian words
+WAL_HEADER = 32
+WAL_FRAME_HEADER = 24
+SET_ASIDE = ".not-applied"  # suffix of a scratch -wal/-shm left out of the reading (see set_aside_wal)
+
+
+def _wal_checksum(data: bytes, big_endian: bool, s0: int = 0, s1: int = 0) -> tuple[int, int]:
+    words = memoryview(data).cast("I")
+    if big_endian != (sys.byteorder == "big"):
+        swapped = array.array("I", words)
+        swapped.byteswap()
+        words = memoryview(swapped)
+    for i in range(0, len(words), 2):
+        s0 = (s0 + words[i] + s1) & 0xFFFFFFFF
+        s1 = (s1 + words[i + 1] + s0) & 0xFFFFFFFF
+    return s0, s1
+
+
+def wal_problem(db_path: Path) -> str | None:
+    """What SQLite will silently leave out of the -wal beside a scratch copy, or None.
+
+    SQLite applies a write-ahead log only when its header is valid, and only its frames up to the
+    last complete transaction whose salts match the header; anything else is skipped without a
+    word. Rows that exist only there would then be missing from the extraction unnoticed, so what
+    is skipped is said: a header SQLite rejects, a last transaction cut off, frames left from before
+    the last checkpoint. Only headers are read (the frames' checksums are left to SQLite).
+    """
+    wal = Path(str(db_path) + "-wal")
+    try:
+        size = wal.stat().st_size
+    except FileNotFoundError:
+        return None
+    if size == 0:
+        return None
+    with open(wal, "rb") as fh:
+        header = fh.read(WAL_HEADER)
+        if len(header) < WAL_HEADER:
+            return (
+                f"the -wal ({size} bytes) is shorter than a write-ahead log header: SQLite does not apply it"
+            )
+        magic, version, page_size, _, salt1, salt2, sum1, sum2 = struct.unpack(">8I", header)
+        big_endian = magic == WAL_MAGICS[1]
+        valid_page = 512 <= page_size <= 65536 and page_size & (page_size - 1) == 0
+        if (
+            magic not in WAL_MAGICS
+            or version != 3007000
+            or not valid_page
+            or _wal_checksum(header[:24], big_endian) != (sum1, sum2)
+        ):
+            return (
+                f"the -wal ({size} bytes) does not start with a valid write-ahead log header: SQLite does "
+                "not apply it, so records only it may hold are not in this extraction; examine it by hand"
+            )
+        frame = WAL_FRAME_HEADER + page_size
+        frames = (size - WAL_HEADER) // frame
+        current = applied = 0
+        for n in range(frames):
+            fh.seek(WAL_HEADER + n * frame)
+            _, committed_size, frame_salt1, frame_salt2 = struct.unpack(">4I", fh.read(16))
+            if (frame_salt1, frame_salt2) != (salt1, salt2):
+                break  # left from an earlier generation of the log: SQLite stops here
+            current += 1
+            if committed_size:
+                applied = current
+    notes = []
+    if applied < frames:
+        notes.append(
+            f"{frames - applied} of its {frames} frames are not applied by SQLite (a last transaction "
+            "that was not committed or was cut off, or frames left from before the last checkpoint, which "
+            "may hold deleted records)"
+        )
+    if (size - WAL_HEADER) % frame:
+        notes.append(f"it ends with {(size - WAL_HEADER) % frame} bytes of a frame that was cut off")
+    if not notes:
+        return None
+    return f"the -wal ({size} bytes): " + "; ".join(notes) + "; these are not read"
+
+
+def set_aside_wal(db_path: Path) -> None:
+    """Leave a scratch copy's -wal (and the -shm that indexes it) out of the reading: renamed, not
+    deleted, in the scratch folder. The evidence and its recorded hashes are untouched."""
+    for suffix in ("-wal", "-shm"):
+        companion = Path(str(db_path) + suffix)
+        if companion.exists():
+            companion.rename(Path(str(companion) + SET_ASIDE))
+
+
+def restore_wal(db_path: Path) -> None:
+    """Undo ``set_aside_wal``."""
+    for suffix in ("-wal", "-shm"):
+        aside = Path(str(db_path) + suffix + SET_ASIDE)
+        if aside.exists():
+            aside.rename(Path(str(db_path) + suffix))
 
 
 def looks_like_sqlite(path: Path) -> bool:

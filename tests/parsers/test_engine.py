@@ -298,3 +298,78 @@ def test_a_run_that_fails_is_recorded_as_extraction_failed(case: Any, run_extrac
     [failed] = case.actions("extraction_failed")
     assert failed.details["status"] == "failed"
     assert case.actions("extraction_started")
+
+
+def _frozen_with_wal(evidence: Path, statements: list[str], name: str) -> tuple[Path, bytes, bytes]:
+    """A copy of ``evidence`` whose notes.db has a -wal holding ``statements`` (not checkpointed):
+    (the copy's root, the -wal's bytes, the main file's bytes)."""
+    import shutil
+
+    work = evidence.parent / f"{name}-work"
+    shutil.copytree(evidence, work)
+    conn = sqlite3.connect(work / NOTES)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA wal_autocheckpoint=0")
+    for sql in statements:
+        conn.execute(sql)
+    conn.commit()
+    frozen = evidence.parent / name
+    shutil.copytree(work, frozen)  # while the writer holds the -wal open, so it is not folded in
+    conn.close()
+    return frozen, (frozen / (NOTES + "-wal")).read_bytes(), (frozen / NOTES).read_bytes()
+
+
+def _warnings(case: FakeCase) -> list[str]:
+    """The warnings of the latest run."""
+    sql = (
+        "SELECT error FROM extraction_errors WHERE severity = 'warning' AND extraction_id = "
+        "(SELECT id FROM extraction_runs ORDER BY rowid DESC LIMIT 1)"
+    )
+    return [r["error"] for r in store_rows(case, sql)]
+
+
+def test_a_wal_that_sqlite_skips_is_said_and_a_foreign_one_is_left_out(
+    case: FakeCase, evidence: Path, run_extract: Runner
+) -> None:
+    """SQLite ignores a -wal with a bad header or a cut-off transaction without a word, and finds a
+    database malformed with another database's -wal: each is a warning naming what was not read, and
+    the database's own rows are extracted."""
+    only_in_log = "INSERT INTO notes VALUES (5, 'wal', NULL, 'only in the log', 1700000009000)"
+    good, log, main = _frozen_with_wal(evidence, [only_in_log], "good")
+    run_extract(FolderTree(good), TypedNotes)
+    assert [r["body"] for r in messages(case, "test.notes")][-1] == "only in the log"
+    assert _warnings(case) == []
+
+    cases = {
+        "garbage": bytes(range(256)) * 40,
+        "cut": log[: len(log) - 100],  # the commit frame's page is cut off
+    }
+    # another database's log: a table of its own over the pages notes.db uses
+    other = evidence.parent / "other"
+    make_db(other / NOTES, "CREATE TABLE filler (x BLOB); CREATE TABLE more (y BLOB);", {})
+    foreign, foreign_log, _ = _frozen_with_wal(
+        other,
+        [
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 8) INSERT INTO filler SELECT randomblob(3000) FROM n"
+        ],
+        "foreign-src",
+    )
+    cases["foreign"] = foreign_log
+    expected = {
+        "garbage": "does not start with a valid write-ahead log header",
+        "cut": "a frame that was cut off",
+        "foreign": "malformed with its -wal",
+    }
+    for name, wal_bytes in cases.items():
+        root = evidence.parent / f"t-{name}"
+        (root / NOTES).parent.mkdir(parents=True)
+        (root / NOTES).write_bytes(main)
+        (root / (NOTES + "-wal")).write_bytes(wal_bytes)
+        before = sha256_tree(root)
+        report = run_extract(FolderTree(root), TypedNotes)
+        assert not report.failed, name
+        bodies = [r["body"] for r in messages(case, "test.notes")]
+        assert bodies == [r[3] for r in ROWS], name  # the main file's rows, nothing more
+        (warning,) = _warnings(case)
+        assert expected[name] in warning and "-wal" in warning, (name, warning)
+        assert sha256_tree(root) == before  # the evidence is untouched; only the scratch copy was set aside

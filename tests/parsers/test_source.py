@@ -105,3 +105,31 @@ def test_source_gives_rows_by_name_and_lossy_text(tmp_path: Path) -> None:
     assert row["a"] == "a\ufffdb" and row["a"].raw == b"a\xffb"
     assert src.has_column("t", "a") and not src.has_table("u")
     src.close()
+
+
+def test_wal_frames_sqlite_skips_are_counted(tmp_path: Path) -> None:
+    """After a checkpoint, SQLite writes the log again from its start with new salts: the frames of
+    the earlier generation beyond the new ones stay in the file, unread (they may hold deleted rows)."""
+    db = tmp_path / "live.db"
+    conn = sqlite3.connect(db)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA wal_autocheckpoint=0")
+    conn.execute("CREATE TABLE t (x BLOB)")
+    conn.executemany("INSERT INTO t VALUES (randomblob(3000))", [()] * 6)
+    conn.commit()
+    assert source_mod.wal_problem(db) is None  # every frame is applied
+    conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+    conn.execute("INSERT INTO t VALUES (x'00')")  # restarts the log: one new frame over the first old one
+    conn.commit()
+    frozen = tmp_path / "frozen"
+    frozen.mkdir()
+    for name in ("live.db", "live.db-wal"):
+        (frozen / name).write_bytes((tmp_path / name).read_bytes())
+    conn.close()
+    said = source_mod.wal_problem(frozen / "live.db")
+    assert said is not None and said.startswith("the -wal (") and "may hold deleted records" in said
+    frames = (len((frozen / "live.db-wal").read_bytes()) - 32) // (24 + 4096)
+    assert f"{frames - 1} of its {frames} frames are not applied" in said
+    check = sqlite3.connect(frozen.joinpath("live.db").resolve().as_uri() + "?mode=ro", uri=True)
+    assert check.execute("SELECT count(*) FROM t").fetchone()[0] == 7  # what SQLite reads: all rows
+    check.close()
