@@ -129,8 +129,15 @@ def open_acquisition(
     case: Case, exhibit_id: str, *, keys: Mapping[str, str] | None = None
 ) -> tuple[Acquisition, EvidenceTree]:
     """The newest completed acquisition of an exhibit and a tree over what it preserved."""
+    from evidence_intake.evidence.manifest_check import checked
+
     acquisition = case.latest_acquisition(exhibit_id)
-    return acquisition, open_evidence(acquisition.paths, kind=acquisition.format, keys=keys)
+    tree = open_evidence(acquisition.paths, kind=acquisition.format, keys=keys)
+    try:
+        return acquisition, checked(tree, acquisition.format, acquisition.manifest_path, exhibit_id)
+    except BaseException:
+        tree.close()
+        raise
 
 
 def open_exhibit(case: Case, exhibit_id: str, *, keys: Mapping[str, str] | None = None) -> EvidenceTree:

@@ -95,3 +95,39 @@ def test_options_that_do_not_apply_to_logical_sources(case_dir: Path, tmp_path: 
         "--in-place"
         in cli("acquire", raw, "--exhibit", "EX-002", "--case", case_dir, "--in-place", expect=2).stderr
     )
+
+
+def test_a_preserved_file_changed_after_acquisition_is_refused_when_read(
+    case_dir: Path, tmp_path: Path
+) -> None:
+    """Reading an exhibit checks each file read whole against the manifest: a changed or added file is
+    an IntegrityError naming it; files as acquired read as before; a partial read is not judged."""
+    from evidence_intake.case import Case
+    from evidence_intake.errors import IntegrityError
+    from evidence_intake.evidence.opener import open_exhibit
+
+    items = phone_items()
+    source = build_folder(tmp_path / "extraction", items)
+    acq = cli_json("acquire", source, "--exhibit", "EX-002", "--case", case_dir)["acquisition"]
+    [preserved] = acq["paths"]
+    files = expected_files(items)
+    changed, kept = sorted(files)[:2]
+    with Case.open(case_dir) as case, open_exhibit(case, "EX-002") as tree:
+        entries = {e.path: e for e in tree.walk() if e.type is EntryType.FILE}
+        with tree.open(entries[kept]) as fh:
+            assert fh.read() == files[kept]
+    target = Path(preserved) / changed.lstrip("/")
+    target.chmod(0o644)
+    target.write_bytes(files[changed] + b"!")
+    (Path(preserved) / "planted.txt").write_bytes(b"not acquired")
+    with Case.open(case_dir) as case, open_exhibit(case, "EX-002") as tree:
+        entries = {e.path: e for e in tree.walk() if e.type is EntryType.FILE}
+        with tree.open(entries[kept]) as fh:
+            assert fh.read() == files[kept]
+        with tree.open(entries[changed]) as fh:
+            assert fh.read(1) == files[changed][:1]  # not judged until read to its end
+            with pytest.raises(IntegrityError, match="no longer matches the acquisition manifest") as caught:
+                fh.read()
+        assert changed in str(caught.value) and "verify --exhibit EX-002" in (caught.value.hint or "")
+        with pytest.raises(IntegrityError, match="is not in the acquisition manifest"):
+            tree.open(entries["/planted.txt"])

@@ -22,6 +22,7 @@ class FakeAcquisition:
     paths: list[Path]
     kind: str = "physical"
     status: str = "completed"
+    manifest_path: Path | None = None
 
 
 @dataclass
