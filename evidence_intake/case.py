@@ -51,6 +51,25 @@ ENV_CASE = "EVIDENCE_INTAKE_CASE"
 ENV_EXAMINER = "EVIDENCE_INTAKE_EXAMINER"
 ENV_KEYS = "EVIDENCE_INTAKE_KEYS"
 SUBFOLDERS = ("evidence", "photos", "reports", "exports", "scratch")
+REGION_EXAMPLES = (
+    "a two-letter ISO 3166-1 country code, e.g. TH (Thailand), MM (Myanmar), CN (China), KH (Cambodia)"
+)
+
+
+def check_region(raw: str, *, given_as: str = "region", hint: str | None = None) -> str:
+    """The phone region as stored ("TH"): a country code the phone-number rules know.
+
+    Refused when given, not later when the first number of an exhibit cannot be read with it.
+    """
+    import phonenumbers  # its metadata takes 30 ms to load: only commands that take a region pay it
+
+    region = raw.strip().upper()
+    if region not in phonenumbers.SUPPORTED_REGIONS:
+        raise UsageError(
+            f"{given_as} {raw!r} is not a country code that phone numbers can be read with",
+            hint=hint or f"a region is {REGION_EXAMPLES}",
+        )
+    return region
 
 
 def keystore_root() -> Path:
@@ -110,10 +129,7 @@ class Case:
         zone(timezone)  # refuse an unknown zone before anything is written
         if not case_number.strip() or not title.strip() or not examiner.strip():
             raise UsageError("case number, title and examiner must not be empty")
-        if len(region) != 2 or not region.isalpha():
-            raise UsageError(
-                f"region {region!r} is not a two-letter country code", hint="for example TH, MM, CN, KH"
-            )
+        region = check_region(region)
         root = root.expanduser().resolve()
         if root.exists() and (not root.is_dir() or any(root.iterdir())):
             raise ConflictError(
@@ -128,7 +144,7 @@ class Case:
             examiner=examiner.strip(),
             agency=agency.strip() if agency else None,
             timezone=timezone,
-            region=region.upper(),
+            region=region,
             created_at=iso_utc(utcnow()),
         )
         root.mkdir(parents=True, exist_ok=True)

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from chain_of_custody import canonical_json
-from evidence_intake.case import Case, safe_name
+from evidence_intake.case import CASE_FILE, REGION_EXAMPLES, Case, check_region, safe_name
 from evidence_intake.digests import sha256_file
 from evidence_intake.errors import ConflictError, NotFoundError, UsageError
 from evidence_intake.register import Exhibit, get_exhibit, json_column, relative_to_case
@@ -125,7 +125,14 @@ def _validated_record(case: Case, data: ExhibitInput, examiner: str) -> dict[str
         raise UsageError(f"exhibit kind {data.kind!r} is not one of {', '.join(KINDS)}")
     if not data.description.strip():
         raise UsageError("an exhibit needs a description (what it is, colour, case, marks)")
-    region = (data.region or case.settings.region).upper()
+    if data.region is not None:
+        region = check_region(data.region)
+    else:
+        region = check_region(
+            case.settings.region,
+            given_as=f"the case's region (in {CASE_FILE})",
+            hint=f"give this exhibit's region with --region: {REGION_EXAMPLES}",
+        )
     imeis = [check_imei(i) for i in data.imeis]
     if len(set(imeis)) != len(imeis):
         raise UsageError("the same IMEI is given twice")

@@ -243,6 +243,83 @@ def test_bad_values_are_refused_before_anything_is_written(
     assert len(cli_json("custody", "show", "--case", root)) == 2
 
 
+@pytest.mark.parametrize("region", ["ZZ", "XX", "Thailand", "T1", ""])
+def test_case_init_refuses_a_region_the_phone_rules_do_not_know(tmp_path: Path, region: str) -> None:
+    """A two-letter code is not enough: "ZZ" used to make a case whose every phone number failed later."""
+    folder = tmp_path / "case"
+    result = cli(
+        "case",
+        "init",
+        folder,
+        "--case-number",
+        "1",
+        "--title",
+        "t",
+        "--examiner",
+        "e",
+        "--region",
+        region,
+        expect=2,
+    )
+    assert f"region {region!r} is not a country code" in result.stderr
+    assert "ISO 3166-1" in result.stderr and "TH (Thailand)" in result.stderr
+    assert not folder.exists()
+
+
+def test_case_init_takes_a_region_in_any_case(tmp_path: Path) -> None:
+    folder = tmp_path / "case"
+    cli("case", "init", folder, "--case-number", "1", "--title", "t", "--examiner", "e", "--region", " mm ")
+    assert json.loads((folder / "case.json").read_text())["region"] == "MM"
+
+
+@pytest.mark.parametrize("region", ["Thailand", "ZZ", "th-TH"])
+def test_exhibit_add_refuses_an_unknown_region_before_anything_is_written(
+    tmp_path: Path, region: str
+) -> None:
+    root = make_case(tmp_path / "case")
+    result = cli(
+        "exhibit",
+        "add",
+        "--case",
+        root,
+        "--exhibit",
+        "P4",
+        "--kind",
+        "phone",
+        "--description",
+        "x",
+        "--region",
+        region,
+        "--phone-number",
+        "081 234 5678",
+        expect=2,
+    )
+    assert f"region {region!r} is not a country code" in result.stderr
+    assert "cannot be read" not in result.stderr  # the region is blamed, not the number
+    assert "what to do: a region is a two-letter ISO 3166-1 country code" in result.stderr
+    assert len(cli_json("custody", "show", "--case", root)) == 2
+    assert cli_json("exhibit", "list", "--case", root) == []
+
+
+def test_exhibit_region_reads_its_phone_number(tmp_path: Path) -> None:
+    root = make_case(tmp_path / "case")
+    record = add_exhibit(root, "P4", "phone", "--region", "mm", "--phone-number", "09 123 456 789")
+    assert record["region"] == "MM" and record["phone_number"].startswith("+959")
+
+
+def test_a_case_made_with_an_unknown_region_is_named_when_an_exhibit_is_added(tmp_path: Path) -> None:
+    """Cases made before regions were checked may hold "ZZ"; --region lets their exhibits be added."""
+    root = make_case(tmp_path / "case")
+    settings = json.loads((root / "case.json").read_text())
+    (root / "case.json").write_text(json.dumps({**settings, "region": "ZZ"}))
+    args = ["exhibit", "add", "--case", root, "--exhibit", "P4", "--kind", "phone", "--description", "x"]
+    result = cli(*args, "--phone-number", "081 234 5678", expect=2)
+    assert "the case's region (in case.json) 'ZZ' is not a country code" in result.stderr
+    assert "give this exhibit's region with --region" in result.stderr
+    record = cli_json(*args, "--phone-number", "081 234 5678", "--region", "TH")
+    assert record["phone_number"] == "+66812345678"
+
+
 def test_luhn() -> None:
     assert luhn_valid(VALID_IMEI) and not luhn_valid("356938035643808")
     assert check_imei("35-693803-564380-9") == VALID_IMEI

@@ -29,7 +29,11 @@ def init(
         str, typer.Option("--timezone", help="IANA time zone for rendering local times.")
     ] = "Asia/Bangkok",
     region: Annotated[
-        str, typer.Option("--region", help="Default country for phone numbers without a country code.")
+        str,
+        typer.Option(
+            "--region",
+            help="Country for phone numbers without a country code: ISO 3166-1 code (TH, MM, CN, KH).",
+        ),
     ] = "TH",
     json_out: JsonOpt = False,
 ) -> None:

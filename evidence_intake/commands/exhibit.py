@@ -67,7 +67,10 @@ def add(
     ] = None,
     notes: Annotated[str | None, typer.Option("--notes")] = None,
     region: Annotated[
-        str | None, typer.Option("--region", help="Phone region of this exhibit (default: the case's).")
+        str | None,
+        typer.Option(
+            "--region", help="Phone region of this exhibit: ISO 3166-1 code, e.g. MM (default: the case's)."
+        ),
     ] = None,
     photo: Annotated[
         list[Path] | None, typer.Option("--photo", help="Photograph to copy into the case; repeatable.")
