@@ -7,7 +7,7 @@ import os
 import re
 import sys
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from datetime import datetime
 from functools import cache
 from pathlib import Path
@@ -213,14 +213,21 @@ class _NoBar:
         pass
 
 
+def _bars_drawn() -> bool:
+    """Whether progress bars are drawn: stderr is a terminal (or FORCE_COLOR says to draw as on one)."""
+    return _styled(sys.stderr) and _err().is_terminal
+
+
 @contextmanager
-def progress(*, transfer: bool = False) -> Iterator[Progress]:
+def progress(*, transfer: bool = False, transient: bool = False) -> Iterator[Progress]:
     """A progress display on stderr: bytes, rate and time left for transfers, n of m for counts.
 
     When stderr is not a terminal (a script, a batch job, a log file) there is nothing to draw, and
-    rich.progress (about 10 ms at start-up) is not imported at all.
+    rich.progress (about 10 ms at start-up) is not imported at all. A ``transient`` display is
+    erased when it ends. While a display is shown, rich prints what is written to sys.stdout above
+    it, on stderr: write data on stdout only after the display has ended.
     """
-    if not _styled(sys.stderr) or not _err().is_terminal:
+    if not _bars_drawn():
         yield _NoBar()  # type: ignore[misc]
         return
     from rich.progress import (
@@ -239,7 +246,7 @@ def progress(*, transfer: bool = False) -> Iterator[Progress]:
         columns += [DownloadColumn(binary_units=True), TransferSpeedColumn(), TimeRemainingColumn()]
     else:
         columns += [MofNCompleteColumn(), TaskProgressColumn(), TimeRemainingColumn()]
-    with Progress(*columns, console=_err(), transient=False) as p:
+    with Progress(*columns, console=_err(), transient=transient) as p:
         yield p
 
 
@@ -258,3 +265,49 @@ class BarProgress(ProgressSink):
     def advance(self, n: int) -> None:
         if self.task is not None:
             self.bar.advance(self.task, n)
+
+
+# A file smaller than this is hashed in well under a second: no bar is drawn for it (a folder of
+# thousands of small files would otherwise flicker a bar per file).
+FILE_BAR_FROM = 64 << 20
+
+
+class FileBars(ProgressSink):
+    """Engine progress for work done file after file (hashing), each phase one file of ``total`` bytes.
+
+    The file being read gets a bar on stderr that is erased when the next one starts or on ``close``.
+    A command that writes each file's result on stdout as soon as it has it calls ``close`` first, so
+    that no bar is shown while it writes (see ``progress``). Use it as a context manager.
+    """
+
+    def __init__(self) -> None:
+        self._shown: ExitStack | None = None
+        self._bar: Progress | None = None
+        self._task: TaskID | None = None
+
+    def phase(self, name: str, total: int | None) -> None:
+        self.close()
+        if (total is not None and total < FILE_BAR_FROM) or not _bars_drawn():
+            return
+        from rich.markup import escape
+
+        shown = ExitStack()
+        self._bar = shown.enter_context(progress(transfer=True, transient=True))
+        self._shown = shown
+        self._task = self._bar.add_task(escape(literal(name)), total=total)
+
+    def advance(self, n: int) -> None:
+        if self._bar is not None and self._task is not None:
+            self._bar.advance(self._task, n)
+
+    def close(self) -> None:
+        """Erase the bar shown, if any."""
+        shown, self._shown, self._bar, self._task = self._shown, None, None, None
+        if shown is not None:
+            shown.close()
+
+    def __enter__(self) -> FileBars:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

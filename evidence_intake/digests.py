@@ -1,6 +1,6 @@
 """The SHA-256 of one file, for the small files the tool writes or copies (logs, photographs,
-segments, scratch copies, bundles). Media and images go through acquisition.hashing instead,
-which computes several hashes in one pass on parallel threads."""
+scratch copies, bundles). Media and images (and their segments) go through acquisition.hashing
+instead, which computes several hashes in one pass on parallel threads and reports progress."""
 
 from __future__ import annotations
 

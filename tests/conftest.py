@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -57,3 +57,15 @@ def _isolated_environment(tmp_path_factory: pytest.TempPathFactory, monkeypatch:
     monkeypatch.setenv("EVIDENCE_INTAKE_KEYS", str(keys))
     monkeypatch.delenv("EVIDENCE_INTAKE_CASE", raising=False)
     monkeypatch.delenv("EVIDENCE_INTAKE_EXAMINER", raising=False)
+
+
+@pytest.fixture
+def bars_drawn(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """stderr drawn as on a terminal (FORCE_COLOR), with a progress bar for every file however small."""
+    from evidence_intake import console
+
+    monkeypatch.setenv("FORCE_COLOR", "1")
+    monkeypatch.setattr(console, "FILE_BAR_FROM", 0)
+    console._err.cache_clear()
+    yield
+    console._err.cache_clear()

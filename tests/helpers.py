@@ -14,6 +14,7 @@ import pytest
 from typer.testing import CliRunner
 
 from evidence_intake.cli import app
+from evidence_intake.progress import Progress
 
 
 def cli(*args: str | Path, expect: int = 0) -> Any:
@@ -28,6 +29,20 @@ def cli(*args: str | Path, expect: int = 0) -> Any:
 
 def cli_json(*args: str | Path, expect: int = 0) -> Any:
     return json.loads(cli(*args, "--json", expect=expect).stdout)
+
+
+class RecordedProgress(Progress):
+    """Progress as the engines report it: [phase name, total, units advanced] for every phase."""
+
+    def __init__(self) -> None:
+        self.phases: list[tuple[str, int | None, int]] = []
+
+    def phase(self, name: str, total: int | None) -> None:
+        self.phases.append((name, total, 0))
+
+    def advance(self, n: int) -> None:
+        name, total, done = self.phases[-1]
+        self.phases[-1] = (name, total, done + n)
 
 
 def make_case(root: Path, *, examiner: str = "Pol.Lt. Somchai Jaidee") -> Path:

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from evidence_intake.acquisition.hashing import hash_file
 from evidence_intake.errors import NotFoundError, UsageError
+from evidence_intake.progress import Progress
 
 _GNU = re.compile(r"^(?P<hex>[0-9a-fA-F]{32,128}) [ *](?P<path>.+)$")
 _BSD = re.compile(r"^(?P<alg>[A-Za-z0-9-]+) ?\((?P<path>.+)\) ?= ?(?P<hex>[0-9a-fA-F]{32,128})$")
@@ -49,10 +50,14 @@ def iter_files(paths: Sequence[Path]) -> Iterator[Path]:
 
 
 def hash_paths(
-    paths: Sequence[Path], algorithms: Sequence[str], *, progress: Callable[[int], None] | None = None
+    paths: Sequence[Path], algorithms: Sequence[str], *, progress: Progress | None = None
 ) -> Iterator[FileHashes]:
+    """Each file's hashes, as soon as it is read; one ``progress`` phase per file, in bytes."""
+    sink = progress or Progress()
     for path in iter_files(paths):
-        yield FileHashes(str(path), path.stat().st_size, hash_file(path, algorithms, progress=progress))
+        size = path.stat().st_size
+        sink.phase(f"hashing {path}", size)
+        yield FileHashes(str(path), size, hash_file(path, algorithms, progress=sink.advance))
 
 
 def format_line(item: FileHashes, algorithm: str, *, tagged: bool) -> str:
@@ -98,8 +103,12 @@ def parse_checksums(text: str, *, source: str) -> list[tuple[str, str, str]]:
     return entries
 
 
-def check(manifest: Path) -> list[CheckResult]:
-    """Check every line; paths are relative to the current folder, as with sha256sum -c."""
+def check(manifest: Path, *, progress: Progress | None = None) -> list[CheckResult]:
+    """Check every line; paths are relative to the current folder, as with sha256sum -c.
+
+    One ``progress`` phase per file read, in bytes.
+    """
+    sink = progress or Progress()
     if not manifest.is_file():
         raise NotFoundError(f"checksum file {manifest} not found", path=manifest)
     # utf-8-sig: manifests written by Windows tools often start with a byte-order mark
@@ -114,7 +123,8 @@ def check(manifest: Path) -> list[CheckResult]:
         if not file.is_file():
             results.extend(CheckResult(path, alg, "MISSING") for alg, _ in wanted)
             continue
-        got = hash_file(file, sorted({alg for alg, _ in wanted}))
+        sink.phase(f"checking {path}", file.stat().st_size)
+        got = hash_file(file, sorted({alg for alg, _ in wanted}), progress=sink.advance)
         results.extend(
             CheckResult(path, alg, "OK" if got[alg] == value else "FAILED") for alg, value in wanted
         )

@@ -36,7 +36,8 @@ def hash_command(
     if check_file is not None:
         if paths:
             raise UsageError("give either paths to hash or --check FILE, not both")
-        results = check(check_file)
+        with console.FileBars() as bars:
+            results = check(check_file, progress=bars)
         if json_out:
             console.print_json([r.to_dict() for r in results])
         else:
@@ -54,14 +55,17 @@ def hash_command(
         raise UsageError("nothing to hash", hint="give files or folders, or --check FILE")
     algs = parse_algorithms(algorithms)
     tagged = len(algs) > 1
-    items = hash_paths(paths, algs)
     if json_out:
+        with console.FileBars() as bars:
+            items = list(hash_paths(paths, algs, progress=bars))
         console.print_json([i.to_dict() for i in items])
         return
-    for item in items:
-        for alg in algs:
-            sys.stdout.write(format_line(item, alg, tagged=tagged) + "\n")
-        sys.stdout.flush()
+    with console.FileBars() as bars:
+        for item in hash_paths(paths, algs, progress=bars):
+            bars.close()  # each file's lines are written as soon as it is read, never under a bar
+            for alg in algs:
+                sys.stdout.write(format_line(item, alg, tagged=tagged) + "\n")
+            sys.stdout.flush()
 
 
 def register(root: typer.Typer) -> None:

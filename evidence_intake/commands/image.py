@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from evidence_intake.commands._options import JsonOpt
-from evidence_intake.console import key_values, print_json, table
+from evidence_intake.console import FileBars, key_values, print_json, table
 from evidence_intake.evidence.image_info import ImageInfo, image_info
 
 
@@ -84,7 +84,8 @@ def info(
 
     Example: evidence-intake image info /cases/CASE-001/evidence/EX-001/EX-001.E01
     """
-    result = image_info(path, segment_hashes=segment_hashes)
+    with FileBars() as bars:
+        result = image_info(path, segment_hashes=segment_hashes, progress=bars)
     if json_output:
         print_json(result.to_dict())
     else:

@@ -27,8 +27,9 @@ from isal import isal_zlib
 
 from evidence_intake.acquisition import ewf_format as fmt
 from evidence_intake.acquisition.base import ErrorRange
-from evidence_intake.digests import sha256_file
+from evidence_intake.acquisition.hashing import hash_file
 from evidence_intake.evidence.ewf_layout import StoredChunk, format_name, parse_layout, stored_chunks
+from evidence_intake.progress import Progress
 
 ProgressCallback = Callable[[int, int], None]
 BATCH_CHUNKS = 32
@@ -184,11 +185,21 @@ def _value(values: dict[str, str], key: str) -> str | None:
     return v if v else None
 
 
-def read_ewf_info(first_segment: Path, *, segment_hashes: bool = False) -> EwfInfo:
+def segment_sha256(path: Path, progress: Progress | None = None) -> str:
+    """SHA-256 of one segment file; a segment can be gigabytes, so its bytes are reported as read."""
+    sink = progress or Progress()
+    sink.phase(f"hashing {path.name}", path.stat().st_size)
+    return hash_file(path, ("sha256",), progress=sink.advance)["sha256"]
+
+
+def read_ewf_info(
+    first_segment: Path, *, segment_hashes: bool = False, progress: Progress | None = None
+) -> EwfInfo:
     """Metadata of the E01 whose first (or any) segment is ``first_segment``.
 
     Checks the structure of every segment on the way (signatures, segment numbers, section
-    checksums, set identifiers, table counts); ``segment_hashes`` adds each file's SHA-256.
+    checksums, set identifiers, table counts); ``segment_hashes`` adds each file's SHA-256
+    (one ``progress`` phase per segment).
     """
     layout = parse_layout(first_segment)
     vol = layout.volume
@@ -201,7 +212,7 @@ def read_ewf_info(first_segment: Path, *, segment_hashes: bool = False) -> EwfIn
         path=layout.paths[0],
         format_name=format_name(layout),
         segments=[
-            EwfSegment(p, i + 1, size, sha256_file(p) if segment_hashes else None)
+            EwfSegment(p, i + 1, size, segment_sha256(p, progress) if segment_hashes else None)
             for i, (p, size) in enumerate(zip(layout.paths, layout.sizes, strict=True))
         ],
         media_size=vol.media_size,

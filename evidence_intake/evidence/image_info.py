@@ -13,8 +13,9 @@ from typing import Any
 
 from evidence_intake.acquisition import ewf_format as fmt
 from evidence_intake.errors import EvidenceError, NotFoundError, UsageError
-from evidence_intake.evidence.ewf_info import EwfInfo, EwfSegment, read_ewf_info, sha256_file
+from evidence_intake.evidence.ewf_info import EwfInfo, EwfSegment, read_ewf_info, segment_sha256
 from evidence_intake.evidence.segments import find_segments
+from evidence_intake.progress import Progress
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -44,15 +45,18 @@ def _signature(path: Path) -> bytes:
         raise EvidenceError(f"cannot read {path}: {exc.strerror}", path=path) from exc
 
 
-def image_info(path: Path, *, segment_hashes: bool = False) -> ImageInfo:
-    """Describe the image whose first (or any) segment is ``path``; read-only."""
+def image_info(path: Path, *, segment_hashes: bool = False, progress: Progress | None = None) -> ImageInfo:
+    """Describe the image whose first (or any) segment is ``path``; read-only.
+
+    ``segment_hashes`` reads every segment whole: one ``progress`` phase per segment.
+    """
     if not path.exists():
         raise NotFoundError(f"image file not found: {path}", path=path, hint="check the path")
     if path.is_dir():
         raise UsageError(f"{path} is a folder, not an image file", hint="give the image's first segment file")
     signature = _signature(path)
     if signature in (fmt.EVF_SIGNATURE, fmt.LVF_SIGNATURE):
-        info = read_ewf_info(path, segment_hashes=segment_hashes)
+        info = read_ewf_info(path, segment_hashes=segment_hashes, progress=progress)
         return ImageInfo(
             path=info.path, format="e01", segments=info.segments, media_size=info.media_size, ewf=info
         )
@@ -65,7 +69,7 @@ def image_info(path: Path, *, segment_hashes: bool = False) -> ImageInfo:
                 path=p,
                 hint="give the path of the image's .E01 file",
             )
-        sha = sha256_file(p) if segment_hashes else None
+        sha = segment_sha256(p, progress) if segment_hashes else None
         segments.append(EwfSegment(p, number, p.stat().st_size, sha))
     return ImageInfo(
         path=paths[0],

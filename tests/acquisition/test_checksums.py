@@ -1,14 +1,17 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import subprocess
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
-from evidence_intake.acquisition.checksums import check
+from evidence_intake.acquisition.checksums import check, hash_paths
+from evidence_intake.acquisition.hashing import BLOCK
 from evidence_intake.cli import app
+from tests.helpers import RecordedProgress
 
 
 @pytest.fixture
@@ -66,8 +69,6 @@ def test_check_catches_a_changed_and_a_missing_file(tree: Path, monkeypatch) -> 
     (tree / "empty").unlink()
     bad = runner.invoke(app, ["hash", "--check", "sums", "--json"])
     assert bad.exit_code == 5
-    import json
-
     statuses = {(r["path"], r["algorithm"]): r["status"] for r in json.loads(bad.stdout)}
     assert statuses[("extraction/微信.txt", "sha256")] == "FAILED"
     assert statuses[("extraction/empty", "md5")] == "MISSING"
@@ -91,3 +92,53 @@ def test_a_manifest_with_a_byte_order_mark_is_read(tmp_path: Path, monkeypatch: 
     assert [r.to_dict() for r in check(tmp_path / "SHA256SUMS")] == [
         {"path": "a.bin", "algorithm": "sha256", "status": "OK"}
     ]
+
+
+def test_hashing_and_checking_report_every_files_bytes(tree: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """What draws the bar of `hash` and `hash --check`: one phase per file, every byte read counted."""
+    (tree / "phone.dd").write_bytes(bytes(BLOCK + 5))  # read in two blocks
+    hashed = RecordedProgress()
+    items = list(hash_paths([tree], ("sha256", "md5"), progress=hashed))
+    assert hashed.phases == [(f"hashing {i.path}", i.size, i.size) for i in items]
+    assert ("hashing " + str(tree / "phone.dd"), BLOCK + 5, BLOCK + 5) in hashed.phases
+    monkeypatch.chdir(tree)
+    [phone] = [i for i in items if i.path.endswith("phone.dd")]
+    (tree / "sums").write_text(f"{phone.hashes['sha256']}  phone.dd\n")
+    checked = RecordedProgress()
+    assert [r.status for r in check(tree / "sums", progress=checked)] == ["OK"]
+    assert checked.phases == [("checking phone.dd", BLOCK + 5, BLOCK + 5)]
+
+
+def test_progress_bars_go_to_stderr_and_leave_stdout_exact(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, bars_drawn: None
+) -> None:
+    """With bars drawn (a terminal), stdout still holds exactly the sha256sum lines or the JSON."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "a.bin").write_bytes(b"seized")
+    (tmp_path / "b.bin").write_bytes(b"image")
+    digests = {
+        name: hashlib.sha256((tmp_path / name).read_bytes()).hexdigest() for name in ("a.bin", "b.bin")
+    }
+    runner = CliRunner()
+    listed = runner.invoke(app, ["hash", "a.bin", "b.bin"])
+    assert listed.exit_code == 0, listed.output
+    assert listed.stdout == f"{digests['a.bin']}  a.bin\n{digests['b.bin']}  b.bin\n"
+    assert "hashing a.bin" in listed.stderr and "hashing b.bin" in listed.stderr
+    as_json = runner.invoke(app, ["hash", "a.bin", "--json"])
+    assert as_json.exit_code == 0, as_json.output
+    assert json.loads(as_json.stdout) == [
+        {"path": "a.bin", "size": 6, "hashes": {"sha256": digests["a.bin"]}}
+    ]
+    assert "hashing a.bin" in as_json.stderr
+    (tmp_path / "sums").write_text(listed.stdout)
+    checked = runner.invoke(app, ["hash", "--check", "sums"])
+    assert checked.exit_code == 0, checked.output
+    assert checked.stdout == "a.bin: OK\nb.bin: OK\n"
+    assert "checking a.bin" in checked.stderr
+
+
+def test_without_a_terminal_nothing_but_the_lines_is_written(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "a.bin").write_bytes(b"seized")
+    result = CliRunner().invoke(app, ["hash", "a.bin"])
+    assert result.stdout == f"{hashlib.sha256(b'seized').hexdigest()}  a.bin\n" and result.stderr == ""

@@ -48,6 +48,18 @@ def test_info_json(tmp_path: Path, app: typer.Typer) -> None:
     assert data["stored_hashes"]["md5"] is not None
 
 
+def test_segment_hashes_show_progress_on_stderr_and_keep_stdout_json(
+    tmp_path: Path, app: typer.Typer, bars_drawn: None
+) -> None:
+    write_e01(tmp_path / "EX-002", media(2 * CHUNK))
+    result = CliRunner().invoke(
+        app, ["image", "info", str(tmp_path / "EX-002.E01"), "--json", "--segment-hashes"]
+    )
+    assert result.exit_code == 0, result.output
+    assert len(json.loads(result.stdout)["segments"][0]["sha256"]) == 64
+    assert "hashing EX-002.E01" in result.stderr
+
+
 def test_info_raw(tmp_path: Path, app: typer.Typer) -> None:
     (tmp_path / "sd.img").write_bytes(bytes(4096))
     result = CliRunner().invoke(app, ["image", "info", str(tmp_path / "sd.img"), "--json"])

@@ -10,6 +10,7 @@ import pytest
 from evidence_intake.errors import EvidenceError, NotFoundError, UsageError
 from evidence_intake.evidence.image_info import image_info
 from tests.acquisition.ewf_builders import CHUNK, media, write_e01
+from tests.helpers import RecordedProgress
 
 
 def test_split_raw_from_the_corpus(corpus: Path) -> None:
@@ -29,6 +30,22 @@ def test_raw_file(tmp_path: Path) -> None:
     info = image_info(raw)
     assert (info.format, info.media_size, len(info.segments)) == ("raw", 3000, 1)
     assert info.to_dict()["segments"][0]["sha256"] is None
+
+
+def test_segment_hashes_report_every_segments_bytes(tmp_path: Path) -> None:
+    """A segment can be gigabytes: `image info --segment-hashes` draws a bar from these phases."""
+    (tmp_path / "card.000").write_bytes(b"\x01" * 3000)
+    (tmp_path / "card.001").write_bytes(b"\x02" * 1000)
+    progress = RecordedProgress()
+    info = image_info(tmp_path / "card.000", segment_hashes=True, progress=progress)
+    assert progress.phases == [("hashing card.000", 3000, 3000), ("hashing card.001", 1000, 1000)]
+    assert info.segments[1].sha256 == hashlib.sha256(b"\x02" * 1000).hexdigest()
+    write_e01(tmp_path / "phone", media(3 * CHUNK))
+    progress = RecordedProgress()
+    info = image_info(tmp_path / "phone.E01", segment_hashes=True, progress=progress)
+    size = (tmp_path / "phone.E01").stat().st_size
+    assert progress.phases == [("hashing phone.E01", size, size)]
+    assert info.segments[0].sha256 == hashlib.sha256((tmp_path / "phone.E01").read_bytes()).hexdigest()
 
 
 def test_e01_by_its_signature_whatever_its_name(tmp_path: Path, corpus: Path) -> None:
