@@ -370,6 +370,16 @@ class Case:
 
     def create_officer_key(self, examiner: str) -> Signer:
         """A new Ed25519 key for an officer, kept in the key store, registered in this ledger."""
+        from chain_of_custody.keys import normalise_officer_name
+
+        try:
+            normalise_officer_name(examiner)
+        except LedgerError as exc:  # a value given on the command line, not a fault of the ledger
+            raise UsageError(
+                f"officer name {examiner!r} is empty or holds control characters: a key needs a name",
+                hint="give the officer's name as printed on the ID, "
+                'e.g. --examiner "Pol.Lt. Somchai Jaidee"',
+            ) from exc
         if self._keystore.officer(examiner) is not None:
             raise ConflictError(
                 f"officer {examiner!r} already has a key in {self._keystore.root}",

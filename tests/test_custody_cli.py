@@ -3,6 +3,8 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+import pytest
+
 from tests.helpers import add_exhibit, cli, cli_json, make_case
 
 
@@ -172,6 +174,18 @@ def test_prove_and_keygen(tmp_path: Path) -> None:
         "already has a key"
         in cli("custody", "keygen", "--case", root, "--examiner", "ร.ต.อ. สมชาย", expect=6).stderr
     )
+
+
+@pytest.mark.parametrize("name", ["", "   ", "Sgt.\x1b[2J Malee"])
+def test_keygen_for_an_empty_or_unprintable_name_is_a_usage_error(tmp_path: Path, name: str) -> None:
+    root = make_case(tmp_path / "case")
+    result = cli("custody", "keygen", "--case", root, "--examiner", name, expect=2)
+    assert f"error: officer name {name!r} is empty or holds control characters" in result.stderr
+    assert "what to do: give the officer's name as printed on the ID" in result.stderr
+    assert [e["action"] for e in cli_json("custody", "show", "--case", root)] == [
+        "case_created",
+        "key_registered",
+    ]
 
 
 def test_a_key_file_others_can_read_is_refused_with_how_to_fix_it(tmp_path: Path) -> None:
