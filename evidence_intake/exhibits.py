@@ -263,7 +263,11 @@ def _check_photo(photo: Path) -> None:
             f"{photo} is a folder", hint=f"give the photographs themselves, for example {photo}/*.jpg"
         )
     if not photo.is_file():
-        raise NotFoundError(f"photograph {photo} not found", path=photo)
+        raise NotFoundError(
+            f"photograph {photo} not found",
+            path=photo,
+            hint="check the file name and the folder it is in; nothing was copied or recorded",
+        )
 
 
 def add_photographs(
@@ -271,13 +275,14 @@ def add_photographs(
 ) -> list[dict[str, Any]]:
     """Copy photographs into the case, hash them (the copy is re-hashed), one `photographed` entry."""
     get_exhibit(case, exhibit_id)
+    for photo in photos:  # all of them, before anything is copied
+        _check_photo(photo)
     folder = case.photos_dir(exhibit_id)
     existing = sum(1 for _ in folder.iterdir())
     added: list[dict[str, Any]] = []
     copied: list[Path] = []
     try:
         for n, photo in enumerate(photos, start=existing + 1):
-            _check_photo(photo)
             target = folder / f"{n:03d}-{safe_name(photo.name)}"
             size, sha256 = _copy_hashed(photo, target)
             copied.append(target)

@@ -396,6 +396,23 @@ def test_a_folder_given_as_a_photograph_says_so(tmp_path: Path) -> None:
     assert "is a folder" in result.stderr and "photos/*.jpg" in result.stderr
 
 
+def test_a_missing_photograph_is_not_found_whichever_command_is_given_it(tmp_path: Path) -> None:
+    """Exit 3 and the usual error and hint, from `exhibit photo` as from `exhibit add --photo`."""
+    root = make_case(tmp_path / "case")
+    add_exhibit(root, "EX-001")
+    front, missing = tmp_path / "front.jpg", tmp_path / "nophoto.jpg"
+    front.write_bytes(b"\xff\xd8\xff\xe0 jpeg bytes")
+    photo = cli("exhibit", "photo", "--exhibit", "EX-001", front, missing, "--case", root, expect=3)
+    add = ["exhibit", "add", "--exhibit", "EX-002", "--kind", "phone", "--description", "d", "--case", root]
+    added = cli(*add, "--photo", missing, expect=3)
+    for result in (photo, added):
+        assert f"error: photograph {missing} not found" in result.stderr
+        assert "what to do: check the file name" in result.stderr
+    assert not [p for p in (root / "photos").rglob("*") if p.is_file()]  # front.jpg was not copied either
+    actions = [e["action"] for e in cli_json("custody", "show", "--case", root)]
+    assert "photographed" not in actions and actions.count("exhibit_registered") == 1
+
+
 def test_an_expected_hash_of_the_wrong_form_is_refused_before_anything_is_read(tmp_path: Path) -> None:
     root = make_case(tmp_path / "case")
     add_exhibit(root, "EX-001")

@@ -238,7 +238,7 @@ def show(
 @app.command("photo")
 def photo(
     exhibit: ExhibitOpt,
-    files: Annotated[list[Path], typer.Argument(help="Photographs to copy into the case.", exists=True)],
+    files: Annotated[list[Path], typer.Argument(help="Photographs to copy into the case.")],
     case_dir: CaseOpt = None,
     examiner: ExaminerOpt = None,
     json_out: JsonOpt = False,
