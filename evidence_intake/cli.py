@@ -24,12 +24,22 @@ def report_error(exc: IntakeError) -> None:
 def _report_os_error(exc: OSError) -> int:
     """A system error that no library path turned into an IntakeError: a message naming the file and
     the reason instead of a traceback; a full disk keeps its exit status (7). Returns the status."""
-    where = exc.filename if exc.filename is not None else "(no file named)"
-    message = f"{where}: {exc.strerror or exc}"
+    reason = exc.strerror or str(exc)
+    if exc.filename is not None:
+        message = f"{exc.filename}: {reason}"
+    else:  # the system gave no file name and no caller added one
+        message = f"{reason} (the system did not say on which file)"
     problem: IntakeError
     if disk_full(exc):
         problem = InsufficientSpaceError(
             message, hint="free space on that disk, then run the command again; what was recorded is kept"
+        )
+    elif exc.errno == errno.EIO:
+        problem = IntakeError(
+            message,
+            hint="the device holding it returned a read error (a failing disk or card, or a file that "
+            "cannot be read front to back); image a failing device with `evidence-intake acquire`, "
+            "which maps unreadable sectors",
         )
     else:
         problem = IntakeError(

@@ -84,6 +84,45 @@ def test_a_system_error_is_a_message_naming_the_file_not_a_traceback(
     assert "Traceback" not in result.stderr + result.stdout
 
 
+def test_a_read_error_that_names_no_file_is_reported_with_the_file_being_read(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """EIO from read() carries no file name (`hash /proc/self/mem`, a failing card): the message names it."""
+    import io
+
+    import evidence_intake.acquisition.hashing as hashing
+
+    class FailingRead(io.RawIOBase):
+        def readable(self) -> bool:
+            return True
+
+        def readinto(self, buffer: object) -> int:
+            raise OSError(errno.EIO, "Input/output error")
+
+    monkeypatch.setattr(hashing, "open", lambda *_args, **_kwargs: FailingRead(), raising=False)
+    (tmp_path / "card.dd").write_bytes(b"x")
+    result = CliRunner().invoke(app, ["hash", str(tmp_path / "card.dd")])
+    assert result.exit_code == 1
+    assert f"error: {tmp_path / 'card.dd'}: Input/output error" in result.stderr
+    assert "what to do: the device holding it returned a read error" in result.stderr
+    assert "no file named" not in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_system_error_without_a_file_says_so_plainly(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    import evidence_intake.commands.hash as hash_module
+
+    def failing(*_args: object, **_kwargs: object) -> object:
+        raise OSError(errno.EACCES, "Permission denied")
+
+    monkeypatch.setattr(hash_module, "hash_paths", failing)
+    (tmp_path / "f").write_bytes(b"x")
+    result = CliRunner().invoke(app, ["hash", str(tmp_path / "f")])
+    assert result.exit_code == 1
+    assert "error: Permission denied (the system did not say on which file)" in result.stderr
+
+
 def test_a_reader_that_stops_early_ends_the_command_quietly(tmp_path: Path) -> None:
     """`evidence-intake hash DIR | head -1`: a closed pipe is not an error to report."""
     import subprocess

@@ -13,7 +13,8 @@ import hashlib
 import os
 import queue
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -155,11 +156,22 @@ class MultiHasher:
 BLOCK = 8 << 20
 
 
+@contextmanager
+def _naming(path: Path) -> Iterator[None]:
+    """A read error (EIO from a failing card) comes without a file name; give it the file being read."""
+    try:
+        yield
+    except OSError as exc:
+        if exc.filename is None:
+            exc.filename = str(path)
+        raise
+
+
 def hash_file(
     path: Path, algorithms: Sequence[str] = DEFAULT_ALGORITHMS, *, progress: Any = None
 ) -> dict[str, str]:
     """Hash a file read-only with double buffering (read the next block while the last is hashed)."""
-    with MultiHasher(algorithms) as hasher, open(path, "rb", buffering=0) as fh:
+    with _naming(path), MultiHasher(algorithms) as hasher, open(path, "rb", buffering=0) as fh:
         buffers = [bytearray(BLOCK), bytearray(BLOCK)]
         pending: list[threading.Semaphore | None] = [None, None]
         i = 0
@@ -185,7 +197,7 @@ def hash_files(paths: Iterable[Path], algorithms: Sequence[str] = DEFAULT_ALGORI
     """Hashes of the concatenation of ``paths`` (the segments of a split image, in order)."""
     with MultiHasher(algorithms) as hasher:
         for path in paths:
-            with open(path, "rb", buffering=0) as fh:
+            with _naming(path), open(path, "rb", buffering=0) as fh:
                 while chunk := fh.read(BLOCK):
                     hasher.update(chunk)
         return hasher.hexdigests()
