@@ -17,12 +17,13 @@ outside it (``keystore_root``), readable only by their owner.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import shutil
 import uuid
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import asdict, dataclass
 from functools import cached_property
 from pathlib import Path
@@ -70,6 +71,36 @@ def check_region(raw: str, *, given_as: str = "region", hint: str | None = None)
             hint=hint or f"a region is {REGION_EXAMPLES}",
         )
     return region
+
+
+def _make_case_folders(root: Path) -> None:
+    """The case folder and its subfolders; storage where they cannot be made is the user's to change.
+
+    Folders made before the refusal are removed again, so that the same command can be run elsewhere
+    (or here, once writable) without an empty, half-made case left behind.
+    """
+    made: list[Path] = []
+    try:
+        missing = [p for p in (root, *root.parents) if not p.exists()]
+        for folder in reversed(missing):
+            folder.mkdir()
+            made.append(folder)
+        for name in SUBFOLDERS:
+            (root / name).mkdir()
+            made.append(root / name)
+    except OSError as exc:
+        for folder in reversed(made):
+            with suppress(OSError):
+                folder.rmdir()
+        if exc.errno not in (errno.EROFS, errno.EACCES, errno.EPERM):
+            raise
+        where = f" ({exc.filename})" if exc.filename and Path(exc.filename) != root else ""
+        raise IntakeError(
+            f"the case folder {root} cannot be created there: {exc.strerror or exc}{where}",
+            path=root,
+            hint="the storage is read-only or not writable by this user: choose a writable location "
+            "for the case (a folder on the workstation or on the evidence drive)",
+        ) from exc
 
 
 def keystore_root() -> Path:
@@ -147,9 +178,7 @@ class Case:
             region=region,
             created_at=iso_utc(utcnow()),
         )
-        root.mkdir(parents=True, exist_ok=True)
-        for name in SUBFOLDERS:
-            (root / name).mkdir()
+        _make_case_folders(root)
         _write_json_atomic(root / CASE_FILE, settings.to_dict())
         case = cls(root, settings)
         Ledger.create(case.ledger_path, case_id=settings.case_id).close()

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import errno
 import json
 import os
 import re
@@ -50,6 +51,30 @@ def test_case_init_refuses_a_folder_with_content(tmp_path: Path) -> None:
     )
     assert "not an empty folder" in result.stderr
     assert (tmp_path / "busy" / "file").read_text() == "x"
+
+
+@pytest.mark.parametrize(("error", "refused"), [(errno.EROFS, "new"), (errno.EACCES, "photos")])
+def test_case_init_where_folders_cannot_be_made_says_to_choose_a_writable_place(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, error: int, refused: str
+) -> None:
+    """A disc, a read-only share, a folder of another user. Simulated: as root (CI) chmod stops nothing."""
+    real_mkdir = Path.mkdir
+
+    def mkdir(self: Path, *args: object, **kwargs: object) -> None:
+        if self.name == refused:
+            raise OSError(error, os.strerror(error), str(self))
+        real_mkdir(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Path, "mkdir", mkdir)
+    folder = tmp_path / "ro" / "new"
+    result = cli("case", "init", folder, "--case-number", "1", "--title", "t", "--examiner", "e", expect=1)
+    assert f"error: the case folder {folder} cannot be created there: {os.strerror(error)}" in result.stderr
+    assert (
+        "what to do: the storage is read-only or not writable by this user: choose a writable location"
+        in (result.stderr)
+    )
+    assert "report this" not in result.stderr
+    assert not (tmp_path / "ro").exists()  # nothing half-made is left behind
 
 
 def test_case_is_found_from_option_environment_and_parent_folders(tmp_path: Path, monkeypatch) -> None:
