@@ -347,13 +347,11 @@ def test_a_wal_that_sqlite_skips_is_said_and_a_foreign_one_is_left_out(
     # another database's log: a table of its own over the pages notes.db uses
     other = evidence.parent / "other"
     make_db(other / NOTES, "CREATE TABLE filler (x BLOB); CREATE TABLE more (y BLOB);", {})
-    foreign, foreign_log, _ = _frozen_with_wal(
-        other,
-        [
-            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 8) INSERT INTO filler SELECT randomblob(3000) FROM n"
-        ],
-        "foreign-src",
+    fill = (
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 8) "
+        "INSERT INTO filler SELECT randomblob(3000) FROM n"
     )
+    _, foreign_log, _ = _frozen_with_wal(other, [fill], "foreign-src")
     cases["foreign"] = foreign_log
     expected = {
         "garbage": "does not start with a valid write-ahead log header",
