@@ -220,7 +220,13 @@ def test_a_damaged_ledger_page_is_reported_by_verify_and_show_never_as_a_traceba
                 continue
             fh.seek(4096 * page + 8)
             fh.write(b"\xa5" * 2000)
-        for command in (["custody", "verify"], ["custody", "show"], ["custody", "show", "--json"]):
+        commands = (
+            ["custody", "verify"],
+            ["custody", "show"],
+            ["custody", "show", "--json"],
+            ["custody", "head"],
+        )
+        for command in commands:
             result = CliRunner().invoke(app, [*command, "--case", str(root)])
             assert result.exception is None or isinstance(result.exception, SystemExit), (
                 f"page {page}, {command}: {result.exception!r}"
@@ -228,4 +234,4 @@ def test_a_damaged_ledger_page_is_reported_by_verify_and_show_never_as_a_traceba
             if result.exit_code != 0:
                 seen.add(command[1])
                 assert "ledger" in result.stderr, (page, command, result.stderr)
-    assert "verify" in seen  # the damage was found by the command meant to find it
+    assert {"verify", "head"} <= seen  # found by the command meant to find it, and before any signature

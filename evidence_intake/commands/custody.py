@@ -185,8 +185,12 @@ def head(
     Example: evidence-intake custody head --qr
     """
     with Case.locate(case_dir) as case:
+        try:
+            total: int | None = len(case.ledger)
+        except LedgerError:  # a damaged file: the verification says what is wrong with it
+            total = None
         with console.progress() as bar:
-            task = bar.add_task("verifying ledger before signing its head", total=len(case.ledger))
+            task = bar.add_task("verifying ledger before signing its head", total=total)
             verification, _, signed = verified_head(
                 case, progress=lambda done, _t: bar.update(task, completed=done)
             )
