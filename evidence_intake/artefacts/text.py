@@ -7,10 +7,21 @@ mark the row (``has_undecodable_text = 1``) and keep the exact bytes in the ``un
 so an examiner can look at them with another decoder.
 
 ``LossyText`` is a ``str`` that remembers its raw bytes; the engine's SQLite connections give it for
-every text value that is not valid UTF-8, so parsers need do nothing to take part.
+every text value that is not valid UTF-8, so parsers that store values as read need do nothing to
+take part. Building text from such values is another matter: an f-string, ``str.join``, ``str()``,
+``strip`` or slicing gives a plain ``str``, and the flag and the raw bytes are lost. A parser that
+composes text from values it read uses the helpers below (``concat``, ``join_text``, ``strip_text``,
+``partition_text``, ``as_text``), which give a ``LossyText`` whenever a part is one.
+
+The raw bytes of a composed value are the composition of its parts' bytes: each ``LossyText`` part
+gives the bytes it was decoded from, every other part (the parser's own words and separators, text
+that was valid) its UTF-8. They are what SQLite gives for the same composition done with ``||`` in a
+bulk query, so a value has the same raw bytes whichever path built it.
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterable
 
 
 class LossyText(str):
@@ -36,3 +47,67 @@ class LossyText(str):
 def text_factory(data: bytes) -> str:
     """``sqlite3.Connection.text_factory`` that never raises on invalid UTF-8."""
     return LossyText.decode(data)
+
+
+def raw_bytes(text: str) -> bytes:
+    """The bytes ``text`` stands for: a ``LossyText``'s raw bytes, else its UTF-8."""
+    if isinstance(text, LossyText):
+        return text.raw
+    return text.encode("utf-8", "surrogatepass")
+
+
+def concat(*parts: object) -> str:
+    """The parts written one after the other (an f-string that keeps ``LossyText``).
+
+    Parts that are not text (numbers) are written with ``str``.
+    """
+    texts = [p if isinstance(p, str) else str(p) for p in parts]
+    return _compose("", texts)
+
+
+def join_text(sep: str, parts: Iterable[str]) -> str:
+    """``sep.join(parts)`` that stays a ``LossyText`` (with the composed raw bytes) when a part is one."""
+    return _compose(sep, list(parts))
+
+
+def _compose(sep: str, parts: list[str]) -> str:
+    text = sep.join(parts)
+    if not any(isinstance(p, LossyText) for p in parts):
+        return text
+    return LossyText(text, raw_bytes(sep).join(raw_bytes(p) for p in parts))
+
+
+def strip_text(text: str) -> str:
+    """``text.strip()`` that keeps a ``LossyText`` and the bytes between the stripped white space.
+
+    White space is never a replacement character, so what is stripped was valid UTF-8 at the ends
+    of the raw bytes, and the same characters are cut from them.
+    """
+    stripped = text.strip()
+    if not isinstance(text, LossyText) or not stripped:
+        return stripped
+    if len(stripped) == len(text):
+        return text
+    head = len(text) - len(text.lstrip())
+    tail = len(text) - head - len(stripped)
+    start = len(text[:head].encode("utf-8", "surrogatepass"))
+    end = len(text.raw) - len(text[len(text) - tail :].encode("utf-8", "surrogatepass"))
+    return LossyText(stripped, text.raw[start:end])
+
+
+def partition_text(text: str, sep: str) -> tuple[str, str, str]:
+    """``text.partition(sep)`` for an ASCII ``sep``, each side a ``LossyText`` when it is not valid UTF-8.
+
+    An ASCII byte is never part of an invalid sequence, so cutting the raw bytes at ``sep`` cuts the
+    decoded text at the same place.
+    """
+    if not isinstance(text, LossyText):
+        return text.partition(sep)
+    head, found, tail = text.raw.partition(sep.encode("ascii"))
+    return LossyText.decode(head), found.decode("ascii"), LossyText.decode(tail)
+
+
+def as_text(value: object) -> str:
+    """``str(value)``, except that text (a ``LossyText`` too) is given as it is: ``str()`` would make a
+    ``LossyText`` a plain ``str`` and lose its raw bytes."""
+    return value if isinstance(value, str) else str(value)
