@@ -33,6 +33,7 @@ from evidence_intake.artefacts.model import (
     Locator,
     Message,
 )
+from evidence_intake.artefacts.text import as_text, join_text
 from evidence_intake.parsers.base import Parser
 from evidence_intake.parsers.schema import Schema
 from evidence_intake.parsers.source import Source
@@ -104,7 +105,7 @@ def attachments_of(value: object, invalid: Callable[[], None] | None = None) -> 
 
 class MessengerParser(Parser):
     name = "android.messenger"
-    version = "1.1"
+    version = "1.2"
     title = "Facebook Messenger for Android (threads_db2): messages, calls, people, owner"
     kinds = (Message, Call, Contact, Account)
     globs = ("**/com.facebook.orca/databases/threads_db2",)
@@ -157,7 +158,7 @@ class MessengerParser(Parser):
         cols = optional_columns(source, "thread_users", ("name", "first_name", "last_name", "username"))
         out: list[User] = []
         for row in source.rows(f"SELECT rowid AS rid, user_key, {cols} FROM thread_users ORDER BY rowid"):
-            full = " ".join(p for p in (row["first_name"], row["last_name"]) if p) or None
+            full = join_text(" ", [p for p in (row["first_name"], row["last_name"]) if p]) or None
             out.append(User(row["rid"], row["user_key"], row["name"] or full, row["username"] or None))
         return out
 
@@ -165,7 +166,7 @@ class MessengerParser(Parser):
         if not source.has_column("threads", "name"):
             return {}
         return {
-            str(r["thread_key"]): str(r["name"])
+            str(r["thread_key"]): as_text(r["name"])
             for r in source.rows("SELECT thread_key, name FROM threads WHERE name IS NOT NULL AND name != ''")
         }
 

@@ -18,6 +18,7 @@ import sqlite3
 from collections.abc import Iterator, Sequence
 
 from evidence_intake.artefacts.model import Artefact, Attachment, Direction, Locator, Message
+from evidence_intake.artefacts.text import concat, join_text
 from evidence_intake.parsers.base import BulkQuery, Parser
 from evidence_intake.parsers.schema import Schema
 from evidence_intake.parsers.source import Source
@@ -43,7 +44,7 @@ NON_CONTENT_TYPES = {"application/smil"}
 
 class AndroidSmsParser(Parser):
     name = "android.sms"
-    version = "1.0"
+    version = "1.1"
     title = "Android SMS and MMS (telephony provider mmssms.db)"
     kinds = (Message,)
     globs = ("**/com.android.providers.telephony/databases/mmssms.db",)
@@ -151,10 +152,10 @@ class AndroidSmsParser(Parser):
         status = MMS_BOX_STATUS.get(box, f"box {box}")
         if row["m_type"] == MMS_NOT_DOWNLOADED:
             status = "not downloaded"
-        body = "\n".join(texts) or None
+        body = join_text("\n", texts) or None
         subject = row["sub"]
         if subject:
-            body = f"Subject: {subject}" + (f"\n{body}" if body else "")
+            body = concat("Subject: ", subject, "\n", body) if body else concat("Subject: ", subject)
         date, date_sent = row["date"], row["date_sent"]
         incoming = direction == Direction.INCOMING
         sender = senders[0] if senders and direction != Direction.OUTGOING else None

@@ -390,3 +390,51 @@ def test_invalid_utf8_is_replaced_flagged_and_kept(
     ]
     (kept,) = store_rows(case, "SELECT raw, column_name, record_rowid FROM undecodable_text")
     assert (kept["raw"], kept["column_name"], kept["record_rowid"]) == (raw, "body", 2)
+
+
+def test_invalid_utf8_in_a_name_part_stays_flagged_in_the_composed_name(
+    tmp_path: Path, case: FakeCase, run_extract: Runner
+) -> None:
+    root = evidence(tmp_path)
+    raw = b"\xe0\xb8\xaa\xffA"  # a Thai letter, a byte that is never UTF-8, then A
+    set_raw_text(root / DB, "thread_users", "first_name", 3, raw)  # Somsak Dee
+    report = run_extract(FolderTree(root), MessengerParser)
+    assert not report.failed
+    assert rows(case, "contacts", ("record_rowid", "name", "has_undecodable_text"), "record_rowid = 3") == [
+        (3, "ส\ufffdA Dee", 1)
+    ]
+    # his group message names him by the same composed name
+    assert rows(case, "messages", ("sender_name", "has_undecodable_text"), "record_rowid = 4") == [
+        ("ส\ufffdA Dee", 1)
+    ]
+    kept = store_rows(
+        case, "SELECT kind, record_table, record_rowid, column_name, raw FROM undecodable_text ORDER BY kind"
+    )
+    assert [(k["kind"], k["record_table"], k["record_rowid"], k["column_name"], k["raw"]) for k in kept] == [
+        ("contacts", "thread_users", 3, "name", raw + b" Dee"),
+        ("messages", "messages", 4, "sender_name", raw + b" Dee"),
+    ]
+
+
+def test_invalid_utf8_in_a_thread_name_stays_flagged(
+    tmp_path: Path, case: FakeCase, run_extract: Runner
+) -> None:
+    root = evidence(tmp_path)
+    raw = "ลงทุน".encode() + b"\xff VIP"
+    set_raw_text(root / DB, "threads", "name", 2, raw)  # the group
+    run_extract(FolderTree(root), MessengerParser)
+    got = rows(
+        case,
+        "messages",
+        ("record_rowid", "thread_name", "has_undecodable_text"),
+        "thread_id = 'GROUP:5550001'",
+    )
+    assert got == [(4, "ลงทุน\ufffd VIP", 1), (5, "ลงทุน\ufffd VIP", 1), (7, "ลงทุน\ufffd VIP", 1)]
+    kept = store_rows(
+        case, "SELECT record_rowid, column_name, raw FROM undecodable_text ORDER BY record_rowid"
+    )
+    assert [(k["record_rowid"], k["column_name"], k["raw"]) for k in kept] == [
+        (4, "thread_name", raw),
+        (5, "thread_name", raw),
+        (7, "thread_name", raw),
+    ]

@@ -421,3 +421,28 @@ def test_same_result_inline_and_in_a_pool(
 ) -> None:
     run_extract(FolderTree(build(tmp_path, ROWS)), AndroidSmsParser, jobs=jobs)
     assert len(store_rows(case, "SELECT id FROM messages")) == 8
+
+
+def test_invalid_utf8_in_an_mms_subject_stays_flagged_in_the_composed_body(
+    tmp_path: Path, case: FakeCase, run_extract: Runner
+) -> None:
+    raw = b"\xe0\xb8\xaa\xffA"  # a Thai letter, a byte that is never UTF-8, then A
+    evidence = build(tmp_path, [sms_row(1, "0812345678", 1700000000000, 1, "ok")])
+    conn = sqlite3.connect(evidence / DB)
+    conn.execute("UPDATE pdu SET sub = CAST(? AS TEXT) WHERE _id = 1", (raw,))
+    conn.commit()
+    conn.close()
+    report = run_extract(FolderTree(evidence), AndroidSmsParser)
+    assert not report.failed
+    (mms,) = store_rows(
+        case, "SELECT body, has_undecodable_text FROM messages WHERE app = 'MMS' AND record_rowid = 1"
+    )
+    assert mms == {"body": "Subject: ส\ufffdA\nดูรูปนี้", "has_undecodable_text": 1}
+    (kept,) = store_rows(case, "SELECT record_table, record_rowid, column_name, raw FROM undecodable_text")
+    # the raw bytes of the whole body: the parser's words in UTF-8 around the subject's own bytes
+    assert kept == {
+        "record_table": "pdu",
+        "record_rowid": 1,
+        "column_name": "body",
+        "raw": b"Subject: " + raw + b"\n" + "ดูรูปนี้".encode(),
+    }
