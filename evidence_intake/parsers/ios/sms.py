@@ -25,6 +25,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from evidence_intake.artefacts.model import Artefact, Attachment, Direction, Locator, Message
+from evidence_intake.artefacts.text import concat
 from evidence_intake.parsers.base import BulkQuery, Parser
 from evidence_intake.parsers.ios.common import has_leading_index
 from evidence_intake.parsers.ios.typedstream import TypedStreamError, attributed_string_text
@@ -71,13 +72,13 @@ def blank_to_null(expr: str) -> str:
 
 def with_subject(subject: str | None, body: str | None) -> str | None:
     if subject:
-        return f"Subject: {subject}" + (f"\n{body}" if body else "")
+        return concat("Subject: ", subject, "\n", body) if body else concat("Subject: ", subject)
     return body
 
 
 class IosSmsParser(Parser):
     name = "ios.sms"
-    version = "1.0"
+    version = "1.1"
     title = "iOS Messages: SMS, MMS, iMessage, RCS (sms.db)"
     kinds = (Message,)
     globs = ("**/Library/SMS/sms.db",)

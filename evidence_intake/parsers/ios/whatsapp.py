@@ -27,6 +27,7 @@ from evidence_intake.artefacts.model import (
     Message,
     Phone,
 )
+from evidence_intake.artefacts.text import concat, join_text
 from evidence_intake.parsers.base import BulkQuery, Parser
 from evidence_intake.parsers.ios.common import app_group
 from evidence_intake.parsers.schema import Schema
@@ -185,7 +186,7 @@ def _media(source: Source, text: str) -> tuple[str, str]:
 
 class IosWhatsAppContactsParser(Parser):
     name = "ios.whatsapp.contacts"
-    version = "1.0"
+    version = "1.1"
     title = "WhatsApp for iOS contacts (ContactsV2.sqlite): numbers, JIDs and privacy ids"
     kinds = (Contact,)
     globs = (APP_GROUP + "ContactsV2.sqlite",)
@@ -208,7 +209,7 @@ class IosWhatsAppContactsParser(Parser):
         app = app_name(source.path)
         for row in source.rows(f"SELECT Z_PK, {columns} FROM ZWAADDRESSBOOKCONTACT ORDER BY Z_PK"):
             number = row["ZPHONENUMBER"] or row["ZLOCALIZEDPHONENUMBER"] or jid_phone(row["ZWHATSAPPID"])
-            given = " ".join(p for p in (row["ZGIVENNAME"], row["ZLASTNAME"]) if p)
+            given = join_text(" ", [p for p in (row["ZGIVENNAME"], row["ZLASTNAME"]) if p])
             handles = [Handle(app=app, user_id=jid) for jid in (row["ZWHATSAPPID"], row["ZLID"]) if jid]
             if row["ZUSERNAME"]:
                 handles.append(Handle(app=app, username=row["ZUSERNAME"]))
@@ -219,7 +220,7 @@ class IosWhatsAppContactsParser(Parser):
                 phones=(Phone(number=number, label=row["ZPHONENUMBERLABEL"] or None),) if number else (),
                 handles=tuple(handles),
                 organization=row["ZBUSINESSNAME"] or None,
-                notes=f"About: {row['ZABOUTTEXT']}" if row["ZABOUTTEXT"] else None,
+                notes=concat("About: ", row["ZABOUTTEXT"]) if row["ZABOUTTEXT"] else None,
             )
 
 

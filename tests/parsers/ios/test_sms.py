@@ -318,3 +318,36 @@ def test_odd_values(tmp_path: Path, case: FakeCase, run_extract: Runner) -> None
     warnings = [r["error"] for r in store_rows(case, "SELECT error FROM extraction_errors")]
     assert any("out of range" in w for w in warnings) and any("not valid UTF-8" in w for w in warnings)
     assert json.loads(got[0]["recipients"]) == []
+
+
+def test_invalid_utf8_in_a_subject_stays_flagged_in_the_composed_body(
+    tmp_path: Path, case: FakeCase, run_extract: Runner
+) -> None:
+    raw = b"\xe0\xb8\xaa\xffA"  # a Thai letter, a byte that is never UTF-8, then A
+    rows = [
+        # text only in attributedBody: the typed path composes the body
+        message(1, 1, 0, NS, None, attributedBody=attributed_body("ยังอ่านได้")),
+        # plain text: the bulk query composes it in SQL, with the same raw bytes
+        message(2, 1, 0, NS + 10**9, "plain"),
+    ]
+    evidence = sms_db(tmp_path, rows)
+    conn = sqlite3.connect(evidence / DB)
+    conn.execute("UPDATE message SET subject = CAST(? AS TEXT)", (raw,))
+    conn.commit()
+    conn.close()
+    report = run_extract(FolderTree(evidence), IosSmsParser)
+    assert not report.failed
+    got = store_rows(
+        case, "SELECT record_rowid, body, has_undecodable_text FROM messages ORDER BY record_rowid"
+    )
+    assert [(r["record_rowid"], r["body"], r["has_undecodable_text"]) for r in got] == [
+        (1, "Subject: ส\ufffdA\nยังอ่านได้", 1),
+        (2, "Subject: ส\ufffdA\nplain", 1),
+    ]
+    kept = store_rows(
+        case, "SELECT record_rowid, column_name, raw FROM undecodable_text ORDER BY record_rowid"
+    )
+    assert [(k["record_rowid"], k["column_name"], k["raw"]) for k in kept] == [
+        (1, "body", b"Subject: " + raw + "\nยังอ่านได้".encode()),
+        (2, "body", b"Subject: " + raw + b"\nplain"),
+    ]

@@ -304,3 +304,38 @@ def test_jid_phone() -> None:
     assert jid_phone("66812345678:12@s.whatsapp.net") == "+66812345678"  # a companion device's JID
     assert jid_phone(LID) is None and jid_phone(GROUP) is None and jid_phone(None) is None
     assert jid_phone("status@broadcast") is None
+
+
+def test_invalid_utf8_in_a_name_part_or_about_text_stays_flagged(
+    tmp_path: Path, case: FakeCase, run_extract: Runner
+) -> None:
+    raw = b"\xe0\xb8\xaa\xffA"  # a Thai letter, a byte that is never UTF-8, then A
+    path = build(
+        tmp_path / "ev" / GROUP_DIR / "ContactsV2.sqlite",
+        "ios/whatsapp_contactsv2",
+        {
+            "ZWAADDRESSBOOKCONTACT": [
+                {"Z_PK": 1, "ZGIVENNAME": "Ko Min", "ZLASTNAME": "Thu", "ZWHATSAPPID": KOMIN},
+                {"Z_PK": 2, "ZFULLNAME": "Boss Wang", "ZWHATSAPPID": LIU, "ZABOUTTEXT": "Busy"},
+            ]
+        },
+    )
+    conn = sqlite3.connect(path)
+    conn.execute("UPDATE ZWAADDRESSBOOKCONTACT SET ZLASTNAME = CAST(? AS TEXT) WHERE Z_PK = 1", (raw,))
+    conn.execute("UPDATE ZWAADDRESSBOOKCONTACT SET ZABOUTTEXT = CAST(? AS TEXT) WHERE Z_PK = 2", (raw,))
+    conn.commit()
+    conn.close()
+    report = run_extract(FolderTree(tmp_path / "ev"), IosWhatsAppContactsParser)
+    assert not report.failed
+    got = store_rows(case, "SELECT name, notes, has_undecodable_text FROM contacts ORDER BY record_rowid")
+    assert [(r["name"], r["notes"], r["has_undecodable_text"]) for r in got] == [
+        ("Ko Min ส\ufffdA", None, 1),
+        ("Boss Wang", "About: ส\ufffdA", 1),
+    ]
+    kept = store_rows(
+        case, "SELECT record_rowid, column_name, raw FROM undecodable_text ORDER BY record_rowid"
+    )
+    assert [(k["record_rowid"], k["column_name"], k["raw"]) for k in kept] == [
+        (1, "name", b"Ko Min " + raw),
+        (2, "notes", b"About: " + raw),
+    ]
