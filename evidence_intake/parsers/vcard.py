@@ -123,13 +123,20 @@ def join_soft_breaks(text: str) -> str:
     return "\r\n".join(out) + "\r\n"
 
 
+def escaped(value: Any) -> str:
+    """A property value as text, stripped, lists joined with ", "; bytes that were not valid in the
+    file's charset are still surrogate escapes. Text is composed in this form (where every string
+    operation keeps the bytes) and made ``clean`` last."""
+    if value is None:
+        return ""
+    if isinstance(value, list | tuple):
+        return ", ".join(v for v in (escaped(x) for x in value) if v)
+    return str(value).strip()
+
+
 def clean(value: Any) -> str | None:
     """A property value as text; bytes that were not valid in the file's charset become LossyText."""
-    if value is None:
-        return None
-    if isinstance(value, list | tuple):
-        value = ", ".join(v for v in (clean(x) for x in value) if v)
-    text = str(value).strip()
+    text = escaped(value)
     if not text:
         return None
     if any("\udc80" <= ch <= "\udcff" for ch in text):
@@ -156,31 +163,33 @@ def label(line: Any) -> str | None:
                 word = TYPE_WORDS.get(part, part)
                 if word not in words:
                     words.append(word)
-    return " ".join(words) or None
+    return clean(" ".join(words))
 
 
 def app_of(name: str) -> str:
+    """The app of a service name; a name with bytes that are not text is given with U+FFFD (the
+    handle's app is a name, not evidence text: its bytes are not kept)."""
     key = name.strip().lower()
-    return APPS.get(key, name.strip() or "IM")
+    return APPS.get(key, str(clean(name) or "IM"))
 
 
 def handles(card: Any) -> list[Handle]:
     out: list[Handle] = []
     for line in card.lines():
         name = line.name.upper()
-        value = clean(line.value)
+        value = escaped(line.value)
         p = params(line)
         if name == "X-SOCIALPROFILE":
             service = (p.get("type") or p.get("x-service-type") or ["social profile"])[0]
-            user = _param(p, "x-user") or (value.rstrip("/").rsplit("/", 1)[-1] if value else None)
-            user_id = _param(p, "x-userid")
+            user = clean(_param(p, "x-user")) or clean(value.rstrip("/").rsplit("/", 1)[-1])
+            user_id = clean(_param(p, "x-userid"))
             out.append(Handle(app=app_of(service), user_id=user_id, username=user))
         elif name == "IMPP" and value:
             scheme, _, rest = value.partition(":")
             service = (p.get("x-service-type") or [scheme if rest else "IM"])[0]
-            out.append(Handle(app=app_of(service), username=rest or value))
+            out.append(Handle(app=app_of(service), username=clean(rest or value)))
         elif name.startswith("X-") and name[2:].lower() in APPS and value:
-            out.append(Handle(app=app_of(name[2:]), username=value))
+            out.append(Handle(app=app_of(name[2:]), username=clean(value)))
     return out
 
 
@@ -192,22 +201,23 @@ def contact(card: Any, offset: int) -> Contact:
     name = clean(fn.value) if fn is not None else None
     n = first("n")
     if name is None and n is not None:
-        family, given = clean(n.value.family), clean(n.value.given)
+        family, given = escaped(n.value.family), escaped(n.value.given)
         if family and given and all(_cjk(x) for x in (family, given)):
-            name = family + given
+            name = clean(family + given)
         else:
-            name = clean(" ".join(x for x in (given, clean(n.value.additional), family) if x))
+            name = clean(" ".join(x for x in (given, escaped(n.value.additional), family) if x))
     org = first("org")
     organization = clean(org.value) if org is not None else None
     phones = []
     for line in card.contents.get("tel", []):
-        number = clean(line.value)
-        if number and number.lower().startswith("tel:"):
-            number = number[4:].split(";", 1)[0]
+        text = escaped(line.value)
+        if text.lower().startswith("tel:"):
+            text = text[4:].split(";", 1)[0]
+        number = clean(text)
         if number:
             phones.append(Phone(number=number, label=label(line)))
     emails = tuple(e for e in (clean(line.value) for line in card.contents.get("email", [])) if e)
-    notes = [clean(line.value) for line in card.contents.get("note", [])]
+    notes = clean("\n".join(x for x in (escaped(line.value) for line in card.contents.get("note", [])) if x))
     return Contact(
         locator=Locator(offset=offset),
         app="vCard",
@@ -216,7 +226,7 @@ def contact(card: Any, offset: int) -> Contact:
         emails=emails,
         handles=tuple(handles(card)),
         organization=organization,
-        notes="\n".join(x for x in notes if x) or None,
+        notes=notes,
     )
 
 
@@ -231,7 +241,7 @@ def _cjk(text: str) -> bool:
 
 class VCardParser(Parser):
     name = "vcard"
-    version = "1.0"
+    version = "1.1"
     title = "vCard files (*.vcf, versions 2.1, 3.0 and 4.0): one contact per card"
     kinds = (Contact,)
     globs = ("**/*.vcf", "**/*.VCF")

@@ -185,3 +185,87 @@ def test_nested_agent_card_stays_in_its_parent() -> None:
     found = list(cards(data))
     assert [c.offset for c in found] == [0, data.index(b"BEGIN:VCARD\nFN:c")]
     assert all(c.complete for c in found)
+
+
+BAD = b"\xe0\xb8\xaa\xffA"  # a Thai letter, a byte that is never UTF-8, then A
+BAD_SHOWN = "ส\ufffdA"
+
+
+def card(*lines: bytes, version: bytes = b"3.0") -> bytes:
+    return (
+        b"BEGIN:VCARD\r\nVERSION:"
+        + version
+        + b"\r\n"
+        + b"".join(x + b"\r\n" for x in lines)
+        + b"END:VCARD\r\n"
+    )
+
+
+def kept(case: FakeCase) -> list[tuple[str, bytes]]:
+    got = store_rows(case, "SELECT column_name, raw FROM undecodable_text ORDER BY id")
+    return [(str(k["column_name"]), bytes(k["raw"])) for k in got]
+
+
+def test_invalid_utf8_in_name_parts_stays_flagged_in_the_composed_name(
+    case: FakeCase, run_extract: Runner
+) -> None:
+    report = run(run_extract, card(b"N:" + BAD + b";Somchai;;;", b"TEL:0812345678"))
+    assert not report.failed
+    (got,) = contacts(case)
+    assert (got["name"], got["has_undecodable_text"]) == (f"Somchai {BAD_SHOWN}", 1)
+    assert kept(case) == [("name", b"Somchai " + BAD)]
+
+
+def test_invalid_utf8_in_cjk_name_parts_stays_flagged(case: FakeCase, run_extract: Runner) -> None:
+    report = run(run_extract, card("N:王;".encode() + b"\xe8\x80\x81\xff;;;", b"TEL:0812345678"))
+    assert not report.failed
+    (got,) = contacts(case)
+    assert (got["name"], got["has_undecodable_text"]) == ("王老\ufffd", 1)
+    assert kept(case) == [("name", "王".encode() + b"\xe8\x80\x81\xff")]
+
+
+def test_invalid_utf8_in_an_organization_list_and_notes_stays_flagged(
+    case: FakeCase, run_extract: Runner
+) -> None:
+    report = run(run_extract, card(b"FN:Gold", b"ORG:Gold;" + BAD, b"NOTE:first", b"NOTE:" + BAD))
+    assert not report.failed
+    (got,) = contacts(case)
+    assert (got["organization"], got["notes"], got["has_undecodable_text"]) == (
+        f"Gold, {BAD_SHOWN}",
+        f"first\n{BAD_SHOWN}",
+        1,
+    )
+    assert kept(case) == [("organization", b"Gold, " + BAD), ("notes", b"first\n" + BAD)]
+
+
+def test_invalid_utf8_in_a_tel_uri_and_a_label_stays_flagged(case: FakeCase, run_extract: Runner) -> None:
+    bad_label = b"\xe0\xb8\xaa\xff"
+    report = run(
+        run_extract,
+        card(
+            b"FN:x", b"TEL;TYPE=" + bad_label + b":0812345678", b"TEL;VALUE=uri:tel:081" + BAD, version=b"4.0"
+        ),
+    )
+    assert not report.failed
+    (got,) = contacts(case)
+    assert got["phones"] == [
+        {"number": "0812345678", "label": "ส\ufffd", "e164": "+66812345678"},
+        {"number": f"081{BAD_SHOWN}", "label": None, "e164": None},
+    ]
+    assert got["has_undecodable_text"] == 1
+    assert kept(case) == [("phones", bad_label), ("phones", b"081" + BAD)]
+
+
+def test_invalid_utf8_in_handles_stays_flagged(case: FakeCase, run_extract: Runner) -> None:
+    report = run(
+        run_extract,
+        card(b"FN:x", b"X-SOCIALPROFILE;type=telegram:https://t.me/" + BAD, b"IMPP:xmpp:" + BAD),
+    )
+    assert not report.failed
+    (got,) = contacts(case)
+    assert got["handles"] == [
+        {"app": "Telegram", "user_id": None, "username": BAD_SHOWN},
+        {"app": "XMPP", "user_id": None, "username": BAD_SHOWN},
+    ]
+    assert got["has_undecodable_text"] == 1
+    assert kept(case) == [("handles", BAD), ("handles", BAD)]
