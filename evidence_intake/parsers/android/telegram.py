@@ -37,6 +37,7 @@ from evidence_intake.artefacts.model import (
     Message,
     Phone,
 )
+from evidence_intake.artefacts.text import as_text, concat, join_text, partition_text, strip_text
 from evidence_intake.parsers.android.telegram_objects import (
     DecodedMessage,
     DecodedUser,
@@ -45,7 +46,6 @@ from evidence_intake.parsers.android.telegram_objects import (
     decode_user,
     describe_action,
     describe_media,
-    join_text,
 )
 from evidence_intake.parsers.android.telegram_tl import TLObject
 from evidence_intake.parsers.base import Parser
@@ -89,12 +89,12 @@ def international(phone: str | None) -> str | None:
     """A Telegram phone ("66925550143") as "+66925550143"; other text as it is."""
     if not phone:
         return None
-    return "+" + phone if phone.isdigit() else phone
+    return concat("+", phone) if phone.isdigit() else phone
 
 
 class AndroidTelegramParser(Parser):
     name = "android.telegram"
-    version = "1.0"
+    version = "1.1"
     title = "Telegram for Android (cache4.db): messages, users, the owner's account, calls, phone book cache"
     kinds = (Message, Contact, Account, Call)
     globs = (
@@ -161,7 +161,7 @@ class AndroidTelegramParser(Parser):
         # users.uid is the INTEGER PRIMARY KEY: always an integer, and the rowid of the locator
         for row in source.rows("SELECT uid, name, data FROM users ORDER BY uid"):
             uid = int(row["uid"])
-            search, _, username = (row["name"] or "").partition(";;;")
+            search, _, username = partition_text(row["name"] or "", ";;;")
             user = None
             if row["data"]:
                 user = decode_user(bytes(row["data"]))
@@ -177,7 +177,7 @@ class AndroidTelegramParser(Parser):
                         Locator(table="users", rowid=uid),
                     )
                     user = None
-            people[uid] = Person(uid, search.strip() or None, username.strip() or None, user)
+            people[uid] = Person(uid, strip_text(search) or None, strip_text(username) or None, user)
         return people
 
     def _owner(self, source: Source, table: str, people: dict[int, Person]) -> int | None:
@@ -238,11 +238,12 @@ class AndroidTelegramParser(Parser):
                 if row["phone"]:
                     label = "deleted from the phone book" if row["deleted"] else None
                     phones.setdefault(str(row["key"]), []).append(
-                        Phone(number=str(row["phone"]), label=label)
+                        Phone(number=as_text(row["phone"]), label=label)
                     )
         columns = optional_columns(source, "user_contacts_v7", ("fname", "sname", "imported"))
         for row in source.rows(f"SELECT rowid AS rid, key, {columns} FROM user_contacts_v7 ORDER BY rowid"):
-            name = " ".join(str(p).strip() for p in (row["fname"], row["sname"]) if p and str(p).strip())
+            parts = [strip_text(as_text(p)) for p in (row["fname"], row["sname"]) if p]
+            name = join_text(" ", [p for p in parts if p])
             yield Contact(
                 locator=Locator(table="user_contacts_v7", rowid=row["rid"]),
                 app=APP,
@@ -290,9 +291,9 @@ class _Messages:
         if kind == "user":
             person = self.people.get(ident)
             shown = person.display_name if person else None
-            return f"{shown} ({ident})" if shown else str(ident)
+            return concat(shown, " (", ident, ")") if shown else str(ident)
         title = self.chats.get(ident)
-        return f"{title} ({ident})" if title else str(ident)
+        return concat(title, " (", ident, ")") if title else str(ident)
 
     def rows(self) -> Iterator[Artefact]:
         state = optional_columns(self.source, self.table, ("read_state", "send_state"))
@@ -401,8 +402,11 @@ class _Messages:
             fwd = decoded.forward
             origin = self.name_of(fwd.origin) if fwd.origin else fwd.origin_name
             when = unix_s(fwd.date)
-            parts = [f"from {origin}" if origin else "", f"originally sent {iso_utc(when)}" if when else ""]
-            lines.append("[Forwarded " + ", ".join(p for p in parts if p) + "]")
+            parts = [
+                concat("from ", origin) if origin else "",
+                f"originally sent {iso_utc(when)}" if when else "",
+            ]
+            lines.append(concat("[Forwarded ", join_text(", ", [p for p in parts if p]), "]"))
         pinned = decoded.action is not None and decoded.action.name == "messageActionPinMessage"
         if decoded.reply_to is not None and not pinned:  # a pin's reply_to is the pinned message
             lines.append(f"[Reply to message {decoded.reply_to}]")
@@ -412,11 +416,13 @@ class _Messages:
             status = "service message"
             if decoded.action is not None:
                 words = describe_action(decoded.action, self.name_of)
-                lines.append(f"{words}: message {decoded.reply_to}" if pinned and decoded.reply_to else words)
+                lines.append(
+                    concat(words, ": message ", decoded.reply_to) if pinned and decoded.reply_to else words
+                )
         elif decoded.text:
             lines.append(decoded.text)
         attachments = (Attachment(name=describe_media(decoded.media)),) if decoded.media is not None else ()
-        return (join_text(lines, "\n") or None), attachments, status
+        return (join_text("\n", lines) or None), attachments, status
 
     def _thread_name(self, uid: int | None) -> str | None:
         if uid is None:
@@ -427,7 +433,7 @@ class _Messages:
         person = self.people.get(other) if other is not None else None
         shown = person.display_name if person else None
         if self._secret_chat(uid) is not None:
-            return f"secret chat with {shown or other or 'an unknown user'}"
+            return concat("secret chat with ", shown or other or "an unknown user")
         return shown
 
     def _shown_name(self, peer: Peer) -> str | None:
@@ -459,7 +465,7 @@ class _Messages:
             locator=locator,
             app=APP,
             number=person.phone if person else None,
-            name=f"{shown} ({who})" if shown else who,
+            name=concat(shown, " (", who, ")") if shown else who,
             direction=Direction.OUTGOING if out else Direction.INCOMING,
             status=status,
             call_type="video" if action.get("video") is True else "voice",

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from evidence_intake.artefacts.text import LossyText
+from evidence_intake.artefacts.text import as_text, concat, join_text
 from evidence_intake.parsers.android.telegram_layouts import TABLES
 from evidence_intake.parsers.android.telegram_tl import NotDecoded, Reader, TLError, TLObject, peer_of
 
@@ -63,16 +63,7 @@ class DecodedUser:
 
     @property
     def display_name(self) -> str | None:
-        return join_text([p for p in (self.first_name, self.last_name) if p], " ") or None
-
-
-def join_text(parts: list[str], sep: str) -> str:
-    """``sep.join(parts)`` that stays a ``LossyText`` (with its raw bytes) when a part is one."""
-    text = sep.join(parts)
-    if any(isinstance(p, LossyText) for p in parts):
-        raw = sep.encode().join(p.raw if isinstance(p, LossyText) else p.encode() for p in parts)
-        return LossyText(text, raw)
-    return text
+        return join_text(" ", [p for p in (self.first_name, self.last_name) if p]) or None
 
 
 def _head(blob: bytes) -> tuple[int | None, str, str]:
@@ -203,14 +194,14 @@ def describe_media(media: TLObject) -> str:
     geo = media.get("geo")
     where = _position(geo) if isinstance(geo, TLObject) else None
     if media.name == "messageMediaContact":
-        person = " ".join(str(media.get(k)) for k in ("first_name", "last_name") if media.get(k))
+        person = join_text(" ", [as_text(media.get(k)) for k in ("first_name", "last_name") if media.get(k)])
         number = media.get("phone_number")
-        details = ", ".join(p for p in (person, str(number) if number else "") if p)
-        return f"contact: {details}" if details else kind
+        details = join_text(", ", [p for p in (person, as_text(number) if number else "") if p])
+        return concat("contact: ", details) if details else kind
     if media.name == "messageMediaVenue":
-        parts = [str(media.get(k)) for k in ("title", "address") if media.get(k)]
+        parts = [as_text(media.get(k)) for k in ("title", "address") if media.get(k)]
         parts += [where] if where else []
-        return f"venue: {', '.join(parts)}" if parts else kind
+        return concat("venue: ", join_text(", ", parts)) if parts else kind
     if where:
         return f"{kind}: {where}"
     return kind
@@ -232,9 +223,11 @@ def describe_action(action: TLObject, name_of: Callable[[Peer], str]) -> str:
     users = action.get("users")
     details: list[str] = []
     if isinstance(title, str) and title:
-        details.append(f'"{title}"')
+        details.append(concat('"', title, '"'))
     if isinstance(users, list) and users:
-        details.append("with " + ", ".join(name_of(("user", u)) for u in users if isinstance(u, int)))
+        details.append(
+            concat("with ", join_text(", ", [name_of(("user", u)) for u in users if isinstance(u, int)]))
+        )
     for key, kind in (
         ("user_id", "user"),
         ("inviter_id", "user"),
@@ -243,7 +236,7 @@ def describe_action(action: TLObject, name_of: Callable[[Peer], str]) -> str:
     ):
         ident = _int(action.get(key))
         if ident is not None:
-            details.append(f"{key.removesuffix('_id')} {name_of((kind, ident))}")
+            details.append(concat(key.removesuffix("_id"), " ", name_of((kind, ident))))
     text = action.get("message")
     if isinstance(text, str) and text:
         details.append(text)
@@ -255,7 +248,7 @@ def describe_action(action: TLObject, name_of: Callable[[Peer], str]) -> str:
         details.append(f"{action.get('distance')} m")
     if not action.complete and action.note:
         details.append("details not decoded")
-    return f"{words}: {'; '.join(details)}" if details else words
+    return concat(words, ": ", join_text("; ", details)) if details else words
 
 
 def describe_call(action: TLObject) -> str:

@@ -33,8 +33,9 @@ def tl_bytes(data: bytes) -> bytes:
     return body + b"\x00" * (-len(body) % 4)
 
 
-def tl_string(text: str) -> bytes:
-    return tl_bytes(text.encode("utf-8"))
+def tl_string(text: str | bytes) -> bytes:
+    """A TL string; bytes are written as they are (text that is not valid UTF-8)."""
+    return tl_bytes(text.encode("utf-8") if isinstance(text, str) else text)
 
 
 def flag(*pairs: tuple[int, bool]) -> int:
@@ -61,7 +62,7 @@ def forward(
     date: int,
     from_peer: bytes | None = None,
     from_user: int | None = None,
-    from_name: str | None = None,
+    from_name: str | bytes | None = None,
     channel: int | None = None,
     channel_post: int | None = None,
     saved_from: tuple[bytes, int] | None = None,
@@ -316,7 +317,7 @@ def service(
     return blob + i32(date) + action + tl_string(" ")
 
 
-def chat_create(title: str, users: list[int]) -> bytes:
+def chat_create(title: str | bytes, users: list[int]) -> bytes:
     return (
         u32(0xBD47CBAD) + tl_string(title) + u32(VECTOR) + i32(len(users)) + b"".join(i64(u) for u in users)
     )
@@ -339,7 +340,7 @@ def user(
     constructor: int,
     *,
     uid: int,
-    first: str | None = None,
+    first: str | bytes | None = None,
     last: str | None = None,
     username: str | None = None,
     phone: str | None = None,

@@ -679,3 +679,107 @@ def test_same_rows_inline_and_in_a_pool(
     run_extract(FolderTree(evidence), AndroidTelegramParser, jobs=jobs)
     bodies = [r["body"] for r in store_rows(case, "SELECT body FROM messages ORDER BY record_rowid")]
     assert len(bodies) == len(MESSAGES) and bodies[0] == "[Reply to message 9]\nส่งเลขบัญชีมา"
+
+
+BAD = b"\xe0\xb8\xaa\xffA"  # a Thai letter, a byte that is never UTF-8, then A
+BAD_SHOWN = "ส\ufffdA"
+
+
+def test_invalid_utf8_stays_flagged_in_the_text_the_parser_composes(
+    tmp_path: Path, case: FakeCase, run_extract: Runner
+) -> None:
+    rows = [
+        # rowid 1: a forward whose author hides their account: only a name, not valid UTF-8
+        msg_row(
+            30,
+            HR,
+            T,
+            enc.message(
+                226,
+                mid=30,
+                date=T,
+                text="hi",
+                to=u(HR),
+                from_user=HR,
+                fwd=enc.forward(0x4E4DF4BB, date=T - 3600, from_name=BAD),
+            ),
+        ),
+        # rowid 2: a group created with a title that is not valid UTF-8, with HR (his first name too)
+        msg_row(
+            31,
+            -GROUP,
+            T + 60,
+            enc.service(
+                0x7A800E0A,
+                mid=31,
+                date=T + 60,
+                to=enc.peer("chat", GROUP),
+                from_user=OWNER,
+                out=True,
+                action=enc.chat_create(BAD, [HR]),
+            ),
+            out=True,
+        ),
+        # rowid 3: a call with HR: the call's name is composed from his name
+        msg_row(
+            32,
+            HR,
+            T + 120,
+            enc.service(
+                0x7A800E0A,
+                mid=32,
+                date=T + 120,
+                to=u(HR),
+                from_user=OWNER,
+                out=True,
+                action=enc.phone_call(call_id=2, video=False, reason=enc.HANGUP, duration=60),
+            ),
+            out=True,
+        ),
+    ]
+    path = build(tmp_path / "evidence" / DB, rows)
+    hr = enc.user(0x020B1422, uid=HR, first=BAD, last="HR", phone="855965550187", contact=True)
+    conn = sqlite3.connect(path)
+    conn.execute("UPDATE users SET data = ? WHERE uid = ?", (hr, HR))
+    conn.execute(
+        "UPDATE users SET name = CAST(? AS TEXT) WHERE uid = ?", (b"ko " + BAD + b" ;;;komin", KO_MIN)
+    )
+    conn.execute("UPDATE user_contacts_v7 SET fname = CAST(? AS TEXT)", (b" " + BAD + b" ",))
+    conn.commit()
+    conn.close()
+    report = run_extract(FolderTree(tmp_path / "evidence"), AndroidTelegramParser)
+    assert not report.failed
+
+    def flagged(kind: str, table: str, rowid: int) -> tuple[Any, ...]:
+        (row,) = store_rows(
+            case,
+            f"SELECT * FROM {kind} WHERE record_table = ? AND record_rowid = ?",
+            (table, rowid),
+        )
+        raws = store_rows(
+            case,
+            "SELECT column_name, raw FROM undecodable_text WHERE kind = ? AND record_table = ? "
+            "AND record_rowid = ? ORDER BY id",
+            (kind, table, rowid),
+        )
+        return row, row["has_undecodable_text"], {str(r["column_name"]): bytes(r["raw"]) for r in raws}
+
+    forward, flag, raws = flagged("messages", "messages_v2", 1)
+    sent = iso(T - 3600)
+    assert forward["body"] == f"[Forwarded from {BAD_SHOWN}, originally sent {sent}]\nhi" and flag == 1
+    assert raws["body"] == b"[Forwarded from " + BAD + f", originally sent {sent}]\nhi".encode()
+
+    created, flag, raws = flagged("messages", "messages_v2", 2)
+    assert (created["body"], flag) == (f'group created: "{BAD_SHOWN}"; with {BAD_SHOWN} HR ({HR})', 1)
+    assert raws["body"] == b'group created: "' + BAD + b'"; with ' + BAD + f" HR ({HR})".encode()
+
+    call, flag, raws = flagged("calls", "messages_v2", 3)
+    assert (call["name"], flag) == (f"{BAD_SHOWN} HR (Telegram user {HR})", 1)
+    assert raws["name"] == BAD + f" HR (Telegram user {HR})".encode()
+
+    ko_min, flag, raws = flagged("contacts", "users", KO_MIN)
+    assert (ko_min["name"], flag, raws["name"]) == (f"ko {BAD_SHOWN}", 1, b"ko " + BAD)
+
+    (book,) = store_rows(case, "SELECT record_rowid FROM contacts WHERE record_table = 'user_contacts_v7'")
+    wichai, flag, raws = flagged("contacts", "user_contacts_v7", int(book["record_rowid"]))
+    assert (wichai["name"], flag, raws["name"]) == (f"{BAD_SHOWN} Mule", 1, BAD + b" Mule")
