@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 
 from evidence_intake.artefacts.model import Account, Artefact, Contact, Locator
+from evidence_intake.artefacts.text import strip_text
 from evidence_intake.parsers.base import BulkQuery, Parser
 from evidence_intake.parsers.schema import Schema
 from evidence_intake.parsers.source import Source
@@ -87,7 +88,7 @@ def app_sql(account_type: str) -> str:
 
 class AndroidContactsParser(Parser):
     name = "android.contacts"
-    version = "1.0"
+    version = "1.1"
     title = "Android contacts (contacts provider contacts2.db) and the device's accounts"
     kinds = (Contact, Account)
     globs = ("**/com.android.providers.contacts/databases/contacts2.db",)
@@ -182,7 +183,7 @@ class AndroidContactsParser(Parser):
             if not name and not kind:
                 continue
             app = APPS.get(kind or "", "Contacts" if (kind in LOCAL_ACCOUNT_TYPES or not kind) else kind)
-            text = (name or "").strip()
+            text = strip_text(name or "")
             is_email = "@" in text
             is_phone = (
                 bool(text)

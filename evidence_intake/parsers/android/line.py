@@ -20,6 +20,7 @@ import sqlite3
 from collections.abc import Iterator, Sequence
 
 from evidence_intake.artefacts.model import Artefact, Call, Contact, Direction, Locator, Message
+from evidence_intake.artefacts.text import as_text
 from evidence_intake.parsers.base import BulkQuery, Parser
 from evidence_intake.parsers.schema import Schema
 from evidence_intake.parsers.source import Source
@@ -63,7 +64,7 @@ def stored_int(value: object) -> object:
 
 class LineParser(Parser):
     name = "android.line"
-    version = "1.1"
+    version = "1.2"
     title = "LINE for Android (naver_line): chats, group names, contacts, call rows"
     kinds = (Message, Call, Contact)
     globs = ("**/jp.naver.line.android/databases/naver_line",)
@@ -198,7 +199,7 @@ class LineParser(Parser):
             return {}
         out: dict[str, str] = {}
         for row in source.rows(f"SELECT m_id, {', '.join(wanted)} FROM contacts"):
-            name = next((str(row[c]) for c in wanted if row[c]), None)
+            name = next((as_text(row[c]) for c in wanted if row[c]), None)
             if row["m_id"] and name:
                 out[str(row["m_id"])] = name
         return out

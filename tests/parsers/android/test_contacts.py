@@ -226,3 +226,20 @@ def test_corpus_database_has_no_raw_contacts(
     assert (summary.unsupported, summary.errors, summary.records) == (1, 0, 0)
     (source,) = store_rows(case, "SELECT detail FROM sources")
     assert "lacks raw_contacts" in str(source["detail"]) and "calls" in str(source["detail"])
+
+
+def test_invalid_utf8_in_an_account_name_stays_flagged(
+    tmp_path: Path, case: FakeCase, run_extract: Runner
+) -> None:
+    root = build_modern(tmp_path / "ev")
+    raw = b" somchai\xff "  # written with the spaces a sync adapter may leave around it
+    conn = sqlite3.connect(root / DB)
+    conn.execute("UPDATE accounts SET account_name = CAST(? AS TEXT) WHERE _id = 2", (raw,))
+    conn.commit()
+    conn.close()
+    report = run_extract(FolderTree(root), AndroidContactsParser)
+    assert not report.failed
+    (got,) = store_rows(case, "SELECT username, has_undecodable_text FROM accounts WHERE record_rowid = 2")
+    assert got == {"username": "somchai\ufffd", "has_undecodable_text": 1}
+    kept = store_rows(case, "SELECT column_name, raw FROM undecodable_text WHERE kind = 'accounts'")
+    assert kept == [{"column_name": "username", "raw": b"somchai\xff"}]

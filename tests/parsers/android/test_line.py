@@ -4,6 +4,7 @@ call rows, times stored as text or as numbers, and damaged input."""
 from __future__ import annotations
 
 import json
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -432,3 +433,27 @@ def test_truncated_database_keeps_the_rows_before_the_cut(
     run_extract(MemoryTree({"/" + DB: truncated(path.read_bytes())}), LineParser)
     got = store_rows(case, "SELECT status, records, detail FROM sources")
     assert got[0]["status"] == "error" and 0 < int(got[0]["records"]) < 3000, got
+
+
+def test_invalid_utf8_in_a_contact_name_stays_flagged_in_the_calls(
+    tmp_path: Path, case: FakeCase, run_extract: Runner
+) -> None:
+    root = evidence(tmp_path)
+    raw = "ปราณี".encode() + b"\xff"
+    conn = sqlite3.connect(root / DB)
+    conn.execute("UPDATE contacts SET custom_name = CAST(? AS TEXT) WHERE m_id = ?", (raw, PRANEE))
+    conn.commit()
+    conn.close()
+    report = run_extract(FolderTree(root), LineParser)
+    assert not report.failed
+    assert rows(case, "calls", ("record_rowid", "name", "has_undecodable_text")) == [
+        (6, "ปราณี\ufffd", 1),
+        (7, "ปราณี\ufffd", 1),
+    ]
+    kept = store_rows(
+        case, "SELECT record_rowid, column_name, raw FROM undecodable_text WHERE kind = 'calls' ORDER BY id"
+    )
+    assert [(k["record_rowid"], k["column_name"], k["raw"]) for k in kept] == [
+        (6, "name", raw),
+        (7, "name", raw),
+    ]
