@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from evidence_intake.evidence.model import EvidenceTree
+from evidence_intake.parsers.android.sms import AndroidSmsParser
 from tests.parsers.android.mmssms_schema import MMSSMS_SQL, sms_row
 from tests.parsers.cli import invoke, use_case
 from tests.parsers.fakecase import FakeCase
@@ -66,7 +67,7 @@ def test_parsers_lists_the_built_ins_with_their_origin() -> None:
     sms = names["android.sms"]
     assert sms["distribution"] == "evidence-intake" and sms["kinds"] == ["messages"]
     assert "**/com.android.providers.telephony/databases/mmssms.db" in sms["globs"]
-    assert sms["limitations"] and sms["version"] == "1.0" and data["failures"] == []
+    assert sms["limitations"] and sms["version"] == AndroidSmsParser.version and data["failures"] == []
     table = invoke("parsers").stdout
     assert "android.calllog" in table and "evidence-intake" in table
 
