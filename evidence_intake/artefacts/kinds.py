@@ -236,7 +236,7 @@ def _convert(column: Column, value: Any, region: str, undecodable: list[tuple[st
         return _json(
             [
                 {
-                    "app": h.app,
+                    "app": _text(column.name, h.app, undecodable),
                     "user_id": _text(column.name, h.user_id, undecodable),
                     "username": _text(column.name, h.username, undecodable),
                 }
@@ -244,7 +244,17 @@ def _convert(column: Column, value: Any, region: str, undecodable: list[tuple[st
             ]
         )
     if role == JSON_ATTACHMENTS:
-        return _json([a.to_dict() for a in value])
+        return _json(
+            [
+                {
+                    "name": _text(column.name, a.name, undecodable),
+                    "mime_type": _text(column.name, a.mime_type, undecodable),
+                    "path": _text(column.name, a.path, undecodable),
+                    "size": a.size,
+                }
+                for a in value
+            ]
+        )
     raise ValueError(f"unknown column role {role!r}")
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import sqlite3
 import subprocess
@@ -270,3 +271,30 @@ def test_an_emptied_store_is_not_read_back_as_one_without_artefacts(tmp_path: Pa
     with pytest.raises(IntakeError, match="is empty"):
         open_read_only(path)
     assert path.read_bytes() == b""
+
+
+def test_undecodable_text_inside_attachments_and_handles_is_flagged_with_its_bytes() -> None:
+    """The typed path checks every text it stores, list columns included (attachment names, types and
+    paths; a handle's app), as the bulk path does."""
+    from evidence_intake.artefacts.model import Attachment, Contact, Handle, Message
+    from evidence_intake.artefacts.text import LossyText
+
+    raw = b"\xe0\xb8\xaa\xffA"
+    bad = LossyText.decode(raw)
+    assert isinstance(bad, LossyText)
+    message = Message(
+        locator=Locator(table="part", rowid=1),
+        app="SMS",
+        attachments=(Attachment(name=bad, mime_type="image/jpeg", path=bad, size=3),),
+    )
+    undecodable: list[tuple[str, bytes]] = []
+    spec = KINDS["messages"]
+    row = dict(zip(spec.column_names, spec.to_row(message, "TH", undecodable), strict=True))
+    assert undecodable == [("attachments", raw), ("attachments", raw)]
+    assert json.loads(row["attachments"]) == [
+        {"name": "ส\ufffdA", "mime_type": "image/jpeg", "path": "ส\ufffdA", "size": 3}
+    ]
+    contact = Contact(locator=Locator(table="users", rowid=2), app="Telegram", handles=(Handle(app=bad),))
+    undecodable.clear()
+    KINDS["contacts"].to_row(contact, "TH", undecodable)
+    assert undecodable == [("handles", raw)]
