@@ -24,7 +24,7 @@ from typing import Any
 from chain_of_custody.schema import apply_migration_steps, pending_migrations
 from evidence_intake.artefacts.kinds import KINDS, PROVENANCE_COLUMNS, KindSpec
 from evidence_intake.artefacts.schema import MIGRATION_SET, SECONDARY_INDEXES, STEPS
-from evidence_intake.artefacts.text import text_factory
+from evidence_intake.artefacts.text import storable, storable_value, text_factory
 from evidence_intake.errors import InsufficientSpaceError, IntakeError, NotFoundError, no_room, sqlite_error
 from evidence_intake.timeutil import iso_utc, utcnow
 
@@ -162,7 +162,7 @@ class ArtefactStore:
                 "companions, status, "
                 "schema, tables_seen, detail, started_at, completed_at) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
+                _storable(
                     record.extraction_id,
                     record.exhibit,
                     record.parser,
@@ -236,7 +236,7 @@ class ArtefactStore:
                 "UPDATE sources SET status = ?, records = ?, errors = ?, warnings = ?, detail = ?, "
                 "completed_at = ? "
                 "WHERE id = ?",
-                (status, records, errors, warnings, detail, iso_utc(utcnow()), source_id),
+                _storable(status, records, errors, warnings, detail, iso_utc(utcnow()), source_id),
             )
             self._supersede(c, source_id)
 
@@ -262,7 +262,7 @@ class ArtefactStore:
                 "source_partition, source_path, source_sha256, severity, error, record_table, "
                 "record_rowid, at) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
+                _storable(
                     extraction_id,
                     exhibit,
                     parser,
@@ -473,5 +473,11 @@ def store_error(path: Path, exc: sqlite3.DatabaseError) -> IntakeError:
     )
 
 
+def _storable(*values: Any) -> tuple[Any, ...]:
+    """Parameters of a statement with every text made encodable (``text.storable``): an error message
+    or a path from bad evidence must not make SQLite refuse the row that records it."""
+    return tuple(storable(v) if isinstance(v, str) else v for v in values)
+
+
 def _dumps(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+    return json.dumps(storable_value(value), ensure_ascii=False, separators=(",", ":"), sort_keys=True)

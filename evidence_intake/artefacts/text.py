@@ -21,7 +21,9 @@ bulk query, so a value has the same raw bytes whichever path built it.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
+from typing import Any
 
 
 class LossyText(str):
@@ -111,3 +113,40 @@ def as_text(value: object) -> str:
     """``str(value)``, except that text (a ``LossyText`` too) is given as it is: ``str()`` would make a
     ``LossyText`` a plain ``str`` and lose its raw bytes."""
     return value if isinstance(value, str) else str(value)
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _escape_surrogate(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    # U+DC80..U+DCFF stand for the bytes 0x80..0xFF a surrogateescape decoder could not read
+    return f"\\x{code - 0xDC00:02x}" if 0xDC80 <= code <= 0xDCFF else f"\\u{code:04x}"
+
+
+def storable(text: str) -> str:
+    """``text`` made encodable as UTF-8, for the store and the ledger.
+
+    Messages of exceptions raised on bad evidence may carry lone surrogates (a decoder's
+    ``surrogateescape`` of bytes that are not UTF-8, a file name from a foreign file system); SQLite and
+    the ledger's canonical JSON refuse them. They are written as backslash escapes: ``\\xdf`` for an
+    escaped byte, ``\\udxxx`` for any other lone surrogate, so nothing is lost and nothing is guessed.
+    """
+    if text.isascii():
+        return text
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return _SURROGATE.sub(_escape_surrogate, text)
+    return text
+
+
+def storable_value(value: Any) -> Any:
+    """``value`` (JSON-like: dicts, lists, tuples, strings, numbers) with every string ``storable``."""
+    if isinstance(value, str):
+        return storable(value)
+    if isinstance(value, dict):
+        return {storable_value(k): storable_value(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [storable_value(v) for v in value]
+    return value

@@ -25,15 +25,17 @@ import sqlite3
 import time
 import uuid
 from collections import deque
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Executor, Future
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
 from evidence_intake import SOFTWARE
 from evidence_intake.artefacts.store import ArtefactStore, SourceRecord
-from evidence_intake.errors import EvidenceError, InsufficientSpaceError, IntakeError, no_room
+from evidence_intake.artefacts.text import storable, storable_value
+from evidence_intake.errors import EvidenceError, InsufficientSpaceError, IntakeError, disk_full, no_room
 from evidence_intake.evidence.model import Entry, EvidenceTree
 from evidence_intake.parsers.base import BulkQuery, Parser
 from evidence_intake.parsers.planning import Refusal, admit, match_files, probe_database, rowid_ranges
@@ -163,11 +165,9 @@ class Extraction:
         # must not end up in the ledger, which keeps everything for good.
         names = {volume.name for volume in tree.volumes()}
         keys_for = [name for name in self.keys_for if name == "*" or (name in names and name)]
-        self.case.record(
+        self._ledger(
             "extraction_started",
-            examiner=self.examiner,
-            exhibit=self.exhibit_id,
-            details={"extraction_id": self.extraction_id, "parsers": versions, "jobs": self.jobs}
+            {"extraction_id": self.extraction_id, "parsers": versions, "jobs": self.jobs}
             | ({"keys_given_for": keys_for} if keys_for else {}),
         )
         self.store.begin_run(
@@ -213,11 +213,9 @@ class Extraction:
         # completed and partial runs finished; a failed or interrupted one is extraction_failed, and
         # its details say which
         action = "extraction_completed" if status in ("completed", "partial") else "extraction_failed"
-        entry = self.case.record(
+        entry = self._ledger(
             action,
-            examiner=self.examiner,
-            exhibit=self.exhibit_id,
-            details={
+            {
                 "extraction_id": self.extraction_id,
                 "status": status,
                 "parsers": {i.name: i.version for i in self.parsers},
@@ -229,6 +227,16 @@ class Extraction:
         self.store.finish_run(
             self.extraction_id, status=status, counts=counts, ledger_seq=getattr(entry, "seq", None)
         )
+
+    def _ledger(self, action: str, details: Mapping[str, Any]) -> Any:
+        """One ledger entry of this run; text from the evidence (messages, paths) made encodable."""
+        return self.case.record(
+            action, examiner=self.examiner, exhibit=self.exhibit_id, details=storable_value(dict(details))
+        )
+
+    def _problem(self, text: str) -> None:
+        if len(self.summary.problems) < 50:
+            self.summary.problems.append(storable(text))
 
     def _report_progress(self) -> None:
         if self.progress is not None:
@@ -253,19 +261,55 @@ class Extraction:
             raise  # the case's disk is full: every other file would fail the same way
         except IntakeError as exc:
             for info in infos:
-                self._fail_early(
-                    info, entry, None, (), f"{exc.message} ({exc.hint})" if exc.hint else exc.message
-                )
+                message = f"{exc.message} ({exc.hint})" if exc.hint else exc.message
+                with self._isolated(info, entry, None, "recording that the file could not be copied"):
+                    self._fail_early(info, entry, None, (), message)
             self._file_done(file_state)
             return
         # Only SQLite parsers look at a database's layout; a vCard or XML file is not opened as one.
         probe = probe_database(main.local_path) if wants_sqlite else (False, None, None, None)
         is_sqlite, schema_info, schema_error, damaged = probe
         for info in infos:
-            self._start_parser(
-                info, entry, main, copies, is_sqlite, schema_info, schema_error, damaged, file_state
-            )
+            with self._isolated(info, entry, main.sha256, "starting it", main, copies):
+                self._start_parser(
+                    info, entry, main, copies, is_sqlite, schema_info, schema_error, damaged, file_state
+                )
         self._file_done_if_idle(file_state)
+
+    @contextmanager
+    def _isolated(
+        self,
+        info: ParserInfo,
+        file: Entry | SourceFile,
+        sha: str | None,
+        doing: str,
+        main: CopiedFile | None = None,
+        copies: Sequence[CopiedFile] = (),
+    ) -> Iterator[None]:
+        """One parser on one file fails alone, whatever fails around it (its error cannot be recorded,
+        its rows cannot be stored): that becomes its error and the run goes on.
+
+        A full disk stops the run (every other file would fail the same way), and so does Ctrl-C.
+        """
+        try:
+            yield
+        except InsufficientSpaceError:
+            raise
+        except Exception as exc:
+            full = _full_disk(exc, self.scratch)
+            if full is not None:
+                raise full from exc
+            message = f"{exc.__class__.__name__}: {exc} (while {doing})"
+            try:
+                self._fail_early(info, file, sha, copies, message)
+            except InsufficientSpaceError:
+                raise
+            except Exception as again:
+                self.summary.parsers[info.name].errors += 1
+                self._problem(
+                    f"{info.name} on {file.location}: {message}; recording it failed too: "
+                    f"{again.__class__.__name__}: {again}"
+                )
 
     def _base_file(self, entry: Entry, main: CopiedFile, copies: tuple[CopiedFile, ...]) -> SourceFile:
         return SourceFile(
@@ -351,7 +395,62 @@ class Extraction:
     ) -> None:
         """Store ``message`` (and ``more`` of the same file) as extraction errors; with ``ledger``, one
         parser_error entry for them all."""
-        for text in (message, *more):
+        message, more = storable(message), [storable(m) for m in more]
+        # the ledger entry is written even when the store refuses the rows (raised after it)
+        not_stored: Exception | None = None
+        try:
+            self._add_errors(
+                info,
+                source_id,
+                file,
+                sha,
+                (message, *more),
+                severity=severity,
+                record_table=record_table,
+                record_rowid=record_rowid,
+            )
+        except InsufficientSpaceError:
+            raise
+        except Exception as exc:
+            not_stored = exc
+        self._problem(f"{info.name} on {file.location}: {message}")
+        if ledger:
+            self._ledger(
+                "parser_error",
+                {
+                    "extraction_id": self.extraction_id,
+                    "parser": info.name,
+                    "parser_version": info.version,
+                    "source_partition": file.volume,
+                    "source_path": file.path,
+                    "source_sha256": sha,
+                    "source_id": source_id,
+                    **({} if records_kept is None else {"records_kept": records_kept}),
+                    "errors": [message, *more][:10],
+                    "error_count": 1 + len(more),
+                }
+                | (
+                    {}
+                    if not_stored is None
+                    else {"not_stored": f"{not_stored.__class__.__name__}: {not_stored}"}
+                ),
+            )
+        if not_stored is not None:
+            raise not_stored
+
+    def _add_errors(
+        self,
+        info: ParserInfo,
+        source_id: int | None,
+        file: Entry | SourceFile,
+        sha: str | None,
+        texts: Sequence[str],
+        *,
+        severity: str,
+        record_table: str | None,
+        record_rowid: int | None,
+    ) -> None:
+        for text in texts:
             self.store.add_error(
                 extraction_id=self.extraction_id,
                 exhibit=self.exhibit_id,
@@ -365,26 +464,6 @@ class Extraction:
                 source_sha256=sha,
                 record_table=record_table,
                 record_rowid=record_rowid,
-            )
-        if len(self.summary.problems) < 50:
-            self.summary.problems.append(f"{info.name} on {file.location}: {message}")
-        if ledger:
-            self.case.record(
-                "parser_error",
-                examiner=self.examiner,
-                exhibit=self.exhibit_id,
-                details={
-                    "extraction_id": self.extraction_id,
-                    "parser": info.name,
-                    "parser_version": info.version,
-                    "source_partition": file.volume,
-                    "source_path": file.path,
-                    "source_sha256": sha,
-                    "source_id": source_id,
-                    **({} if records_kept is None else {"records_kept": records_kept}),
-                    "errors": [message, *more][:10],
-                    "error_count": 1 + len(more),
-                },
             )
 
     def _start_parser(
@@ -444,19 +523,29 @@ class Extraction:
         schema_name = file.schema.name if file.schema else None
         source_id = self.store.add_source(self._record(info, file, main.sha256, copies, schema_name, tables))
         state = _SourceState(info, file, source_id)
-        if damaged:
-            state.warnings += 1
-            self._error(info, source_id, file, main.sha256, damaged, severity="warning")
         units: list[WorkUnit] = []
-        if type(parser).parse is not Parser.parse:
-            units.append(self._unit(info, file, source_id, None, None))
-        for query, rowid_range in ranges:
-            units.append(self._unit(info, file, source_id, query, rowid_range))
+        try:
+            if damaged:
+                state.warnings += 1
+                self._error(info, source_id, file, main.sha256, damaged, severity="warning")
+            if type(parser).parse is not Parser.parse:
+                units.append(self._unit(info, file, source_id, None, None))
+            for query, rowid_range in ranges:
+                units.append(self._unit(info, file, source_id, query, rowid_range))
+            if units:
+                expected = sum((r[1] - r[0] + 1) for _, r in ranges if r is not None)
+                self.store.prepare_bulk(expected)
+        except InsufficientSpaceError:
+            raise
+        except Exception as exc:
+            full = _full_disk(exc, self.scratch)
+            if full is not None:
+                raise full from exc
+            state.errors.append(f"{exc.__class__.__name__}: {exc} (while preparing its units)")
+            units = []
         if not units:
-            self._close_source(state)
+            self._close_source_isolated(state)
             return
-        expected = sum((r[1] - r[0] + 1) for _, r in ranges if r is not None)
-        self.store.prepare_bulk(expected)
         state.pending = len(units)
         file_state.pending += len(units)
         for unit in units:
@@ -488,7 +577,11 @@ class Extraction:
     # -- running and merging ----------------------------------------------------------------------
 
     def _submit(self, unit: WorkUnit, state: _SourceState, file_state: _FileState) -> None:
-        future = self.executor.submit(run_unit, unit)
+        try:
+            future = self.executor.submit(run_unit, unit)
+        except Exception as exc:  # a broken pool: the unit fails like one whose worker failed
+            future = Future()
+            future.set_exception(exc)
         self._queue.append((unit, future, state, file_state))
         while len(self._queue) > self.window:
             self._merge_head()
@@ -508,6 +601,23 @@ class Extraction:
             result.problems.append(
                 UnitProblem("error", f"the worker running it failed: {exc.__class__.__name__}: {exc}")
             )
+        try:
+            self._take_result(unit, result, state)
+        except InsufficientSpaceError:
+            raise
+        except Exception as exc:
+            full = _full_disk(exc, self.store.path.parent)
+            if full is not None:
+                raise full from exc
+            state.errors.append(f"its result could not be recorded: {exc.__class__.__name__}: {exc}")
+        state.pending -= 1
+        if state.pending == 0:
+            self._close_source_isolated(state)
+        file_state.pending -= 1
+        self._file_done_if_idle(file_state)
+
+    def _take_result(self, unit: WorkUnit, result: UnitResult, state: _SourceState) -> None:
+        """Merge a unit's shard and record its warnings (its errors wait for the source's closing)."""
         info = state.info
         if result.disk_full:
             if result.shard is not None:
@@ -553,11 +663,53 @@ class Extraction:
                     record_table=problem.record_table,
                     record_rowid=problem.record_rowid,
                 )
-        state.pending -= 1
-        if state.pending == 0:
+
+    def _close_source_isolated(self, state: _SourceState) -> None:
+        """``_close_source``; when recording fails, the source is closed as an error all the same."""
+        try:
             self._close_source(state)
-        file_state.pending -= 1
-        self._file_done_if_idle(file_state)
+        except InsufficientSpaceError:
+            raise
+        except Exception as exc:
+            full = _full_disk(exc, self.store.path.parent)
+            if full is not None:
+                raise full from exc
+            info = state.info
+            message = f"{exc.__class__.__name__}: {exc} (while recording its result)"
+            self._problem(f"{info.name} on {state.file.location}: {message}")
+            summary = self.summary.parsers[info.name]
+            if not state.errors:  # _close_source counted it as parsed: no error entry was written yet
+                summary.errors += 1
+                try:
+                    self._ledger(
+                        "parser_error",
+                        {
+                            "extraction_id": self.extraction_id,
+                            "parser": info.name,
+                            "parser_version": info.version,
+                            "source_partition": state.file.volume,
+                            "source_path": state.file.path,
+                            "source_sha256": state.file.sha256,
+                            "source_id": state.source_id,
+                            "errors": [message],
+                            "error_count": 1,
+                        },
+                    )
+                except Exception as again:
+                    self._problem(f"{info.name} on {state.file.location}: its ledger entry failed: {again}")
+            try:
+                self.store.finish_source(
+                    state.source_id,
+                    status="error",
+                    records=state.records,
+                    errors=len(state.errors) + 1,
+                    warnings=state.warnings,
+                    detail=message,
+                )
+            except InsufficientSpaceError:
+                raise
+            except Exception as again:
+                self._problem(f"{info.name} on {state.file.location}: closing its source failed: {again}")
 
     def _close_source(self, state: _SourceState) -> None:
         info = state.info
@@ -602,6 +754,30 @@ class Extraction:
         shutil.rmtree(file_state.folder, ignore_errors=True)
         self._files_done += 1
         self._report_progress()
+
+
+def _full_disk(exc: BaseException, folder: Path) -> InsufficientSpaceError | None:
+    """``exc`` as the full-disk error it is (an OSError ENOSPC/EDQUOT, or SQLite's "disk is full"),
+    else None."""
+    if isinstance(exc, OSError) and disk_full(exc):
+        return InsufficientSpaceError(
+            f"no space left on the disk holding {folder}: {exc}",
+            path=folder,
+            hint="free space on the disk that holds the case folder, then run extract again; "
+            "rows already stored are kept",
+        )
+    if (
+        isinstance(exc, sqlite3.OperationalError)
+        and ((getattr(exc, "sqlite_errorcode", 0) or 0) & 0xFF) == sqlite3.SQLITE_FULL
+    ):
+        return InsufficientSpaceError(
+            f"no space left on the disk holding {folder} (or SQLite's temporary folder "
+            f"{_temporary_folder()}): {exc}",
+            path=folder,
+            hint="free space on the disk that holds the case folder, then run extract again; "
+            "rows already stored are kept",
+        )
+    return None
 
 
 def _temporary_folder() -> str:
@@ -676,11 +852,13 @@ def extract(
             )
             try:
                 report.exhibits.append(run.run())
-            except IntakeError as exc:
+            except Exception as exc:
                 if len(exhibits) == 1:
                     raise  # one exhibit asked for: its own error and exit status say it best
+                # the next exhibits are still extracted, whatever stopped this one
                 failed = ExhibitSummary(exhibit_id, run.extraction_id, status="failed")
-                failed.problems.append(str(exc))
+                text = str(exc) if isinstance(exc, IntakeError) else f"{exc.__class__.__name__}: {exc}"
+                failed.problems.append(storable(text))
                 report.exhibits.append(failed)
     finally:
         store.close()
