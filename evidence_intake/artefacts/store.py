@@ -210,9 +210,13 @@ class ArtefactStore:
     def _delete_rows(self, c: sqlite3.Connection, spec: KindSpec, lo: int, hi: int, source_id: int) -> None:
         where = "id BETWEEN ? AND ? AND source_id = ?"
         if spec.fts:
+            # exactly the rows merge_shard indexed: a 'delete' of a row that was never indexed (no
+            # text) still counts it off the index's row total, which goes wrong and then negative
+            # ("database disk image is malformed")
             c.execute(
                 f"INSERT INTO {spec.fts} ({spec.fts}, rowid, {spec.fts_column}) "
-                f"SELECT 'delete', id, {spec.fts_column} FROM {spec.table} WHERE {where}",
+                f"SELECT 'delete', id, {spec.fts_column} FROM {spec.table} WHERE {where} "
+                f"AND {spec.fts_column} IS NOT NULL",
                 (lo, hi, source_id),
             )
         c.execute(
