@@ -5,9 +5,12 @@ row per parser and file, then merges each unit's shard into the base tables (ids
 current maximum, so ids stay dense and the row ranges of a source are known without an index),
 updates the full-text indexes for exactly the merged ids, and closes the source with its counts.
 
-Re-running a parser on the same file replaces its rows: the older ``sources`` row is kept (marked
-``superseded_by``) for the record, its artefact rows are deleted. So ``extract`` can be run again
-and again without duplicates.
+Re-running a parser on the same file replaces its rows once the new run of it has completed: the
+older ``sources`` row is kept (marked ``superseded_by``) for the record, its artefact rows are
+deleted. A re-run that does not complete (an error, an unsupported schema, not applicable,
+interrupted, a full disk, a killed process) replaces nothing: the older rows stay, and the rows the
+new run had read are removed, so the views never show two runs of the same file. So ``extract`` can
+be run again and again without duplicates and without losing what an earlier run read.
 """
 
 from __future__ import annotations
@@ -183,31 +186,57 @@ class ArtefactStore:
                 ),
             )
             source_id = int(cur.lastrowid or 0)
-            if status != "running":
-                self._supersede(c, source_id)
+            # a run that could not even start on the file (error, unsupported schema, not applicable)
+            # has no rows and replaces nothing: what an earlier run read stays
         return source_id
 
     def _supersede(self, c: sqlite3.Connection, source_id: int) -> None:
         """Older runs of this parser on this file: keep their sources rows, delete their artefacts.
 
-        Called when the newer run of the file is finished (whatever its status), so that the store
-        always holds what the latest run got, and never two copies.
+        Called only when the newer run of the file has completed (parsed), so that the store holds
+        what the latest complete run got, and never two copies.
         """
         older = c.execute(
-            "SELECT o.id, o.row_ranges FROM sources AS n JOIN sources AS o ON o.exhibit = n.exhibit "
-            "AND o.parser = n.parser AND o.source_partition = n.source_partition AND o.source_path = "
-            "n.source_path "
-            "AND o.id < n.id AND o.superseded_by IS NULL WHERE n.id = ?",
-            (source_id,),
+            f"SELECT o.id, o.row_ranges FROM {_OLDER_RUNS} WHERE n.id = ?", (source_id,)
         ).fetchall()
         for old_id, ranges in older:
-            for kind, spans in json.loads(ranges or "{}").items():
-                spec = KINDS[kind]
-                for lo, hi in spans:
-                    self._delete_rows(c, spec, lo, hi, old_id)
+            self._delete_source_rows(c, old_id, ranges)
             c.execute("UPDATE sources SET superseded_by = ? WHERE id = ?", (source_id, old_id))
 
-    def _delete_rows(self, c: sqlite3.Connection, spec: KindSpec, lo: int, hi: int, source_id: int) -> None:
+    def _keep_older(self, c: sqlite3.Connection, source_id: int) -> int:
+        """A run of a parser on a file that did not complete: if an earlier run of it completed or left
+        rows, those stay and the rows this run had read are removed (else both would show in the
+        views). Returns how many rows were removed; the source's ``detail`` says so."""
+        older = c.execute(
+            f"SELECT o.id FROM {_OLDER_RUNS} AND (o.status = 'parsed' OR o.row_ranges != '{{}}') "
+            "WHERE n.id = ? ORDER BY o.id DESC LIMIT 1",
+            (source_id,),
+        ).fetchone()
+        if older is None:
+            return 0  # nothing read before: what this run read is kept, marked by its status
+        ranges, detail = c.execute(
+            "SELECT row_ranges, detail FROM sources WHERE id = ?", (source_id,)
+        ).fetchone()
+        removed = self._delete_source_rows(c, source_id, ranges)
+        note = (
+            f"the rows of the earlier run (source {older[0]}) are kept; the {removed} rows this run "
+            "had read are not"
+        )
+        c.execute(
+            "UPDATE sources SET row_ranges = '{}', records = 0, detail = ? WHERE id = ?",
+            _storable(f"{detail}; {note}" if detail else note, source_id),
+        )
+        return removed
+
+    def _delete_source_rows(self, c: sqlite3.Connection, source_id: int, ranges: str | None) -> int:
+        removed = 0
+        for kind, spans in json.loads(ranges or "{}").items():
+            spec = KINDS[kind]
+            for lo, hi in spans:
+                removed += self._delete_rows(c, spec, lo, hi, source_id)
+        return removed
+
+    def _delete_rows(self, c: sqlite3.Connection, spec: KindSpec, lo: int, hi: int, source_id: int) -> int:
         where = "id BETWEEN ? AND ? AND source_id = ?"
         if spec.fts:
             # exactly the rows merge_shard indexed: a 'delete' of a row that was never indexed (no
@@ -223,7 +252,7 @@ class ArtefactStore:
             "DELETE FROM identifiers WHERE kind = ? AND row_id BETWEEN ? AND ?", (spec.name, lo, hi)
         )  # the range holds only this source's rows: ids of a merge are contiguous
         c.execute("DELETE FROM undecodable_text WHERE source_id = ? AND kind = ?", (source_id, spec.name))
-        c.execute(f"DELETE FROM {spec.table} WHERE {where}", (lo, hi, source_id))
+        return int(c.execute(f"DELETE FROM {spec.table} WHERE {where}", (lo, hi, source_id)).rowcount)
 
     def finish_source(
         self,
@@ -234,7 +263,9 @@ class ArtefactStore:
         errors: int,
         warnings: int,
         detail: str | None = None,
-    ) -> None:
+    ) -> int:
+        """Close a source. Parsed: older runs of the file are replaced. Any other status: they stay,
+        and this run's rows are removed when they exist (returns how many were removed)."""
         with self.transaction() as c:
             c.execute(
                 "UPDATE sources SET status = ?, records = ?, errors = ?, warnings = ?, detail = ?, "
@@ -242,7 +273,10 @@ class ArtefactStore:
                 "WHERE id = ?",
                 _storable(status, records, errors, warnings, detail, iso_utc(utcnow()), source_id),
             )
-            self._supersede(c, source_id)
+            if status == "parsed":
+                self._supersede(c, source_id)
+                return 0
+            return self._keep_older(c, source_id)
 
     def add_error(
         self,
@@ -387,6 +421,14 @@ class ArtefactStore:
                 ).fetchone()[0]
             out[spec.name] = int(n)
         return out
+
+
+# the older, not yet replaced runs ``o`` of the parser and file of source ``n``
+_OLDER_RUNS = (
+    "sources AS n JOIN sources AS o ON o.exhibit = n.exhibit AND o.parser = n.parser "
+    "AND o.source_partition = n.source_partition AND o.source_path = n.source_path "
+    "AND o.id < n.id AND o.superseded_by IS NULL"
+)
 
 
 def require_store(path: Path) -> None:

@@ -107,6 +107,7 @@ class _SourceState:
     records: int = 0
     errors: list[str] = field(default_factory=list)
     warnings: int = 0
+    closed: bool = False  # its sources row has its final status
 
 
 @dataclass(slots=True)
@@ -678,25 +679,29 @@ class Extraction:
             message = f"{exc.__class__.__name__}: {exc} (while recording its result)"
             self._problem(f"{info.name} on {state.file.location}: {message}")
             summary = self.summary.parsers[info.name]
-            if not state.errors:  # _close_source counted it as parsed: no error entry was written yet
-                summary.errors += 1
-                try:
-                    self._ledger(
-                        "parser_error",
-                        {
-                            "extraction_id": self.extraction_id,
-                            "parser": info.name,
-                            "parser_version": info.version,
-                            "source_partition": state.file.volume,
-                            "source_path": state.file.path,
-                            "source_sha256": state.file.sha256,
-                            "source_id": state.source_id,
-                            "errors": [message],
-                            "error_count": 1,
-                        },
-                    )
-                except Exception as again:
-                    self._problem(f"{info.name} on {state.file.location}: its ledger entry failed: {again}")
+            if state.closed:  # closed in the store; its error rows or ledger entry failed
+                if not state.errors:
+                    summary.parsed -= 1
+                    summary.errors += 1
+                return
+            summary.errors += 1  # not closed: no error entry was attempted yet
+            try:
+                self._ledger(
+                    "parser_error",
+                    {
+                        "extraction_id": self.extraction_id,
+                        "parser": info.name,
+                        "parser_version": info.version,
+                        "source_partition": state.file.volume,
+                        "source_path": state.file.path,
+                        "source_sha256": state.file.sha256,
+                        "source_id": state.source_id,
+                        "errors": [message, *state.errors][:10],
+                        "error_count": 1 + len(state.errors),
+                    },
+                )
+            except Exception as again:
+                self._problem(f"{info.name} on {state.file.location}: its ledger entry failed: {again}")
             try:
                 self.store.finish_source(
                     state.source_id,
@@ -714,35 +719,42 @@ class Extraction:
     def _close_source(self, state: _SourceState) -> None:
         info = state.info
         summary = self.summary.parsers[info.name]
-        summary.records += state.records
         summary.warnings += state.warnings
         if state.errors:
-            summary.errors += 1
-            self._error(
-                info,
-                state.source_id,
-                state.file,
-                state.file.sha256,
-                state.errors[0],
-                more=state.errors[1:],
-                ledger=True,
-                records_kept=state.records,
-            )
             status = "error"
             detail = state.errors[0] + (
                 f" (and {len(state.errors) - 1} more)" if len(state.errors) > 1 else ""
             )
         else:
-            summary.parsed += 1
             status = "parsed"
             detail = None
-        self.store.finish_source(
+        # an error keeps an earlier run's rows of the file, if any, and then drops this run's
+        removed = self.store.finish_source(
             state.source_id,
             status=status,
             records=state.records,
             errors=len(state.errors),
             warnings=state.warnings,
             detail=detail,
+        )
+        state.closed = True
+        summary.records += state.records - removed
+        if not state.errors:
+            summary.parsed += 1
+            return
+        summary.errors += 1
+        more = state.errors[1:]
+        if removed:
+            more = [*more, f"the {removed} rows read were not kept: an earlier run's rows of the file stay"]
+        self._error(
+            info,
+            state.source_id,
+            state.file,
+            state.file.sha256,
+            state.errors[0],
+            more=more,
+            ledger=True,
+            records_kept=state.records - removed,
         )
 
     def _file_done_if_idle(self, file_state: _FileState) -> None:

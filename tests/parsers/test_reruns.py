@@ -2,16 +2,26 @@
 
 from __future__ import annotations
 
+import errno
+import shutil
 import sqlite3
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any, BinaryIO
 
+import pytest
+
+from evidence_intake.artefacts.model import Artefact
+from evidence_intake.evidence.model import Entry
+from evidence_intake.parsers import APPLIES, Applicability, Source, not_applicable
 from evidence_intake.parsers.android.sms import AndroidSmsParser
 from evidence_intake.parsers.vcard import VCardParser
 from tests.parsers.android.test_sms import DB, ROWS, build
 from tests.parsers.conftest import Runner
 from tests.parsers.fakecase import FakeCase
+from tests.parsers.sample_parsers import NOTES_SQL, BulkNotes, TypedNotes
 from tests.parsers.trees import FolderTree
-from tests.parsers.util import store_rows
+from tests.parsers.util import make_db, store_rows
 
 # a card with a number and no name at all: a contact whose name is NULL (not in the name index)
 NAMELESS = b"BEGIN:VCARD\r\nVERSION:3.0\r\nTEL:0812345678\r\nEND:VCARD\r\n"
@@ -76,3 +86,133 @@ def test_rows_without_text_are_replaced_on_a_rerun_and_the_search_index_stays_so
         again = run_extract(FolderTree(evidence), AndroidSmsParser, VCardParser)
         assert again.exhibits[0].status == "completed"
     fts_ok(case)
+
+
+# -- a re-run that does not complete replaces nothing ----------------------------------------------
+
+NOTES = "data/data/test.notes/databases/notes.db"
+NOTE_ROWS = [
+    (1, "Somchai", "081 234 5678", "พรุ่งนี้โอนเงินให้แล้วนะ", 1700000000000),
+    (2, "Li Wei", "+86 138 0013 8000", "明天给你转账", 1700000001000),
+    (3, "Ko Aung", "+95 9 212 3456", "hello", 1700000002000),
+    (4, "Nok", "089 999 0000", "ok", 1700000003000),
+]
+
+
+class Flaky(TypedNotes):
+    """test.notes that, once ``fail`` is set, fails after two rows (a value it did not expect)."""
+
+    fail = False
+
+    def applies(self, source: Source) -> Applicability:
+        marked = source.db.execute("SELECT 1 FROM sqlite_master WHERE name = 'marker'").fetchone()
+        return not_applicable("a marked notes file") if marked else APPLIES
+
+    def parse(self, source: Source) -> Iterator[Artefact]:
+        for n, artefact in enumerate(super().parse(source)):
+            if n == 2 and Flaky.fail:
+                raise ValueError("unexpected value in notes.created")
+            yield artefact
+
+
+class Unreadable(FolderTree):
+    """The same folder, whose files can no longer be read (a damaged container, a bad disk)."""
+
+    def open(self, entry: Entry) -> BinaryIO:
+        raise OSError(errno.EIO, "Input/output error")
+
+
+@pytest.fixture()
+def notes(tmp_path: Path) -> Path:
+    root = tmp_path / "notes"
+    make_db(root / NOTES, NOTES_SQL, {"notes": NOTE_ROWS})
+    return root
+
+
+def first_run(case: FakeCase, notes: Path, run_extract: Runner) -> list[dict[str, Any]]:
+    report = run_extract(FolderTree(notes), Flaky, BulkNotes)
+    assert report.exhibits[0].status == "completed"
+    rows = store_rows(case, "SELECT * FROM messages ORDER BY parser, record_rowid")
+    assert len(rows) == 8
+    return rows
+
+
+def only_older_rows(case: FakeCase, before: list[dict[str, Any]]) -> None:
+    """The views hold exactly the first run's rows, indexed once, with nothing of the second run."""
+    assert store_rows(case, "SELECT * FROM messages ORDER BY parser, record_rowid") == before
+    assert store_rows(case, "SELECT count(*) AS n FROM message_rows")[0]["n"] == 8
+    assert store_rows(case, "SELECT count(*) AS n FROM identifiers")[0]["n"] == 8
+    hits = store_rows(case, "SELECT rowid FROM messages_fts WHERE body LIKE '%โอนเงิน%'")
+    assert sorted(h["rowid"] for h in hits) == sorted(r["id"] for r in before if "โอนเงิน" in r["body"])
+    fts_ok(case)
+
+
+@pytest.mark.parametrize("how", ["unreadable", "unsupported schema", "not applicable"])
+def test_a_rerun_that_cannot_start_on_the_file_keeps_what_the_earlier_run_read(
+    case: FakeCase, notes: Path, tmp_path: Path, run_extract: Runner, how: str
+) -> None:
+    before = first_run(case, notes, run_extract)
+    tree: FolderTree
+    if how == "unreadable":
+        tree = Unreadable(notes)
+    else:
+        changed = tmp_path / "changed"
+        shutil.copytree(notes, changed)
+        db = sqlite3.connect(changed / NOTES)
+        if how == "unsupported schema":
+            db.execute("ALTER TABLE notes RENAME COLUMN created TO created_ms")
+        else:
+            db.execute("CREATE TABLE marker (x)")  # Flaky declines a file with this table
+        db.commit()
+        db.close()
+        tree = FolderTree(changed)
+    report = run_extract(tree, Flaky, BulkNotes)
+    assert report.failed == (how == "unreadable")
+    typed = [r for r in before if r["parser"] == "test.notes"]
+    assert (
+        store_rows(case, "SELECT * FROM messages WHERE parser = 'test.notes' ORDER BY record_rowid") == typed
+    )
+    (latest,) = store_rows(case, "SELECT * FROM sources WHERE id > 2 AND parser = 'test.notes'")
+    assert latest["status"] == {"unreadable": "error"}.get(how, how) and latest["records"] == 0
+    (older,) = store_rows(case, "SELECT * FROM sources WHERE id <= 2 AND parser = 'test.notes'")
+    assert older["superseded_by"] is None and older["status"] == "parsed"  # still the current rows
+    if how != "not applicable":
+        only_older_rows(case, before)
+    fts_ok(case)
+
+
+def test_a_rerun_whose_parser_fails_midway_keeps_the_earlier_rows_and_drops_its_own(
+    case: FakeCase, notes: Path, run_extract: Runner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    before = first_run(case, notes, run_extract)
+    monkeypatch.setattr(Flaky, "fail", True)
+    report = run_extract(FolderTree(notes), Flaky, BulkNotes)
+    summary = report.exhibits[0]
+    assert summary.status == "partial" and summary.parsers["test.notes"].errors == 1
+    assert summary.parsers["test.notes"].records == 0
+    rows = store_rows(case, "SELECT * FROM messages ORDER BY parser, record_rowid")
+    run2 = summary.extraction_id
+    bulk_rows = [r for r in rows if r["parser"] == "test.bulknotes"]  # this one completed: replaced
+    assert len(bulk_rows) == 4 and {r["extraction_id"] for r in bulk_rows} == {run2}
+    typed = [r for r in rows if r["parser"] == "test.notes"]
+    assert typed == [r for r in before if r["parser"] == "test.notes"]  # the first run's, unchanged
+    (older_id,) = {r["source_id"] for r in typed}
+    (failed,) = store_rows(
+        case, "SELECT * FROM sources WHERE parser = 'test.notes' AND extraction_id = ?", (run2,)
+    )
+    assert failed["status"] == "error" and failed["records"] == 0 and failed["row_ranges"] == "{}"
+    assert "unexpected value" in failed["detail"]
+    assert f"earlier run (source {older_id}) are kept" in failed["detail"]
+    (entry,) = case.actions("parser_error")
+    assert entry.details["records_kept"] == 0
+    fts_ok(case)
+
+
+def test_a_first_run_that_fails_midway_keeps_what_it_read(
+    case: FakeCase, notes: Path, run_extract: Runner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(Flaky, "fail", True)
+    run_extract(FolderTree(notes), Flaky)
+    assert [r["record_rowid"] for r in store_rows(case, "SELECT record_rowid FROM messages")] == [1, 2]
+    (source,) = store_rows(case, "SELECT status, records FROM sources")
+    assert source == {"status": "error", "records": 2}
