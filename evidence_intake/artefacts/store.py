@@ -143,19 +143,44 @@ class ArtefactStore:
             )
 
     def finish_run(
-        self, extraction_id: str, *, status: str, counts: Mapping[str, Any], ledger_seq: int | None
+        self, extraction_id: str, *, status: str, counts: Mapping[str, Any] | None, ledger_seq: int | None
     ) -> None:
+        """Close a run. Its sources still running become incomplete: what a first run of a file read
+        is kept; a re-run's rows are dropped and the earlier run's stay (``_keep_older``)."""
         with self.transaction() as c:
             c.execute(
                 "UPDATE extraction_runs SET status = ?, completed_at = ?, counts = ?, ledger_seq = ? "
                 "WHERE id = ?",
-                (status, iso_utc(utcnow()), _dumps(dict(counts)), ledger_seq, extraction_id),
+                (
+                    status,
+                    iso_utc(utcnow()),
+                    None if counts is None else _dumps(dict(counts)),
+                    ledger_seq,
+                    extraction_id,
+                ),
             )
+            self._close_unfinished(c, extraction_id, f"the run stopped ({status}) before this file was done")
+
+    def _close_unfinished(self, c: sqlite3.Connection, extraction_id: str, detail: str) -> None:
+        running = c.execute(
+            "SELECT id, row_ranges FROM sources WHERE extraction_id = ? AND status = 'running' ORDER BY id",
+            (extraction_id,),
+        ).fetchall()
+        for source_id, ranges in running:
+            records = 0  # the rows merged before it stopped
+            for kind, spans in json.loads(ranges or "{}").items():
+                for lo, hi in spans:
+                    records += c.execute(
+                        f"SELECT count(*) FROM {KINDS[kind].table} "
+                        "WHERE id BETWEEN ? AND ? AND source_id = ?",
+                        (lo, hi, source_id),
+                    ).fetchone()[0]
             c.execute(
-                "UPDATE sources SET status = 'incomplete', completed_at = ? WHERE extraction_id = ? "
-                "AND status = 'running'",
-                (iso_utc(utcnow()), extraction_id),
+                "UPDATE sources SET status = 'incomplete', completed_at = ?, detail = ?, records = ? "
+                "WHERE id = ?",
+                _storable(iso_utc(utcnow()), detail, records, source_id),
             )
+            self._keep_older(c, source_id)
 
     def add_source(self, record: SourceRecord, *, status: str = "running", detail: str | None = None) -> int:
         with self.transaction() as c:

@@ -12,8 +12,10 @@ from typing import Any, BinaryIO
 import pytest
 
 from evidence_intake.artefacts.model import Artefact
+from evidence_intake.artefacts.store import ArtefactStore
+from evidence_intake.errors import InsufficientSpaceError
 from evidence_intake.evidence.model import Entry
-from evidence_intake.parsers import APPLIES, Applicability, Source, not_applicable
+from evidence_intake.parsers import APPLIES, Applicability, Source, engine, not_applicable
 from evidence_intake.parsers.android.sms import AndroidSmsParser
 from evidence_intake.parsers.vcard import VCardParser
 from tests.parsers.android.test_sms import DB, ROWS, build
@@ -216,3 +218,80 @@ def test_a_first_run_that_fails_midway_keeps_what_it_read(
     assert [r["record_rowid"] for r in store_rows(case, "SELECT record_rowid FROM messages")] == [1, 2]
     (source,) = store_rows(case, "SELECT status, records FROM sources")
     assert source == {"status": "error", "records": 2}
+
+
+# -- a re-run stopped halfway (Ctrl-C, a full disk) leaves the earlier rows, alone ---------------------
+
+
+def stop_second_merge(monkeypatch: pytest.MonkeyPatch, parser: str, exc: BaseException) -> None:
+    """The second shard merged for ``parser``'s source fails with ``exc`` (the first one is stored)."""
+    merge = ArtefactStore.merge_shard
+    merged: dict[int, int] = {}
+
+    def stopping(self: ArtefactStore, shard: Path, source_id: int) -> dict[str, int]:
+        (name,) = self.conn.execute("SELECT parser FROM sources WHERE id = ?", (source_id,)).fetchone()
+        if name == parser:
+            merged[source_id] = merged.get(source_id, 0) + 1
+            if merged[source_id] == 2:
+                raise exc
+        return merge(self, shard, source_id)
+
+    monkeypatch.setattr(ArtefactStore, "merge_shard", stopping)
+
+
+@pytest.mark.parametrize(
+    ("exc", "raised", "status"),
+    [
+        (KeyboardInterrupt(), KeyboardInterrupt, "interrupted"),
+        (OSError(errno.ENOSPC, "No space left on device"), InsufficientSpaceError, "failed"),
+    ],
+)
+def test_a_rerun_stopped_halfway_leaves_exactly_the_earlier_rows(
+    case: FakeCase,
+    notes: Path,
+    run_extract: Runner,
+    monkeypatch: pytest.MonkeyPatch,
+    exc: BaseException,
+    raised: type[BaseException],
+    status: str,
+) -> None:
+    monkeypatch.setattr(engine, "BULK_CHUNK_ROWS", 1)  # one unit per note: four merges for the file
+    monkeypatch.setattr(engine, "BULK_RAMP", ())
+    before = first_run(case, notes, run_extract)
+    stop_second_merge(monkeypatch, "test.bulknotes", exc)
+    with pytest.raises(raised):
+        run_extract(FolderTree(notes), Flaky, BulkNotes)
+    (run1, run2) = store_rows(case, "SELECT id, status FROM extraction_runs ORDER BY started_at, rowid")
+    assert run2["status"] == status
+    # the bulk parser (the file's first) was stopped after one of its four units; the other never began
+    assert store_rows(case, "SELECT * FROM messages ORDER BY parser, record_rowid") == before
+    assert store_rows(case, "SELECT count(*) AS n FROM message_rows")[0]["n"] == 8
+    assert store_rows(case, "SELECT count(*) AS n FROM identifiers")[0]["n"] == 8
+    (stopped,) = store_rows(
+        case, "SELECT * FROM sources WHERE extraction_id = ? AND parser = 'test.bulknotes'", (run2["id"],)
+    )
+    assert stopped["status"] == "incomplete" and stopped["records"] == 0 and stopped["row_ranges"] == "{}"
+    assert (
+        f"the run stopped ({status})" in stopped["detail"] and "1 rows this run had read" in stopped["detail"]
+    )
+    (kept,) = store_rows(
+        case, "SELECT * FROM sources WHERE extraction_id = ? AND parser = 'test.bulknotes'", (run1["id"],)
+    )
+    assert kept["superseded_by"] is None
+    fts_ok(case)
+    [failed] = case.actions("extraction_failed")
+    assert failed.details["status"] == status
+
+
+def test_a_first_run_stopped_halfway_keeps_what_it_read_marked_incomplete(
+    case: FakeCase, notes: Path, run_extract: Runner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(engine, "BULK_CHUNK_ROWS", 1)
+    monkeypatch.setattr(engine, "BULK_RAMP", ())
+    stop_second_merge(monkeypatch, "test.bulknotes", KeyboardInterrupt())
+    with pytest.raises(KeyboardInterrupt):
+        run_extract(FolderTree(notes), BulkNotes)
+    assert [r["record_rowid"] for r in store_rows(case, "SELECT record_rowid FROM messages")] == [1]
+    (source,) = store_rows(case, "SELECT status, records FROM sources")
+    assert source == {"status": "incomplete", "records": 1}
+    fts_ok(case)
