@@ -179,6 +179,7 @@ class Extraction:
             parsers=versions,
         )
         status = "failed"
+        reason: str | None = None  # why the run stopped, when it did
         try:
             self.scratch.mkdir(parents=True, exist_ok=True)
             matches = self._scan(tree)
@@ -192,6 +193,10 @@ class Extraction:
             status = "completed" if not self._any_errors() else "partial"
         except KeyboardInterrupt:
             status = "interrupted"
+            reason = "interrupted (Ctrl-C or a signal to stop)"
+            raise
+        except BaseException as exc:
+            reason = str(exc) if isinstance(exc, IntakeError) else f"{exc.__class__.__name__}: {exc}"
             raise
         finally:
             for _unit, future, _state, _file in self._queue:
@@ -202,15 +207,32 @@ class Extraction:
             try:
                 tree.close()
             finally:
-                shutil.rmtree(self.scratch, ignore_errors=True)
-                self._finish(status)
+                shutil.rmtree(self.scratch, ignore_errors=True)  # first: it frees space on a full disk
+                try:
+                    self._finish(status, reason)
+                except Exception:
+                    if reason is None:
+                        raise
+                    # what stopped the run is what to report; its record stays 'running' in the store,
+                    # and the next extraction closes it as interrupted (close_stale_runs)
         return self.summary
 
     def _any_errors(self) -> bool:
         return any(p.errors for p in self.summary.parsers.values())
 
-    def _finish(self, status: str) -> None:
+    def _finish(self, status: str, reason: str | None = None) -> None:
         counts = {name: s.to_dict() for name, s in self.summary.parsers.items()}
+        if reason is not None:
+            reason = storable(reason)
+            try:  # best effort: on a full disk even this row may not fit, the ledger entry says it too
+                self.store.add_error(
+                    extraction_id=self.extraction_id,
+                    exhibit=self.exhibit_id,
+                    severity="error",
+                    error=f"the extraction stopped: {reason}",
+                )
+            except Exception:  # noqa: S110 - the ledger entry below carries the reason
+                pass
         # completed and partial runs finished; a failed or interrupted one is extraction_failed, and
         # its details say which
         action = "extraction_completed" if status in ("completed", "partial") else "extraction_failed"
@@ -223,7 +245,8 @@ class Extraction:
                 "counts": counts,
                 "records": self.summary.records,
                 "seconds": round(self.summary.seconds, 3),
-            },
+            }
+            | ({} if reason is None else {"reason": reason}),
         )
         self.store.finish_run(
             self.extraction_id, status=status, counts=counts, ledger_seq=getattr(entry, "seq", None)

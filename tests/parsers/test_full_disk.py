@@ -91,10 +91,14 @@ def test_rows_that_do_not_fit_in_the_parsers_shard_are_a_full_disk_not_a_parser_
             assert "android.sms" in caught.value.message and "mmssms.db" in caught.value.message
             last = case.ledger.last()
             assert last is not None and last.action == "extraction_failed"
+            # the case says why it stopped: the ledger entry, and the errors table (it fitted here)
+            reason = last.details["reason"]
+            assert "no space left for the rows of android.sms" in reason and str(root / "scratch") in reason
         assert not [p for p in (root / "scratch").rglob("*") if p.is_file()]
         store = sqlite3.connect(root / "artefacts.sqlite")
         assert store.execute("PRAGMA integrity_check").fetchone() == ("ok",)
-        assert store.execute("SELECT count(*) FROM extraction_errors").fetchone() == (0,)
+        errors = store.execute("SELECT parser, severity, error FROM extraction_errors").fetchall()
+        assert errors == [(None, "error", f"the extraction stopped: {reason}")]
         assert store.execute("SELECT status FROM extraction_runs").fetchall() == [("failed",)]
         store.close()
 

@@ -281,6 +281,10 @@ def test_a_rerun_stopped_halfway_leaves_exactly_the_earlier_rows(
     fts_ok(case)
     [failed] = case.actions("extraction_failed")
     assert failed.details["status"] == status
+    why = {"interrupted": "interrupted (Ctrl-C", "failed": "No space left on device"}[status]
+    assert why in failed.details["reason"]
+    (error,) = store_rows(case, "SELECT parser, error FROM extraction_errors")
+    assert error["parser"] is None and why in error["error"]
 
 
 def test_a_first_run_stopped_halfway_keeps_what_it_read_marked_incomplete(
