@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from multiprocessing import get_context
@@ -31,9 +33,10 @@ def default_jobs() -> int:
 
 
 WORKER_NICENESS = 10
+PARENT_CHECK_SECONDS = 0.5
 
 
-def _worker_started() -> None:
+def _worker_started(parent: int | None = None) -> None:
     """Worker processes yield the CPU to the main process, which alone writes the store.
 
     The store is written by one process (SQLite has one writer), so its merging and indexing is the
@@ -45,6 +48,29 @@ def _worker_started() -> None:
         os.nice(WORKER_NICENESS)
     except OSError:  # not permitted here: the workers keep the main process's priority
         pass
+    if parent is not None:
+        _exit_with_parent(parent)
+
+
+def _exit_with_parent(parent: int) -> None:
+    """End this worker when the process that started it ends.
+
+    A main process that is killed (kill -9, the OOM killer) cannot shut its pool down: its workers,
+    handed to another parent, would wait for work for ever. A daemon thread checks every
+    ``PARENT_CHECK_SECONDS`` that the parent is still this worker's parent (on every platform; Linux's
+    PR_SET_PDEATHSIG is not used because it fires when the *thread* that started the worker ends).
+    The unit in progress is abandoned: its shard is in the run's scratch folder, which the next
+    extraction removes with the rest of the killed run.
+    """
+    if os.getppid() != parent:  # the parent ended before this worker got here
+        os._exit(1)
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(PARENT_CHECK_SECONDS)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
 
 
 def make_executor(jobs: int) -> Executor:
@@ -54,4 +80,9 @@ def make_executor(jobs: int) -> Executor:
     """
     if jobs <= 0:
         return InlineExecutor()
-    return ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn"), initializer=_worker_started)
+    return ProcessPoolExecutor(
+        max_workers=jobs,
+        mp_context=get_context("spawn"),
+        initializer=_worker_started,
+        initargs=(os.getpid(),),
+    )
