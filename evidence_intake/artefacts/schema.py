@@ -193,7 +193,20 @@ def m002_call_duration_raw(db: sqlite_utils.Database) -> None:
     conn.execute(SECONDARY_INDEXES["call_rows_exhibit_time"])
 
 
-STEPS = (("m001_initial", m001_initial), ("m002_call_duration_raw", m002_call_duration_raw))
+def m003_extraction_run_process(db: sqlite_utils.Database) -> None:
+    """``extraction_runs.host`` and ``pid``: the process running an extraction, so that the next one
+    can tell a run that is still going from one whose process was killed (and close it). Runs
+    recorded before have them NULL."""
+    conn = db.conn
+    conn.execute("ALTER TABLE extraction_runs ADD COLUMN host TEXT")
+    conn.execute("ALTER TABLE extraction_runs ADD COLUMN pid INTEGER")
+
+
+STEPS = (
+    ("m001_initial", m001_initial),
+    ("m002_call_duration_raw", m002_call_duration_raw),
+    ("m003_extraction_run_process", m003_extraction_run_process),
+)
 
 
 @cache

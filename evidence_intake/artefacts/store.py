@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from chain_of_custody.schema import apply_migration_steps, pending_migrations
+from evidence_intake import host_name
 from evidence_intake.artefacts.kinds import KINDS, PROVENANCE_COLUMNS, KindSpec
 from evidence_intake.artefacts.schema import MIGRATION_SET, SECONDARY_INDEXES, STEPS
 from evidence_intake.artefacts.text import storable, storable_value, text_factory
@@ -137,10 +138,36 @@ class ArtefactStore:
     ) -> None:
         with self.transaction() as c:
             c.execute(
-                "INSERT INTO extraction_runs (id, exhibit, status, started_at, examiner, software, parsers) "
-                "VALUES (?, ?, 'running', ?, ?, ?, ?)",
-                (extraction_id, exhibit, iso_utc(utcnow()), examiner, software, _dumps(dict(parsers))),
+                "INSERT INTO extraction_runs (id, exhibit, status, started_at, examiner, software, parsers, "
+                "host, pid) VALUES (?, ?, 'running', ?, ?, ?, ?, ?, ?)",
+                _storable(
+                    extraction_id,
+                    exhibit,
+                    iso_utc(utcnow()),
+                    examiner,
+                    software,
+                    _dumps(dict(parsers)),
+                    host_name(),
+                    os.getpid(),
+                ),
             )
+
+    def running_runs(self) -> list[dict[str, Any]]:
+        """Runs recorded as running (``id``, ``exhibit``, ``host``, ``pid``, ``started_at``), oldest first:
+        going on in another process, or left so by one that was killed."""
+        rows = self.conn.execute(
+            "SELECT id, exhibit, host, pid, started_at FROM extraction_runs WHERE status = 'running' "
+            "ORDER BY started_at, rowid"
+        ).fetchall()
+        return [dict(zip(("id", "exhibit", "host", "pid", "started_at"), r, strict=True)) for r in rows]
+
+    def run_sources(self, extraction_id: str, status: str) -> int:
+        """How many sources of a run have ``status``."""
+        return int(
+            self.conn.execute(
+                "SELECT count(*) FROM sources WHERE extraction_id = ? AND status = ?", (extraction_id, status)
+            ).fetchone()[0]
+        )
 
     def finish_run(
         self, extraction_id: str, *, status: str, counts: Mapping[str, Any] | None, ledger_seq: int | None

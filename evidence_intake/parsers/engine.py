@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from evidence_intake import SOFTWARE
+from evidence_intake import SOFTWARE, host_name
 from evidence_intake.artefacts.store import ArtefactStore, SourceRecord
 from evidence_intake.artefacts.text import storable, storable_value
 from evidence_intake.errors import EvidenceError, InsufficientSpaceError, IntakeError, disk_full, no_room
@@ -829,6 +829,59 @@ def _temporary_folder() -> str:
     return "."
 
 
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # a process of another user has that id
+        return True
+    except OSError:
+        return False
+    return True
+
+
+def close_stale_runs(case: CaseLike, store: ArtefactStore, *, examiner: str) -> list[str]:
+    """Runs left 'running' by a process that no longer exists are closed as interrupted.
+
+    A killed ``extract`` (kill -9, a power cut) can neither close its run nor remove its scratch
+    folder (copies of evidence databases and shards). The next extraction of the case does: the run
+    becomes interrupted with an ``extraction_failed`` entry saying so, its unfinished sources become
+    incomplete (a re-run's partial rows give way to the earlier run's rows, as after Ctrl-C), and its
+    scratch folder is removed. Runs of another machine (a case folder on shared storage) and runs
+    whose process is alive are left alone; runs recorded before processes were (no pid) are closed.
+    """
+    closed: list[str] = []
+    host = host_name()
+    for run in store.running_runs():
+        pid = run["pid"]
+        if run["host"] not in (None, host):
+            continue
+        if pid is not None and pid != os.getpid() and _pid_alive(int(pid)):
+            continue
+        unfinished = store.run_sources(run["id"], "running")
+        who = f"process {pid} on {run['host']}" if pid is not None else "process"
+        entry = case.record(
+            "extraction_failed",
+            examiner=examiner,
+            exhibit=run["exhibit"],
+            details=storable_value(
+                {
+                    "extraction_id": run["id"],
+                    "status": "interrupted",
+                    "reason": f"the extracting {who} ended without finishing (killed, or the machine "
+                    "stopped); closed by the next extraction of the case",
+                    "started_at": run["started_at"],
+                    "sources_incomplete": unfinished,
+                }
+            ),
+        )
+        store.finish_run(run["id"], status="interrupted", counts=None, ledger_seq=getattr(entry, "seq", None))
+        shutil.rmtree(Path(case.scratch_dir) / f"extract-{run['id'][:12]}", ignore_errors=True)
+        closed.append(run["id"])
+    return closed
+
+
 def _region(case: CaseLike, exhibit_id: str) -> str:
     try:
         exhibit = case.exhibit(exhibit_id)
@@ -872,6 +925,7 @@ def extract(
     pool = executor if executor is not None else make_executor(jobs)
     store = ArtefactStore(Path(case.artefacts_path))
     try:
+        close_stale_runs(case, store, examiner=examiner)
         for exhibit_id in exhibits:
             run = Extraction(
                 case,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import sqlite3
 import subprocess
@@ -25,6 +26,7 @@ from evidence_intake.parsers.unit import ShardWriter
 # (how long a call lasted: data read from evidence, not a measure of time taken by the tests).
 SECOND_STEP = "m002_call_duration_raw"
 CALL_LENGTH, AS_STORED = "duration_s", "duration_raw"
+THIRD_STEP = "m003_extraction_run_process"
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "artefacts.md"
 
@@ -59,7 +61,24 @@ def test_migrations_apply_once(tmp_path: Path) -> None:
             "SELECT name FROM _sqlite_migrations WHERE migration_set = ?", (MIGRATIONS.name,)
         )
     ]
-    assert names == ["m001_initial", SECOND_STEP]
+    assert names == ["m001_initial", SECOND_STEP, THIRD_STEP]
+
+
+def test_runs_record_the_process_running_them_and_older_runs_keep_theirs_empty(tmp_path: Path) -> None:
+    """m003 adds extraction_runs.host and pid (a killed run is told from one still going by them)."""
+    path = tmp_path / "a.sqlite"
+    old = sqlite_utils.Database(path)
+    MIGRATIONS.apply(old, stop_before=THIRD_STEP)
+    old.conn.execute(
+        "INSERT INTO extraction_runs (id, exhibit, status, started_at, software, parsers) "
+        "VALUES ('old', 'EX-001', 'completed', '2025-03-06T00:00:00.000000Z', 'x', '{}')"
+    )
+    old.conn.commit()
+    old.conn.close()
+    with ArtefactStore(path) as store:
+        store.begin_run("new", exhibit="EX-001", examiner="x", software="x", parsers={})
+        rows = store.conn.execute("SELECT id, host, pid FROM extraction_runs ORDER BY id").fetchall()
+    assert rows == [("new", os.uname().nodename, os.getpid()), ("old", None, None)]
 
 
 def test_not_a_store_is_a_clear_error(tmp_path: Path) -> None:
@@ -154,7 +173,7 @@ def test_a_store_of_the_first_layout_gains_duration_raw_and_keeps_its_calls(tmp_
         ).fetchall()
         assert new == [(5, 65, "65400")]
     names = [r[0] for r in sqlite3.connect(path).execute("SELECT name FROM _sqlite_migrations ORDER BY id")]
-    assert names == ["m001_initial", SECOND_STEP]
+    assert names == ["m001_initial", SECOND_STEP, THIRD_STEP]
 
 
 def test_reading_an_older_store_migrates_it_and_a_current_store_is_not_written(tmp_path: Path) -> None:
@@ -256,7 +275,7 @@ def test_two_processes_opening_an_old_store_at_once_migrate_it_once(tmp_path: Pa
     assert [p.returncode for p in procs] == [0, 0], errors
     conn = sqlite3.connect(path)
     applied = [r[0] for r in conn.execute("SELECT name FROM _sqlite_migrations ORDER BY name")]
-    assert applied == ["m001_initial", SECOND_STEP]
+    assert applied == ["m001_initial", SECOND_STEP, THIRD_STEP]
     assert conn.execute("SELECT count(*), min(id), max(id) FROM call_rows").fetchone() == (
         200_000,
         1,
