@@ -196,7 +196,7 @@ class Extraction:
             reason = "interrupted (Ctrl-C or a signal to stop)"
             raise
         except BaseException as exc:
-            reason = str(exc) if isinstance(exc, IntakeError) else f"{exc.__class__.__name__}: {exc}"
+            reason = exc.message if isinstance(exc, IntakeError) else f"{exc.__class__.__name__}: {exc}"
             raise
         finally:
             for _unit, future, _state, _file in self._queue:
