@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from typing import Annotated
 
 import typer
 
-from chain_of_custody import Entry, LedgerError, verify_inclusion
+from chain_of_custody import Entry, LedgerError, Problem, verify_inclusion
 from evidence_intake import console
 from evidence_intake.case import Case
 from evidence_intake.commands._options import CaseOpt, ExaminerOpt, JsonOpt, OptionalExhibitOpt
@@ -50,6 +51,20 @@ def _entry_row(e: Entry, tz: str) -> tuple[object, ...]:
         e.reason or "",
         f"yes ({e.key_id})" if e.signature else "no",
     )
+
+
+def _entries_or_none(case: Case) -> int | None:
+    """The ledger's size for a progress bar; None when the file is damaged (the check says how)."""
+    try:
+        return len(case.ledger)
+    except LedgerError:
+        return None
+
+
+def _show_problems(found: Iterable[Problem], say: Callable[[str], None]) -> None:
+    for problem in found:
+        where = f"entry {problem.seq}: " if problem.seq is not None else ""
+        say(f"{where}{problem.reason}")
 
 
 @app.command("log")
@@ -143,24 +158,16 @@ def verify(
     Example: evidence-intake custody verify --expect-head 42:5b1f…
     """
     with Case.locate(case_dir, reading=True) as case:
-        try:
-            total: int | None = len(case.ledger)
-        except LedgerError:  # a damaged file: verify itself says what is wrong with it
-            total = None
         with console.progress() as bar:
-            task = bar.add_task("verifying ledger", total=total)
+            task = bar.add_task("verifying ledger", total=_entries_or_none(case))
             report = verify_ledger(
                 case, expect=expect_head, progress=lambda done, _t: bar.update(task, completed=done)
             )
         if json_out:
             console.print_json(report.to_dict())
         else:
-            for problem in report.problems:
-                where = f"entry {problem.seq}: " if problem.seq is not None else ""
-                console.problem(f"{where}{problem.reason}")
-            for warning in report.warnings:
-                where = f"entry {warning.seq}: " if warning.seq is not None else ""
-                console.warn(f"{where}{warning.reason}")
+            _show_problems(report.problems, console.problem)
+            _show_problems(report.warnings, console.warn)
             if report.ok:
                 extra = f"; extends checkpoint {report.expected}" if report.expected else ""
                 console.passed(
@@ -185,19 +192,13 @@ def head(
     Example: evidence-intake custody head --qr
     """
     with Case.locate(case_dir) as case:
-        try:
-            total: int | None = len(case.ledger)
-        except LedgerError:  # a damaged file: the verification says what is wrong with it
-            total = None
         with console.progress() as bar:
-            task = bar.add_task("verifying ledger before signing its head", total=total)
+            task = bar.add_task("verifying ledger before signing its head", total=_entries_or_none(case))
             verification, _, signed = verified_head(
                 case, progress=lambda done, _t: bar.update(task, completed=done)
             )
         if signed is None:
-            for problem in verification.problems:
-                where = f"entry {problem.seq}: " if problem.seq is not None else ""
-                console.problem(f"{where}{problem.reason}")
+            _show_problems(verification.problems, console.problem)
             require_intact(verification)
             raise AssertionError("a ledger that fails verification has no signed head")  # pragma: no cover
         checkpoint = signed.checkpoint
