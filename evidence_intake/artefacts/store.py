@@ -258,17 +258,28 @@ class ArtefactStore:
     def _keep_older(self, c: sqlite3.Connection, source_id: int) -> int:
         """A run of a parser on a file that did not complete: if an earlier run of it completed or left
         rows, those stay and the rows this run had read are removed (else both would show in the
-        views). Returns how many rows were removed; the source's ``detail`` says so."""
+        views). Returns how many rows were removed; the source's ``detail`` says so.
+
+        One exception: an earlier run that did not complete either, on the same bytes (SHA-256), gives
+        way to this one when this one read at least as many records. A file that is damaged for good
+        then gets the best a newer parser version can read from it, instead of the first attempt's
+        rows for ever.
+        """
         older = c.execute(
-            f"SELECT o.id FROM {_OLDER_RUNS} AND (o.status = 'parsed' OR o.row_ranges != '{{}}') "
-            "WHERE n.id = ? ORDER BY o.id DESC LIMIT 1",
+            f"SELECT o.id, o.status, o.source_sha256, o.records FROM {_OLDER_RUNS} "
+            "AND (o.status = 'parsed' OR o.row_ranges != '{}') WHERE n.id = ? ORDER BY o.id DESC LIMIT 1",
             (source_id,),
         ).fetchone()
         if older is None:
             return 0  # nothing read before: what this run read is kept, marked by its status
-        ranges, detail = c.execute(
-            "SELECT row_ranges, detail FROM sources WHERE id = ?", (source_id,)
+        ranges, detail, sha256, records = c.execute(
+            "SELECT row_ranges, detail, source_sha256, records FROM sources WHERE id = ?", (source_id,)
         ).fetchone()
+        _, older_status, older_sha256, older_records = older
+        if older_status != "parsed" and sha256 is not None and sha256 == older_sha256:
+            if records and records >= (older_records or 0):
+                self._supersede(c, source_id)
+                return 0
         removed = self._delete_source_rows(c, source_id, ranges)
         note = (
             f"the rows of the earlier run (source {older[0]}) are kept; the {removed} rows this run "

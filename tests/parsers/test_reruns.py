@@ -299,3 +299,37 @@ def test_a_first_run_stopped_halfway_keeps_what_it_read_marked_incomplete(
     (source,) = store_rows(case, "SELECT status, records FROM sources")
     assert source == {"status": "incomplete", "records": 1}
     fts_ok(case)
+
+
+def test_a_file_that_fails_every_time_keeps_the_latest_attempt_that_read_as_much(
+    case: FakeCase, notes: Path, run_extract: Runner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Same bytes, neither run complete: the later run replaces the earlier (a newer parser's best on a
+    file damaged for good), once, and the search index stays exact. One that read less does not."""
+    monkeypatch.setattr(Flaky, "fail", True)
+    first = run_extract(FolderTree(notes), Flaky).exhibits[0].extraction_id
+    second = run_extract(FolderTree(notes), Flaky).exhibits[0].extraction_id
+    rows = store_rows(case, "SELECT record_rowid, extraction_id FROM messages ORDER BY record_rowid")
+    assert rows == [
+        {"record_rowid": 1, "extraction_id": second},
+        {"record_rowid": 2, "extraction_id": second},
+    ]
+    sources = store_rows(
+        case, "SELECT extraction_id, status, records, superseded_by FROM sources ORDER BY id"
+    )
+    assert [(s["extraction_id"], s["status"], s["records"]) for s in sources] == [
+        (first, "error", 2),
+        (second, "error", 2),
+    ]
+    assert sources[0]["superseded_by"] is not None and sources[1]["superseded_by"] is None
+    fts_ok(case)
+
+    def fails_at_once(self: Flaky, source: Source) -> Iterator[Artefact]:
+        raise ValueError("unexpected value in notes.created")
+        yield  # pragma: no cover
+
+    monkeypatch.setattr(Flaky, "parse", fails_at_once)
+    run_extract(FolderTree(notes), Flaky)
+    kept = store_rows(case, "SELECT DISTINCT extraction_id FROM messages")
+    assert kept == [{"extraction_id": second}]  # the attempt that read nothing replaced nothing
+    fts_ok(case)
