@@ -486,11 +486,16 @@ class ArtefactStore:
         return out
 
 
-# the older, not yet replaced runs ``o`` of the parser and file of source ``n``
+# The other runs ``o`` of the parser and file of source ``n`` that it may replace or give way to: not
+# yet replaced, finished (a source still running belongs to an extraction going on in another process,
+# which settles it when it finishes), and of another extraction (two files of one run that share a
+# path, such as a tar's duplicate members, are two files, not two runs). Whichever complete run
+# finishes last holds the file's rows, so two extractions of one case at once leave one copy.
 _OLDER_RUNS = (
     "sources AS n JOIN sources AS o ON o.exhibit = n.exhibit AND o.parser = n.parser "
     "AND o.source_partition = n.source_partition AND o.source_path = n.source_path "
-    "AND o.id < n.id AND o.superseded_by IS NULL"
+    "AND o.id != n.id AND o.extraction_id != n.extraction_id AND o.status != 'running' "
+    "AND o.superseded_by IS NULL"
 )
 
 

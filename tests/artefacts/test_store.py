@@ -105,3 +105,49 @@ def test_whole_numbers_are_read_alike_in_sql_and_in_python() -> None:
     in_sql = [row[0] for row in conn.execute(f"SELECT {expr} FROM q ORDER BY rowid")]
     assert in_sql == expected
     assert [_whole(v) for v in values] == expected
+
+
+def _open_source(store: ArtefactStore, path: Path, run: str, bodies: list[str], *, begin: bool = True) -> int:
+    """A source of /x.db in ``run`` (begun unless ``begin`` is False) whose messages are merged; the
+    source is left running."""
+    if begin:
+        store.begin_run(run, exhibit="EX-001", examiner="x", software="t", parsers={"p": "1"})
+    sid = store.add_source(SourceRecord(run, "EX-001", "p", "1", "", None, "/x.db", None, 1, "00" * 32))
+    shard = path.parent / f"{run}-{sid}.sqlite"
+    writer = ShardWriter(shard, source_id=sid, exhibit="EX-001", region="TH")
+    for n, body in enumerate(bodies, 1):
+        writer.add(Message(locator=Locator(table="m", rowid=n), app="Test", body=body))
+    writer.finish()
+    store.merge_shard(shard, sid)
+    return sid
+
+
+def test_two_extractions_of_one_file_at_once_leave_one_copy(tmp_path: Path) -> None:
+    """Run A is still merging when run B of the same file completes: B does not touch A's running
+    source; when A completes, its rows replace B's. Either way the views show the file once."""
+    path = tmp_path / "a.sqlite"
+    with ArtefactStore(path) as store:
+        a = _open_source(store, path, "A", SENTENCES[:3])
+        b = _open_source(store, path, "B", SENTENCES[:3])
+        store.finish_source(b, status="parsed", records=3, errors=0, warnings=0)
+        assert len(bodies(query(path, "messages"))) == 6  # A's rows are still coming in: not B's to drop
+        store.finish_source(a, status="parsed", records=3, errors=0, warnings=0)
+        rows = store.conn.execute("SELECT source_id FROM messages").fetchall()
+        assert sorted(rows) == [(a,)] * 3
+        superseded = store.conn.execute("SELECT id, superseded_by FROM sources ORDER BY id").fetchall()
+        assert superseded == [(a, None), (b, a)]
+        indexed = store.conn.execute("SELECT count(*) FROM messages_fts WHERE body LIKE '%โอน%'").fetchone()[
+            0
+        ]
+        assert indexed == 1
+
+
+def test_files_of_one_run_that_share_a_path_are_two_files(tmp_path: Path) -> None:
+    """A tar's two members of one name, or two names that read alike, in one run: both kept."""
+    path = tmp_path / "a.sqlite"
+    with ArtefactStore(path) as store:
+        first = _open_source(store, path, "R", SENTENCES[:1])
+        store.finish_source(first, status="parsed", records=1, errors=0, warnings=0)
+        second = _open_source(store, path, "R", SENTENCES[1:2], begin=False)
+        store.finish_source(second, status="parsed", records=1, errors=0, warnings=0)
+    assert bodies(query(path, "messages")) == SENTENCES[:2]
