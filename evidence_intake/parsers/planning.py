@@ -69,48 +69,73 @@ def probe_database(path: Path) -> tuple[bool, SchemaInfo | None, str | None, str
     """(is SQLite, its tables and columns, why they could not be read, why it is read leniently).
 
     The last is a warning recorded for the source: a damaged header, or a -wal that SQLite applies
-    only in part or that had to be left out. A database that SQLite finds malformed with its -wal
-    but sound without it (a log from another database, or a damaged one) is read without it, said
-    so, rather than not at all.
+    only in part or that had to be left out. A database that is malformed with its -wal but sound
+    without it (a log from another database, or a damaged one) is read without it, said so, rather
+    than not at all. A database damaged either way is read with its log, as it came: the parsers
+    keep what can be read and report where they stop.
     """
     is_sqlite = looks_like_sqlite(path)
     if not is_sqlite:
         return False, None, None, None
     damaged = header_problem(path)
+    lenient = damaged is not None
     notes = [n for n in (damaged, wal_problem(path)) if n]
+    info: SchemaInfo | None = None
+    failure: str | None = None
     try:
-        return True, _read_schema(path, lenient=damaged is not None), None, "; ".join(notes) or None
+        info = _read_schema(path, lenient=lenient)
     except sqlite3.DatabaseError as exc:
-        problem = str(exc)
-    failure = f"SQLite cannot read the database: {problem}"
-    if not Path(str(path) + "-wal").exists():
-        return True, None, failure, "; ".join(notes) or None
+        failure = str(exc)
+    if not _has_log(path) or (info is not None and _sound(path, lenient=lenient)):
+        return _probed(info, failure, notes)
     set_aside_wal(path)
     try:
-        info = _read_schema(path, lenient=damaged is not None)
+        without = _read_schema(path, lenient=lenient)
+        sound_without = _sound(path, lenient=lenient)
     except sqlite3.DatabaseError:
-        restore_wal(path)  # no better without it: read as it came, and fail as it does
-        return True, None, failure, "; ".join(notes) or None
-    left_out = (
-        f"the database is malformed with its -wal ({problem}) but sound without it: the -wal may belong to "
-        "another database or be damaged, so it was left out and records only it holds are not in this "
-        "extraction; examine it by hand"
-    )
-    return True, info, None, "; ".join([*([damaged] if damaged else []), left_out])
+        sound_without = False
+    if sound_without:
+        left_out = (
+            f"the database is malformed with its -wal ({failure or 'its pages fail SQLite checks'}) but "
+            "sound without it: the -wal may belong to another database or be damaged, so it was left out "
+            "and records only it holds are not in this extraction; examine it by hand"
+        )
+        return True, without, None, "; ".join([*([damaged] if damaged else []), left_out])
+    for suffix in ("-wal", "-shm"):  # the empty ones SQLite made while reading without the log
+        Path(str(path) + suffix).unlink(missing_ok=True)
+    restore_wal(path)
+    return _probed(info, failure, notes)
+
+
+def _probed(
+    info: SchemaInfo | None, failure: str | None, notes: list[str]
+) -> tuple[bool, SchemaInfo | None, str | None, str | None]:
+    if info is None:
+        return True, None, f"SQLite cannot read the database: {failure}", "; ".join(notes) or None
+    return True, info, None, "; ".join(notes) or None
+
+
+def _has_log(path: Path) -> bool:
+    wal = Path(str(path) + "-wal")
+    return wal.exists() and wal.stat().st_size > 0
 
 
 def _read_schema(path: Path, *, lenient: bool) -> SchemaInfo:
-    """The tables and columns, after a check that every page SQLite will read is sound when a -wal is
-    applied (a log from another database shows only there; without one the parsers' own reading
-    reports damage where it meets it)."""
     conn = open_readonly(path, lenient=lenient)
     try:
-        info = SchemaInfo.read(conn)
-        if Path(str(path) + "-wal").exists():
-            verdict = conn.execute("PRAGMA quick_check(1)").fetchone()[0]
-            if verdict != "ok":
-                raise sqlite3.DatabaseError(f"database disk image is malformed ({verdict})")
-        return info
+        return SchemaInfo.read(conn)
+    finally:
+        conn.close()
+
+
+def _sound(path: Path, *, lenient: bool) -> bool:
+    """Every page SQLite reads passes its quick check (run only where a -wal is there to blame: a log
+    from another database shows only in the pages it replaces)."""
+    conn = open_readonly(path, lenient=lenient)
+    try:
+        return bool(conn.execute("PRAGMA quick_check(1)").fetchone()[0] == "ok")
+    except sqlite3.DatabaseError:
+        return False
     finally:
         conn.close()
 

@@ -321,8 +321,9 @@ def wal_problem(db_path: Path) -> str | None:
     SQLite applies a write-ahead log only when its header is valid, and only its frames up to the
     last complete transaction whose salts match the header; anything else is skipped without a
     word. Rows that exist only there would then be missing from the extraction unnoticed, so what
-    is skipped is said: a header SQLite rejects, a last transaction cut off, frames left from before
-    the last checkpoint. Only headers are read (the frames' checksums are left to SQLite).
+    is skipped is said: a header SQLite rejects, a last transaction never committed or cut off.
+    Frames left from before the last checkpoint (an older generation of the log) are how a healthy
+    log looks and are not reported. Only headers are read (the frames' checksums are left to SQLite).
     """
     wal = Path(str(db_path) + "-wal")
     try:
@@ -353,26 +354,33 @@ def wal_problem(db_path: Path) -> str | None:
         frame = WAL_FRAME_HEADER + page_size
         frames = (size - WAL_HEADER) // frame
         current = applied = 0
+        older_generation = False
         for n in range(frames):
             fh.seek(WAL_HEADER + n * frame)
             _, committed_size, frame_salt1, frame_salt2 = struct.unpack(">4I", fh.read(16))
             if (frame_salt1, frame_salt2) != (salt1, salt2):
-                break  # left from an earlier generation of the log: SQLite stops here
+                older_generation = True  # left from before the log was restarted: SQLite stops here
+                break
             current += 1
             if committed_size:
                 applied = current
-    notes = []
-    if applied < frames:
-        notes.append(
-            f"{frames - applied} of its {frames} frames are not applied by SQLite (a last transaction "
-            "that was not committed or was cut off, or frames left from before the last checkpoint, which "
-            "may hold deleted records)"
-        )
-    if (size - WAL_HEADER) % frame:
-        notes.append(f"it ends with {(size - WAL_HEADER) % frame} bytes of a frame that was cut off")
-    if not notes:
+    # Frames of an earlier generation, and a tail cut by journal_size_limit among them, are how a
+    # healthy log looks after a checkpoint: not said. What is said is the current generation's own
+    # last transaction left without its commit, or cut off at the end of the file.
+    uncommitted = current - applied
+    partial = (size - WAL_HEADER) % frame if not older_generation else 0
+    if not uncommitted and not partial:
         return None
-    return f"the -wal ({size} bytes): " + "; ".join(notes) + "; these are not read"
+    parts = []
+    if uncommitted:
+        parts.append(f"{uncommitted} frame(s) after its last committed transaction")
+    if partial:
+        parts.append(f"{partial} bytes of a frame cut off at its end")
+    return (
+        f"the -wal ({size} bytes) ends with " + " and ".join(parts) + ": a last transaction that was never "
+        "committed or was cut off, which SQLite does not apply; records only it holds are not in this "
+        "extraction"
+    )
 
 
 def set_aside_wal(db_path: Path) -> None:

@@ -355,7 +355,7 @@ def test_a_wal_that_sqlite_skips_is_said_and_a_foreign_one_is_left_out(
     cases["foreign"] = foreign_log
     expected = {
         "garbage": "does not start with a valid write-ahead log header",
-        "cut": "a frame that was cut off",
+        "cut": "a frame cut off at its end",
         "foreign": "malformed with its -wal",
     }
     for name, wal_bytes in cases.items():
@@ -371,3 +371,27 @@ def test_a_wal_that_sqlite_skips_is_said_and_a_foreign_one_is_left_out(
         (warning,) = _warnings(case)
         assert expected[name] in warning and "-wal" in warning, (name, warning)
         assert sha256_tree(root) == before  # the evidence is untouched; only the scratch copy was set aside
+
+
+def test_a_database_damaged_apart_from_its_log_is_still_read_with_the_log(
+    case: FakeCase, evidence: Path, run_extract: Runner
+) -> None:
+    """A bad page in a table no parser reads, and a sound -wal with new rows: the rows are all read
+    (the log is not blamed for damage that is there without it too)."""
+    conn = sqlite3.connect(evidence / NOTES)
+    conn.execute("CREATE TABLE filler (x BLOB)")
+    conn.executemany("INSERT INTO filler VALUES (randomblob(3000))", [()] * 20)
+    conn.commit()
+    (root_page,) = conn.execute("SELECT rootpage FROM sqlite_master WHERE name = 'filler'").fetchone()
+    (page_size,) = conn.execute("PRAGMA page_size").fetchone()
+    conn.close()
+    only_in_log = "INSERT INTO notes VALUES (5, 'wal', NULL, 'only in the log', 1700000009000)"
+    frozen, _, main = _frozen_with_wal(evidence, [only_in_log], "damaged-main")
+    broken = bytearray(main)
+    offset = (root_page - 1) * page_size
+    broken[offset : offset + 64] = b"\xa5" * 64  # the filler table's root page: not a b-tree page any more
+    (frozen / NOTES).write_bytes(bytes(broken))
+    report = run_extract(FolderTree(frozen), TypedNotes)
+    assert not report.failed
+    assert [r["body"] for r in messages(case, "test.notes")] == [*(r[3] for r in ROWS), "only in the log"]
+    assert not any("-wal" in w for w in _warnings(case))
