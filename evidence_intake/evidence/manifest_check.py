@@ -6,7 +6,8 @@ reads those files again, possibly months later; if one no longer has the bytes t
 traced to the acquired evidence. ``ManifestCheckedTree`` hashes each member while it is read from
 start to end and, at its end, compares with the manifest: a difference (or a member the manifest
 does not know) raises IntegrityError naming the member, so that file is not used and the others
-are. A reader that seeks is not checked (its hash would not be the member's); the engine and
+are. A member the manifest lists without a hash (the acquisition could not read it whole: a cut-off
+member, a bad CRC) is read unchecked, and its reader reports that damage as it did then. A reader that seeks is not checked (its hash would not be the member's); the engine and
 ``export-file`` read files whole.
 """
 
@@ -35,10 +36,13 @@ class ManifestCheckedTree(EvidenceTree):
         self._manifest = manifest
         self._exhibit = exhibit
         self.expected: dict[str, list[dict[str, str]]] = {}
+        self.recorded: set[str] = set()  # every file the manifest lists, hashed or not
         for member in read_manifest(manifest).members:  # IntegrityError when the manifest was altered
-            if member.type == EntryType.FILE.value and member.error is None and member.hashes:
-                if member.read == member.size:
-                    self.expected.setdefault(member.path, []).append(dict(member.hashes))
+            if member.type != EntryType.FILE.value:
+                continue
+            self.recorded.add(member.path)
+            if member.error is None and member.hashes and member.read == member.size:
+                self.expected.setdefault(member.path, []).append(dict(member.hashes))
 
     def volumes(self) -> list[Volume]:
         return self._tree.volumes()
@@ -57,6 +61,10 @@ class ManifestCheckedTree(EvidenceTree):
         if entry.type != EntryType.FILE:
             return stream
         expected = self.expected.get(entry.path)
+        if expected is None and entry.path in self.recorded:
+            # listed, but the acquisition could not read it whole (a cut-off member, a bad CRC): there
+            # is no hash to hold it to, and reading it reports that damage itself
+            return stream
         if expected is None:
             stream.close()
             raise IntegrityError(

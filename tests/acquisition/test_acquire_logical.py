@@ -131,3 +131,30 @@ def test_a_preserved_file_changed_after_acquisition_is_refused_when_read(
         assert changed in str(caught.value) and "verify --exhibit EX-002" in (caught.value.hint or "")
         with pytest.raises(IntegrityError, match="is not in the acquisition manifest"):
             tree.open(entries["/planted.txt"])
+
+
+def test_a_member_the_acquisition_could_not_read_is_not_called_foreign(
+    case_dir: Path, tmp_path: Path
+) -> None:
+    """A tar cut off inside its last member: the manifest lists that member with its error and no hash.
+    Reading it later reports the damage, never 'not in the acquisition manifest' (which would claim
+    the evidence was added to)."""
+    from evidence_intake.case import Case
+    from evidence_intake.errors import IntakeError
+    from evidence_intake.evidence.opener import open_exhibit
+    from tests.evidence.logical_samples import Item
+
+    last = Item("sdcard/z-last.bin", EntryType.FILE, bytes(range(256)) * 80)
+    source = build_tar(tmp_path / "ffs.tar", [*phone_items(), last])
+    data = source.read_bytes()
+    source.write_bytes(data[: len(data) - 10_240 - 5_000])  # the end blocks and part of the last member
+    acq = cli_json("acquire", source, "--exhibit", "EX-002", "--case", case_dir)["acquisition"]
+    members = [json.loads(line) for line in Path(acq["manifest_path"]).read_text().splitlines()]
+    damaged = [m["path"] for m in members if m.get("type") == "file" and (m.get("error") or m.get("problem"))]
+    assert damaged
+    with Case.open(case_dir) as case, open_exhibit(case, "EX-002") as tree:
+        entry = next(e for e in tree.walk() if e.path == damaged[-1])
+        with pytest.raises(IntakeError) as caught:
+            with tree.open(entry) as fh:
+                fh.read()
+    assert "acquisition manifest" not in str(caught.value)
