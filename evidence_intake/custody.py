@@ -16,6 +16,7 @@ from chain_of_custody import (
     Entry,
     KeyFileError,
     LedgerError,
+    Problem,
     SignedCheckpoint,
     VerificationReport,
 )
@@ -134,12 +135,19 @@ def verify_ledger(
     return case.ledger.verify(expect=expected, progress=progress)
 
 
+def describe(problem: Problem) -> str:
+    """A finding of a ledger check in words, naming its entry once (most reasons already begin with
+    "entry N:" or "entries N–M")."""
+    if problem.seq is None or problem.reason.startswith(("entry ", "entries ")):
+        return problem.reason
+    return f"entry {problem.seq}: {problem.reason}"
+
+
 def require_intact(report: VerificationReport) -> None:
     if not report.ok:
         first = report.problems[0] if report.problems else None
-        where = f"entry {first.seq}: " if first and first.seq is not None else ""
         raise IntegrityError(
-            f"the chain of custody is broken: {where}{first.reason if first else 'see the problems above'}",
+            f"the chain of custody is broken: {describe(first) if first else 'see the problems above'}",
             hint="do not add to this ledger; keep a copy as it is and compare it with its backups",
         )
 

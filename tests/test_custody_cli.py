@@ -116,12 +116,13 @@ def test_verify_names_a_changed_entry_and_fails(tmp_path: Path) -> None:
     conn.commit()
     conn.close()
     result = cli("custody", "verify", "--case", root, expect=5)
-    assert "entry 4" in result.stderr
+    assert "entry 4" in result.stderr and "entry 4: entry 4" not in result.stderr  # named once
     # No signed checkpoint vouches for a ledger that fails verification: none is stored, none printed.
     conn = sqlite3.connect(root / "ledger.sqlite")
     signed_before = conn.execute("SELECT count(*) FROM checkpoints").fetchone()[0]
     head = cli("custody", "head", "--case", root, "--json", expect=5)
     assert head.stdout == "" and "entry 4" in head.stderr and "chain of custody is broken" in head.stderr
+    assert "entry 4: entry 4" not in head.stderr
     assert conn.execute("SELECT count(*) FROM checkpoints").fetchone()[0] == signed_before
     conn.close()
 

@@ -13,6 +13,7 @@ from evidence_intake.case import Case
 from evidence_intake.commands._options import CaseOpt, ExaminerOpt, JsonOpt, OptionalExhibitOpt
 from evidence_intake.custody import (
     MANUAL_ACTIONS,
+    describe,
     log_event,
     occurred_at,
     require_intact,
@@ -63,8 +64,7 @@ def _entries_or_none(case: Case) -> int | None:
 
 def _show_problems(found: Iterable[Problem], say: Callable[[str], None]) -> None:
     for problem in found:
-        where = f"entry {problem.seq}: " if problem.seq is not None else ""
-        say(f"{where}{problem.reason}")
+        say(describe(problem))
 
 
 @app.command("log")

@@ -7,8 +7,9 @@ traced to the acquired evidence. ``ManifestCheckedTree`` hashes each member whil
 start to end and, at its end, compares with the manifest: a difference (or a member the manifest
 does not know) raises IntegrityError naming the member, so that file is not used and the others
 are. A member the manifest lists without a hash (the acquisition could not read it whole: a cut-off
-member, a bad CRC) is read unchecked, and its reader reports that damage as it did then. A reader that seeks is not checked (its hash would not be the member's); the engine and
-``export-file`` read files whole.
+member, a bad CRC) is read unchecked, and its reader reports that damage as it did then. A reader
+that seeks is not checked (its hash would not be the member's); the engine and ``export-file`` read
+files whole.
 """
 
 from __future__ import annotations

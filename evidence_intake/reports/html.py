@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 from collections.abc import Iterable
 
+from evidence_intake.custody import describe
 from evidence_intake.reports.i18n import Labels
 from evidence_intake.reports.layout import (
     acquisition_pairs,
@@ -214,13 +215,8 @@ def _ledger(report: CustodyReport, t: Labels) -> str:
             else t("head_unsigned"),
         ),
     ]
-    problems = "".join(
-        f'<li class="bad">{esc(f"entry {p.seq}: " if p.seq is not None else "")}{esc(p.reason)}</li>'
-        for p in v.problems
-    )
-    warnings = "".join(
-        f"<li>{esc(f'entry {w.seq}: ' if w.seq is not None else '')}{esc(w.reason)}</li>" for w in v.warnings
-    )
+    problems = "".join(f'<li class="bad">{esc(describe(p))}</li>' for p in v.problems)
+    warnings = "".join(f"<li>{esc(describe(w))}</li>" for w in v.warnings)
     return (
         state
         + _kv(pairs, hex_keys=[t("head")])

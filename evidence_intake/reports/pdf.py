@@ -15,6 +15,7 @@ from typing import Any
 from fpdf import FPDF
 from fpdf.fonts import FontFace
 
+from evidence_intake.custody import describe
 from evidence_intake.reports.fonts import FAMILY, FontPlan
 from evidence_intake.reports.i18n import Labels
 from evidence_intake.reports.layout import (
@@ -308,9 +309,9 @@ def _ledger(pdf: FPDF, report: CustodyReport, t: Labels) -> None:
         ],
     )
     for p in v.problems:
-        _para(pdf, (f"entry {p.seq}: " if p.seq is not None else "") + p.reason, color=RED, size=SMALL_PT + 1)
+        _para(pdf, describe(p), color=RED, size=SMALL_PT + 1)
     for w in v.warnings:
-        _para(pdf, (f"entry {w.seq}: " if w.seq is not None else "") + w.reason, size=SMALL_PT + 1)
+        _para(pdf, describe(w), size=SMALL_PT + 1)
     _para(pdf, t("head_check", head=head_text(report)), size=SMALL_PT + 1)
 
 
