@@ -21,6 +21,7 @@ bulk query, so a value has the same raw bytes whichever path built it.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable
 from typing import Any
@@ -149,4 +150,33 @@ def storable_value(value: Any) -> Any:
         return {storable_value(k): storable_value(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [storable_value(v) for v in value]
+    return value
+
+
+def json_loads(text: str) -> Any:
+    """``json.loads`` that keeps undecodable text: when ``text`` is a ``LossyText``, every string in
+    the result that holds some of its bad bytes is a ``LossyText`` of exactly its own bytes, so a
+    name read out of a JSON column keeps its flag and raw bytes like any other column's text.
+
+    Raises ValueError as ``json.loads`` does.
+    """
+    if not isinstance(text, LossyText):
+        return json.loads(text)
+    return _lossy_strings(json.loads(text.raw.decode("utf-8", "surrogateescape")))
+
+
+def _lossy_strings(value: Any) -> Any:
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:  # bytes that were not UTF-8, held as surrogate escapes
+            try:
+                return LossyText.decode(value.encode("utf-8", "surrogateescape"))
+            except UnicodeEncodeError:  # a lone surrogate written as a \\u escape in the JSON itself
+                return LossyText.decode(value.encode("utf-8", "surrogatepass"))
+        return value
+    if isinstance(value, list):
+        return [_lossy_strings(v) for v in value]
+    if isinstance(value, dict):
+        return {_lossy_strings(k): _lossy_strings(v) for k, v in value.items()}
     return value

@@ -33,7 +33,7 @@ from evidence_intake.artefacts.model import (
     Locator,
     Message,
 )
-from evidence_intake.artefacts.text import as_text, join_text
+from evidence_intake.artefacts.text import as_text, join_text, json_loads
 from evidence_intake.parsers.base import Parser
 from evidence_intake.parsers.schema import Schema
 from evidence_intake.parsers.source import Source
@@ -50,7 +50,7 @@ def loads(value: object, invalid: Callable[[], None] | None = None) -> Any:
     if not isinstance(value, str | bytes) or not value:
         return None
     try:
-        return json.loads(value)
+        return json_loads(value) if isinstance(value, str) else json.loads(value)
     except (ValueError, UnicodeDecodeError):
         if invalid is not None:
             invalid()

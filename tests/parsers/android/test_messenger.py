@@ -438,3 +438,22 @@ def test_invalid_utf8_in_a_thread_name_stays_flagged(
         (5, "thread_name", raw),
         (7, "thread_name", raw),
     ]
+
+
+def test_invalid_utf8_in_the_sender_json_stays_flagged_with_its_own_bytes(
+    tmp_path: Path, case: FakeCase, run_extract: Runner
+) -> None:
+    """The sender's name is read out of the JSON in messages.sender: its bad bytes are flagged and
+    kept as the name's own bytes (not the whole JSON's)."""
+    root = evidence(tmp_path)
+    name = "ปรานี".encode() + b"\xff\xfe" + b" Suksai"
+    raw_json = b'{"user_key":"FACEBOOK:' + HER.encode() + b'","name":"' + name + b'"}'
+    set_raw_text(root / DB, "messages", "sender", 2, raw_json)
+    report = run_extract(FolderTree(root), MessengerParser)
+    assert not report.failed
+    got = rows(
+        case, "messages", ("sender_name", "sender_user_id", "has_undecodable_text"), "record_rowid = 2"
+    )
+    assert got == [("ปรานี\ufffd\ufffd Suksai", HER, 1)]
+    kept = store_rows(case, "SELECT record_rowid, column_name, raw FROM undecodable_text")
+    assert [(k["record_rowid"], k["column_name"], k["raw"]) for k in kept] == [(2, "sender_name", name)]
