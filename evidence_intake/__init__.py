@@ -18,3 +18,17 @@ def host_name() -> str:
     here spares every command the import of socket (about 5 ms at start).
     """
     return os.uname().nodename
+
+
+def pid_alive(pid: int) -> bool:
+    """Whether a process with this id runs on this machine (one of another user counts), as the
+    commands that find work left 'running' by a killed process ask before closing it."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # a process of another user has that id
+        return True
+    except OSError:
+        return False
+    return True

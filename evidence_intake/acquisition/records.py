@@ -17,7 +17,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from evidence_intake import SOFTWARE, host_name
+from evidence_intake import SOFTWARE, host_name, pid_alive
 from evidence_intake.acquisition.base import ErrorRange
 from evidence_intake.case import Case
 from evidence_intake.errors import InsufficientSpaceError, IntakeError
@@ -241,16 +241,6 @@ def complete(
     )
     draft.marker.unlink(missing_ok=True)
     return get_acquisition(case, draft.id)
-
-
-def pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def reconcile_stale(case: Case, exhibit: str | None, *, examiner: str) -> list[str]:

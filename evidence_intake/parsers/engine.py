@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from evidence_intake import SOFTWARE, host_name
+from evidence_intake import SOFTWARE, host_name, pid_alive
 from evidence_intake.artefacts.store import ArtefactStore, SourceRecord
 from evidence_intake.artefacts.text import storable, storable_value
 from evidence_intake.errors import EvidenceError, InsufficientSpaceError, IntakeError, disk_full, no_room
@@ -149,7 +149,7 @@ class Extraction:
         for info in self.parsers:
             self.summary.parsers[info.name] = ParserSummary(info.name, info.version)
         self.region = _region(case, exhibit_id)
-        self.scratch = Path(case.scratch_dir) / f"extract-{self.extraction_id[:12]}"
+        self.scratch = scratch_folder(case, self.extraction_id)
         self.window = max(2, jobs * 3)  # units in flight: workers stay busy while the main process merges
         self._queue: deque[tuple[WorkUnit, Future[UnitResult], _SourceState, _FileState]] = deque()
         self._units = 0
@@ -317,12 +317,8 @@ class Extraction:
         """
         try:
             yield
-        except InsufficientSpaceError:
-            raise
         except Exception as exc:
-            full = _full_disk(exc, self.scratch)
-            if full is not None:
-                raise full from exc
+            _stop_if_full(exc, self.scratch)
             message = f"{exc.__class__.__name__}: {exc} (while {doing})"
             try:
                 self._fail_early(info, file, sha, copies, message)
@@ -559,12 +555,8 @@ class Extraction:
             if units:
                 expected = sum((r[1] - r[0] + 1) for _, r in ranges if r is not None)
                 self.store.prepare_bulk(expected)
-        except InsufficientSpaceError:
-            raise
         except Exception as exc:
-            full = _full_disk(exc, self.scratch)
-            if full is not None:
-                raise full from exc
+            _stop_if_full(exc, self.scratch)
             state.errors.append(f"{exc.__class__.__name__}: {exc} (while preparing its units)")
             units = []
         if not units:
@@ -627,12 +619,8 @@ class Extraction:
             )
         try:
             self._take_result(unit, result, state)
-        except InsufficientSpaceError:
-            raise
         except Exception as exc:
-            full = _full_disk(exc, self.store.path.parent)
-            if full is not None:
-                raise full from exc
+            _stop_if_full(exc, self.store.path.parent)
             state.errors.append(f"its result could not be recorded: {exc.__class__.__name__}: {exc}")
         state.pending -= 1
         if state.pending == 0:
@@ -692,12 +680,8 @@ class Extraction:
         """``_close_source``; when recording fails, the source is closed as an error all the same."""
         try:
             self._close_source(state)
-        except InsufficientSpaceError:
-            raise
         except Exception as exc:
-            full = _full_disk(exc, self.store.path.parent)
-            if full is not None:
-                raise full from exc
+            _stop_if_full(exc, self.store.path.parent)
             info = state.info
             message = f"{exc.__class__.__name__}: {exc} (while recording its result)"
             self._problem(f"{info.name} on {state.file.location}: {message}")
@@ -791,6 +775,16 @@ class Extraction:
         self._report_progress()
 
 
+def _stop_if_full(exc: Exception, folder: Path) -> None:
+    """Raise what stops the whole run when ``exc`` is a full disk (every other file would fail the same
+    way); return when it is an error of this parser or file alone."""
+    if isinstance(exc, InsufficientSpaceError):
+        raise exc
+    full = _full_disk(exc, folder)
+    if full is not None:
+        raise full from exc
+
+
 def _full_disk(exc: BaseException, folder: Path) -> InsufficientSpaceError | None:
     """``exc`` as the full-disk error it is (an OSError ENOSPC/EDQUOT, or SQLite's "disk is full"),
     else None."""
@@ -829,16 +823,9 @@ def _temporary_folder() -> str:
     return "."
 
 
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # a process of another user has that id
-        return True
-    except OSError:
-        return False
-    return True
+def scratch_folder(case: CaseLike, extraction_id: str) -> Path:
+    """Where a run copies evidence databases and writes its shards (removed when the run ends)."""
+    return Path(case.scratch_dir) / f"extract-{extraction_id[:12]}"
 
 
 def close_stale_runs(case: CaseLike, store: ArtefactStore, *, examiner: str) -> list[str]:
@@ -857,7 +844,7 @@ def close_stale_runs(case: CaseLike, store: ArtefactStore, *, examiner: str) -> 
         pid = run["pid"]
         if run["host"] not in (None, host):
             continue
-        if pid is not None and pid != os.getpid() and _pid_alive(int(pid)):
+        if pid is not None and pid != os.getpid() and pid_alive(int(pid)):
             continue
         unfinished = store.run_sources(run["id"], "running")
         who = f"process {pid} on {run['host']}" if pid is not None else "process"
@@ -877,7 +864,7 @@ def close_stale_runs(case: CaseLike, store: ArtefactStore, *, examiner: str) -> 
             ),
         )
         store.finish_run(run["id"], status="interrupted", counts=None, ledger_seq=getattr(entry, "seq", None))
-        shutil.rmtree(Path(case.scratch_dir) / f"extract-{run['id'][:12]}", ignore_errors=True)
+        shutil.rmtree(scratch_folder(case, run["id"]), ignore_errors=True)
         closed.append(run["id"])
     return closed
 
